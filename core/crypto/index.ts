@@ -1,0 +1,5 @@
+export * from './aead.js';
+export * from './certificates.js';
+export * from './hash.js';
+export * from './keys.js';
+export * from './sealing.js';

@@ -1,0 +1,157 @@
+// The node's ledger: turns committed transactions into entries, keeps the Merkle tree
+// and the positions of signature transactions, hands entries to the group-commit writer,
+// and answers receipts.
+import { serialiseWrites } from '../kv/write-set.js';
+import type { CommittedTx } from '../kv/store.js';
+import { formatTxID, type TxID } from '../kv/txid.js';
+import { toHex } from '../util/bytes.js';
+import { decodeEntry, encodeEntry, entryLeaf, EntryKind, writeSetDigest, ZERO_DIGEST, type LedgerEntry } from './entry.js';
+import { MerkleTree } from './merkle.js';
+import { proofToJson, type Receipt } from './receipt.js';
+import { commitEvidenceDigest, type LedgerSecrets } from './secrets.js';
+import { SIGNATURES } from './signature.js';
+import type { LedgerStorage } from './storage.js';
+import { LedgerWriter } from './writer.js';
+import { deserialiseDomain } from '../kv/write-set.js';
+
+export interface LedgerPosition {
+  /** Last seqno appended (in memory, maybe not yet written). */
+  seqno: number;
+  /** Last signature transaction appended. */
+  signedSeqno: number;
+}
+
+export class Ledger {
+  readonly tree: MerkleTree;
+  private readonly writer: LedgerWriter;
+  /** Seqnos of signature transactions, ascending. */
+  private readonly signatureSeqnos: number[] = [];
+  private lastSeqno: number;
+  /** view of each seqno is needed to answer "which txid is at seqno s" without reading */
+  private readonly views: number[] = [];
+
+  constructor(
+    readonly storage: LedgerStorage,
+    readonly secrets: LedgerSecrets,
+    tree = new MerkleTree(),
+  ) {
+    this.tree = tree;
+    this.lastSeqno = tree.size;
+    this.writer = new LedgerWriter(storage, tree.size);
+  }
+
+  get position(): LedgerPosition {
+    return { seqno: this.lastSeqno, signedSeqno: this.lastSigned };
+  }
+
+  get lastSigned(): number {
+    return this.signatureSeqnos[this.signatureSeqnos.length - 1] ?? 0;
+  }
+
+  /** Record an entry that is already in storage (replayed and verified at start-up). */
+  adoptVerified(entry: Pick<LedgerEntry, 'seqno' | 'view' | 'kind'>): void {
+    this.views[entry.seqno] = entry.view;
+    if (entry.kind === EntryKind.Signature) this.signatureSeqnos.push(entry.seqno);
+    this.lastSeqno = entry.seqno;
+  }
+
+  /** Build, hash and queue the entry of a transaction the local store just committed. */
+  appendLocal(committed: CommittedTx): LedgerEntry {
+    const { txid } = committed;
+    const { publicDomain, privateDomain } = serialiseWrites(committed.writes);
+    const entry = encodeEntry(
+      {
+        kind: committed.kind === 'signature' ? EntryKind.Signature : EntryKind.Normal,
+        txid,
+        publicDomain,
+        privateDomain,
+        claimsDigest: committed.claimsDigest ?? ZERO_DIGEST,
+        commitEvidenceDigest: commitEvidenceDigest(this.secrets.commitEvidence(txid)),
+      },
+      this.secrets.forSeqno(txid.seqno).key,
+    );
+    this.append(entry);
+    return entry;
+  }
+
+  private append(entry: LedgerEntry): void {
+    if (entry.seqno !== this.lastSeqno + 1) throw new RangeError(`ledger expects seqno ${this.lastSeqno + 1}, got ${entry.seqno}`);
+    this.tree.append(entryLeaf(entry));
+    this.adoptVerified(entry);
+    this.writer.enqueue({ seqno: entry.seqno, bytes: entry.bytes });
+  }
+
+  /** Resolves once entry `seqno` is in storage as durably as the storage promises. */
+  durable(seqno: number): Promise<void> {
+    return this.writer.durable(seqno);
+  }
+
+  flush(): Promise<void> {
+    return this.writer.flush();
+  }
+
+  get writtenSeqno(): number {
+    return this.writer.written;
+  }
+
+  /** The txid at `seqno`, if the ledger has it. */
+  txidAt(seqno: number): TxID | undefined {
+    const view = this.views[seqno];
+    return view === undefined || seqno > this.lastSeqno ? undefined : { view, seqno };
+  }
+
+  /** First signature transaction after `seqno`, if any. */
+  signatureAfter(seqno: number): number | undefined {
+    let lo = 0;
+    let hi = this.signatureSeqnos.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.signatureSeqnos[mid]! <= seqno) lo = mid + 1;
+      else hi = mid;
+    }
+    return this.signatureSeqnos[lo];
+  }
+
+  /** Discard everything after `seqno` (an unsigned suffix). */
+  async truncate(seqno: number): Promise<void> {
+    if (seqno >= this.lastSeqno) return;
+    if (seqno < this.lastSigned) throw new RangeError(`cannot truncate below the last signature (${this.lastSigned})`);
+    this.tree.truncate(seqno);
+    this.views.length = seqno + 1;
+    this.lastSeqno = seqno;
+    await this.writer.truncate(seqno);
+  }
+
+  async readEntry(seqno: number): Promise<LedgerEntry> {
+    const [stored] = await this.storage.read(seqno, seqno);
+    if (!stored) throw new RangeError(`no ledger entry at seqno ${seqno}`);
+    return decodeEntry(stored.bytes);
+  }
+
+  /**
+   * A receipt for `txid`, which must be covered by a signature at or below
+   * `committedSeqno`; undefined if it is not (yet).
+   */
+  async receipt(txid: TxID, committedSeqno: number): Promise<Receipt | undefined> {
+    const known = this.txidAt(txid.seqno);
+    if (!known || known.view !== txid.view) return undefined;
+    const sigSeqno = this.signatureAfter(txid.seqno);
+    if (sigSeqno === undefined || sigSeqno > committedSeqno) return undefined;
+    await this.writer.durable(sigSeqno);
+    const [entry, sigEntry] = await Promise.all([this.readEntry(txid.seqno), this.readEntry(sigSeqno)]);
+    const record = SIGNATURES.value.decode([...deserialiseDomain(sigEntry.publicDomain, 'public').get(SIGNATURES.name)!.values()][0]!);
+    return {
+      txid: formatTxID(txid),
+      leaf_components: {
+        write_set_digest: toHex(writeSetDigest(entry)),
+        commit_evidence: this.secrets.commitEvidence(txid),
+        claims_digest: toHex(entry.claimsDigest),
+      },
+      proof: proofToJson(this.tree.proof(txid.seqno - 1, sigSeqno - 1)),
+      signature_txid: formatTxID({ view: record.view, seqno: record.seqno }),
+      node_id: record.node,
+      signature: Buffer.from(record.signature).toString('base64'),
+      cert: record.cert,
+    };
+  }
+}

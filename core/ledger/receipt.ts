@@ -1,0 +1,80 @@
+// Receipts: offline proof that a transaction was committed with given content. The JSON
+// shape is documented in FORMAT.md; verification needs only the service certificate.
+import { certificatePublicKey, isEndorsedBy } from '../crypto/certificates.js';
+import { keyId, verifyData } from '../crypto/keys.js';
+import { sha256 } from '../crypto/hash.js';
+import { fromHex, toHex, utf8 } from '../util/bytes.js';
+import { leafHash } from './entry.js';
+import { rootFromProof, type ProofStep } from './merkle.js';
+
+export interface Receipt {
+  /** view.seqno of the transaction */
+  txid: string;
+  leaf_components: {
+    write_set_digest: string;
+    commit_evidence: string;
+    claims_digest: string;
+  };
+  proof: ({ left: string } | { right: string })[];
+  /** view.seqno of the signature transaction whose root the proof leads to */
+  signature_txid: string;
+  node_id: string;
+  /** base64 DER ECDSA signature over the root */
+  signature: string;
+  /** PEM node certificate, endorsed by the service certificate */
+  cert: string;
+}
+
+export class ReceiptError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ReceiptError';
+  }
+}
+
+export function proofToJson(proof: readonly ProofStep[]): Receipt['proof'] {
+  return proof.map((s) => ('left' in s ? { left: toHex(s.left) } : { right: toHex(s.right) }));
+}
+
+const HEX32 = /^[0-9a-f]{64}$/;
+const TXID = /^\d+\.\d+$/;
+
+function digest(hex: unknown, what: string): Uint8Array {
+  if (typeof hex !== 'string' || !HEX32.test(hex)) throw new ReceiptError(`${what} is not a 32-byte hex digest`);
+  return fromHex(hex);
+}
+
+/**
+ * Verify a receipt against the service certificate alone. Returns the transaction id and
+ * the signed root; throws ReceiptError saying what does not hold.
+ */
+export function verifyReceipt(receipt: Receipt, serviceCertPem: string): { txid: string; root: Uint8Array } {
+  if (typeof receipt !== 'object' || receipt === null) throw new ReceiptError('receipt is not an object');
+  const { txid, leaf_components: lc, proof, signature, cert, node_id } = receipt;
+  if (typeof txid !== 'string' || !TXID.test(txid)) throw new ReceiptError('txid is not view.seqno');
+  if (typeof lc !== 'object' || lc === null) throw new ReceiptError('leaf_components missing');
+  if (typeof lc.commit_evidence !== 'string' || !lc.commit_evidence.startsWith(`ce:${txid}:`)) {
+    throw new ReceiptError('commit evidence does not name the transaction');
+  }
+  if (!Array.isArray(proof)) throw new ReceiptError('proof is not a list');
+  const steps: ProofStep[] = proof.map((s, i) => {
+    if (s && typeof s === 'object' && 'left' in s) return { left: digest(s.left, `proof[${i}].left`) };
+    if (s && typeof s === 'object' && 'right' in s) return { right: digest(s.right, `proof[${i}].right`) };
+    throw new ReceiptError(`proof[${i}] is neither left nor right`);
+  });
+  const leaf = leafHash(
+    digest(lc.write_set_digest, 'write_set_digest'),
+    sha256(utf8(lc.commit_evidence)),
+    digest(lc.claims_digest, 'claims_digest'),
+  );
+  const root = rootFromProof(leaf, steps);
+  if (typeof cert !== 'string' || !isEndorsedBy(cert, serviceCertPem)) {
+    throw new ReceiptError('node certificate is not endorsed by the service certificate');
+  }
+  const publicKey = certificatePublicKey(cert);
+  if (node_id !== keyId(publicKey)) throw new ReceiptError('node_id does not match the certificate');
+  if (typeof signature !== 'string' || !verifyData(publicKey, root, Buffer.from(signature, 'base64'))) {
+    throw new ReceiptError('signature over the root does not verify');
+  }
+  return { txid, root };
+}

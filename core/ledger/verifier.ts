@@ -1,0 +1,151 @@
+// Verifies a ledger entry by entry, as a restarting node and an offline auditor do:
+// structure, seqno continuity, view monotonicity, private-domain authentication,
+// commit evidence, and at every signature transaction the signed Merkle root, the
+// signature and the signer's standing (trusted node, certificate endorsed by the
+// service). Verified write sets are applied to a store as it goes.
+import { AuthenticationError } from '../crypto/aead.js';
+import { certificatePublicKey, isEndorsedBy } from '../crypto/certificates.js';
+import { keyId, verifyData } from '../crypto/keys.js';
+import { NODES_INFO, SERVICE_INFO } from '../governance/tables.js';
+import type { Store } from '../kv/store.js';
+import { deserialiseDomain, type Writes } from '../kv/write-set.js';
+import { equalBytes, toHex } from '../util/bytes.js';
+import { DecodeError } from '../util/binary.js';
+import { decodeEntry, decryptPrivateDomain, entryLeaf, EntryKind, type LedgerEntry } from './entry.js';
+import { LedgerIntegrityError } from './errors.js';
+import type { MerkleTree } from './merkle.js';
+import { commitEvidenceDigest, type LedgerSecrets } from './secrets.js';
+import { SIGNATURES } from './signature.js';
+
+export interface VerifierOptions {
+  /** The service certificate the ledger must belong to. */
+  serviceCert: string;
+  store: Store;
+  tree: MerkleTree;
+  /** Without secrets only the public domain is checked and applied (an auditor's view). */
+  secrets?: LedgerSecrets;
+}
+
+export class LedgerVerifier {
+  private lastSeqno: number;
+  private lastView: number;
+  /** Seqno of the last verified signature transaction. */
+  lastSigned = 0;
+  lastSignedView = 0;
+
+  constructor(private readonly options: VerifierOptions) {
+    this.lastSeqno = options.store.txid.seqno;
+    this.lastView = options.store.txid.view;
+  }
+
+  get seqno(): number {
+    return this.lastSeqno;
+  }
+
+  /** View of the last verified entry. */
+  get view(): number {
+    return this.lastView;
+  }
+
+  /** Verify the next entry and apply it; throws LedgerIntegrityError. */
+  verify(bytes: Uint8Array): LedgerEntry {
+    const expected = this.lastSeqno + 1;
+    let entry: LedgerEntry;
+    try {
+      entry = decodeEntry(bytes);
+    } catch (e) {
+      throw new LedgerIntegrityError(expected, `malformed: ${(e as Error).message}`);
+    }
+    const fail = (reason: string): never => {
+      throw new LedgerIntegrityError(entry.seqno, reason);
+    };
+    if (entry.seqno !== expected) {
+      throw new LedgerIntegrityError(expected, entry.seqno > expected
+        ? `missing (found seqno ${entry.seqno} instead)`
+        : `out of order (found seqno ${entry.seqno} again)`);
+    }
+    if (entry.view < this.lastView) fail(`view ${entry.view} is lower than the previous entry's ${this.lastView}`);
+
+    const writes = this.decodeWrites(entry, fail);
+    const { secrets, tree, store } = this.options;
+    if (secrets) {
+      const evidence = secrets.commitEvidence({ view: entry.view, seqno: entry.seqno });
+      if (!equalBytes(commitEvidenceDigest(evidence), entry.commitEvidenceDigest)) fail('commit evidence digest does not match');
+    }
+    const touchesSignatures = writes.has(SIGNATURES.name);
+    if (entry.kind === EntryKind.Signature) {
+      if (!touchesSignatures || writes.size !== 1 || entry.privateCiphertext.length > 0) {
+        fail('signature entry must write the signatures map and nothing else');
+      }
+      this.checkSignature(entry, fail);
+    } else if (touchesSignatures) {
+      fail('a normal entry writes the signatures map');
+    }
+    this.checkServiceIdentity(writes, fail);
+
+    tree.append(entryLeaf(entry));
+    store.apply({ view: entry.view, seqno: entry.seqno }, writes);
+    this.lastSeqno = entry.seqno;
+    this.lastView = entry.view;
+    if (entry.kind === EntryKind.Signature) {
+      this.lastSigned = entry.seqno;
+      this.lastSignedView = entry.view;
+    }
+    return entry;
+  }
+
+  private decodeWrites(entry: LedgerEntry, fail: (reason: string) => never): Writes {
+    try {
+      const writes = deserialiseDomain(entry.publicDomain, 'public');
+      const { secrets } = this.options;
+      if (secrets && entry.privateCiphertext.length > 0) {
+        const secret = secrets.forSeqno(entry.seqno);
+        deserialiseDomain(decryptPrivateDomain(entry, secret.key), 'private', writes);
+      }
+      return writes;
+    } catch (e) {
+      if (e instanceof AuthenticationError) return fail('private domain fails authentication (altered header, public or private bytes, or wrong ledger secret)');
+      if (e instanceof DecodeError) return fail(`write set malformed: ${e.message}`);
+      throw e;
+    }
+  }
+
+  private checkSignature(entry: LedgerEntry, fail: (reason: string) => never): void {
+    const raw = deserialiseDomain(entry.publicDomain, 'public').get(SIGNATURES.name)!;
+    const [key, value] = [...raw.entries()][0] ?? [];
+    if (raw.size !== 1 || value === undefined || key === undefined) fail('signature entry does not hold one signature record');
+    let record;
+    try {
+      record = SIGNATURES.value.decode(value!);
+    } catch (e) {
+      return fail(`signature record malformed: ${(e as Error).message}`);
+    }
+    if (record.seqno !== entry.seqno || record.view !== entry.view) fail('signature record names another transaction');
+    const root = this.options.tree.root(entry.seqno - 1);
+    if (!equalBytes(root, record.root)) {
+      fail(`signed Merkle root does not match the entries since seqno ${this.lastSigned}: an entry in ${this.lastSigned + 1}..${entry.seqno - 1} was altered`);
+    }
+    if (!isEndorsedBy(record.cert, this.options.serviceCert)) fail('signer certificate is not endorsed by the service');
+    const publicKey = certificatePublicKey(record.cert);
+    if (keyId(publicKey) !== record.node) fail('signer node id does not match its certificate');
+    const tx = this.options.store.begin();
+    const node = tx.map(NODES_INFO).get(record.node);
+    tx.abort();
+    if (!node || node.status !== 'Trusted' || node.cert !== record.cert) fail(`signer ${record.node.slice(0, 16)} is not a trusted node`);
+    if (!verifyData(publicKey, record.root, record.signature)) fail(`signature does not verify (root ${toHex(record.root).slice(0, 16)}…)`);
+  }
+
+  private checkServiceIdentity(writes: Writes, fail: (reason: string) => never): void {
+    const service = writes.get(SERVICE_INFO.name);
+    if (!service) return;
+    for (const value of service.values()) {
+      let cert: string | undefined;
+      try {
+        cert = value === undefined ? undefined : SERVICE_INFO.value.decode(value).cert;
+      } catch {
+        fail('service record malformed');
+      }
+      if (cert !== this.options.serviceCert) fail('service identity differs from the expected service certificate');
+    }
+  }
+}

@@ -1,0 +1,306 @@
+// A single node's lifecycle: create a service or reopen a data directory (replaying and
+// verifying the whole ledger), run transactions, emit signature transactions on schedule,
+// tell when a transaction is committed (its covering signature is durable), and produce
+// receipts and ledger exports.
+import { signData } from '../crypto/keys.js';
+import type { Sealer } from '../crypto/sealing.js';
+import { NODES_INFO, SERVICE_INFO } from '../governance/tables.js';
+import { DataDir, writeFiles } from '../host/data-dir.js';
+import { LevelLedgerStorage } from '../host/level-storage.js';
+import { virtualSealer } from '../host/virtual-platform.js';
+import { ConflictError } from '../kv/errors.js';
+import { Store } from '../kv/store.js';
+import type { Transaction } from '../kv/transaction.js';
+import type { TxID } from '../kv/txid.js';
+import { chunkEntries } from '../ledger/chunks.js';
+import { EntryKind } from '../ledger/entry.js';
+import { Ledger } from '../ledger/ledger.js';
+import { MerkleTree } from '../ledger/merkle.js';
+import type { Receipt } from '../ledger/receipt.js';
+import { SIGNATURES } from '../ledger/signature.js';
+import type { LedgerStorage } from '../ledger/storage.js';
+import { LedgerVerifier } from '../ledger/verifier.js';
+import { createServiceIdentity, loadIdentity, saveIdentity, type NodeIdentity } from './identity.js';
+
+export type TxStatus = 'Unknown' | 'Pending' | 'Committed' | 'Invalid';
+
+export interface SignaturePolicy {
+  /** Sign after this many transactions since the last signature. */
+  transactions: number;
+  /** Sign at most this long after the first unsigned transaction. */
+  milliseconds: number;
+}
+
+export interface NodeOptions {
+  dataDir: string;
+  /** `fsync`: a commit is acknowledged only once its signature is fsync'd (default). `os`: once handed to the OS. */
+  durability?: 'fsync' | 'os';
+  signatures?: Partial<SignaturePolicy>;
+  serviceName?: string;
+  subjectAltNames?: string[];
+  /** Defaults to the virtual platform's file-backed sealer. */
+  sealer?: Sealer;
+  /** Storage override (tests, simulator); defaults to a level database under dataDir. */
+  storage?: LedgerStorage;
+  log?: (message: string) => void;
+}
+
+export const DEFAULT_SIGNATURES: SignaturePolicy = { transactions: 1000, milliseconds: 20 };
+
+interface CommitWaiter {
+  seqno: number;
+  resolve: () => void;
+  reject: (e: Error) => void;
+}
+
+export class Node {
+  private committedSeqno: number;
+  private unsignedSince: number | undefined;
+  private signTimer: NodeJS.Timeout | undefined;
+  private signScheduled = false;
+  private waiters: CommitWaiter[] = [];
+  private stopped = false;
+
+  private constructor(
+    readonly store: Store,
+    readonly ledger: Ledger,
+    private readonly identity: NodeIdentity,
+    private readonly policy: SignaturePolicy,
+    private readonly log: (message: string) => void,
+  ) {
+    this.committedSeqno = ledger.lastSigned;
+    store.onCommit((committed) => {
+      ledger.appendLocal(committed);
+      if (committed.kind !== 'signature') this.noteUnsigned(committed.txid.seqno);
+    });
+  }
+
+  static async start(options: NodeOptions): Promise<Node> {
+    const log = options.log ?? (() => {});
+    const dir = new DataDir(options.dataDir);
+    await dir.ensure();
+    const sealer = options.sealer ?? (await virtualSealer(dir));
+    const policy = { ...DEFAULT_SIGNATURES, ...options.signatures };
+    let identity = await loadIdentity(dir, sealer);
+    const fresh = !identity;
+    if (!identity) {
+      identity = await createServiceIdentity(options);
+      await saveIdentity(dir, sealer, identity);
+      log(`created service ${identity.nodeId.slice(0, 16)} in ${dir.path}`);
+    }
+    const storage = options.storage ?? (await LevelLedgerStorage.open(dir.file('ledger'), { sync: (options.durability ?? 'fsync') === 'fsync' }));
+    try {
+      const store = new Store();
+      const tree = new MerkleTree();
+      const replayed = fresh ? [] : await replay(storage, identity, store, tree, log);
+      const ledger = new Ledger(storage, identity.secrets, tree);
+      for (const e of replayed) ledger.adoptVerified(e);
+      const node = new Node(store, ledger, identity, policy, log);
+      if (ledger.position.seqno === 0) await node.genesis();
+      return node;
+    } catch (e) {
+      await storage.close();
+      throw e;
+    }
+  }
+
+  get nodeId(): string {
+    return this.identity.nodeId;
+  }
+
+  get serviceCertificate(): string {
+    return this.identity.serviceCert;
+  }
+
+  get nodeCertificate(): string {
+    return this.identity.nodeCert;
+  }
+
+  /** Seqno up to which everything is committed (covered by a durable signature). */
+  get committed(): number {
+    return this.committedSeqno;
+  }
+
+  get lastSigned(): number {
+    return this.ledger.lastSigned;
+  }
+
+  /**
+   * Run `body` in a transaction and commit it, retrying on conflicts. Resolves with the
+   * body's result and the transaction id (undefined if it wrote nothing); the commit is
+   * not yet durable: await `waitCommitted(txid)` for that.
+   */
+  async transact<T>(body: (tx: Transaction) => T | Promise<T>, maxAttempts = 16): Promise<{ result: T; txid: TxID | undefined }> {
+    for (let attempt = 1; ; attempt++) {
+      this.ensureRunning();
+      const tx = this.store.begin();
+      try {
+        const result = await body(tx);
+        const txid = tx.commit();
+        return { result, txid };
+      } catch (e) {
+        tx.abort();
+        if (!(e instanceof ConflictError) || attempt >= maxAttempts) throw e;
+      }
+    }
+  }
+
+  /** Resolves once `txid` is committed; rejects if it never can be (rolled back). */
+  waitCommitted(txid: TxID): Promise<void> {
+    if (txid.seqno <= this.committedSeqno) {
+      return this.status(txid) === 'Committed' ? Promise.resolve() : Promise.reject(new Error(`transaction ${txid.view}.${txid.seqno} is invalid`));
+    }
+    return new Promise((resolve, reject) => this.waiters.push({ seqno: txid.seqno, resolve, reject }));
+  }
+
+  status(txid: TxID): TxStatus {
+    const at = this.ledger.txidAt(txid.seqno);
+    if (txid.seqno <= this.committedSeqno) return at && at.view === txid.view ? 'Committed' : 'Invalid';
+    if (at && at.view === txid.view) return 'Pending';
+    if (at && txid.view < at.view) return 'Invalid';
+    return 'Unknown';
+  }
+
+  /** A receipt for a committed transaction; undefined while it is not committed. */
+  receipt(txid: TxID): Promise<Receipt | undefined> {
+    return this.ledger.receipt(txid, this.committedSeqno);
+  }
+
+  /** Sign now if anything is unsigned; returns the signature's txid. */
+  emitSignature(): TxID | undefined {
+    this.clearSignTimer();
+    if (this.stopped) return undefined;
+    const seqno = this.store.txid.seqno + 1;
+    if (seqno - 1 === this.ledger.lastSigned) return undefined;
+    const view = this.store.view;
+    const root = this.ledger.tree.root(seqno - 1);
+    const tx = this.store.begin();
+    tx.setKind('signature');
+    tx.map(SIGNATURES).set(0, {
+      node: this.identity.nodeId,
+      view,
+      seqno,
+      root,
+      signature: signData(this.identity.nodeKey, root),
+      cert: this.identity.nodeCert,
+    });
+    const txid = tx.commit()!;
+    this.ledger.durable(txid.seqno).then(
+      () => this.advanceCommit(txid.seqno),
+      (e: Error) => this.failWaiters(e),
+    );
+    return txid;
+  }
+
+  /** Write committed ledger chunks (each ending on a signature) into `dir`. */
+  async exportLedger(dir: string, chunkBytes = 1 << 20): Promise<string[]> {
+    await this.ledger.flush();
+    const committed = this.committedSeqno;
+    const storage = this.ledger.storage;
+    async function* upToCommitted() {
+      for await (const e of storage.scan(1)) {
+        if (e.seqno > committed) return;
+        yield e;
+      }
+    }
+    const files: { name: string; bytes: Uint8Array }[] = [];
+    for await (const chunk of chunkEntries(upToCommitted(), chunkBytes)) files.push(chunk);
+    return writeFiles(dir, files);
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.emitSignature();
+    this.stopped = true;
+    this.clearSignTimer();
+    await this.ledger.flush();
+    this.failWaiters(new Error('node stopped'));
+    await this.ledger.storage.close();
+  }
+
+  private async genesis(): Promise<void> {
+    this.store.setView(1);
+    const { txid } = await this.transact((tx) => {
+      tx.map(SERVICE_INFO).set(0, { cert: this.identity.serviceCert, status: 'Open' });
+      tx.map(NODES_INFO).set(this.identity.nodeId, { cert: this.identity.nodeCert, status: 'Trusted' });
+    });
+    this.emitSignature();
+    await this.waitCommitted(txid!);
+    this.log(`service open, genesis committed at ${txid!.view}.${txid!.seqno}`);
+  }
+
+  private noteUnsigned(seqno: number): void {
+    if (this.unsignedSince === undefined) this.unsignedSince = seqno;
+    if (seqno - this.unsignedSince + 1 >= this.policy.transactions) {
+      if (!this.signScheduled) {
+        this.signScheduled = true;
+        // Not inside the commit listener: the signature is a transaction of its own.
+        queueMicrotask(() => {
+          this.signScheduled = false;
+          this.emitSignature();
+        });
+      }
+    } else if (!this.signTimer) {
+      this.signTimer = setTimeout(() => {
+        this.signTimer = undefined;
+        this.emitSignature();
+      }, this.policy.milliseconds);
+    }
+  }
+
+  private clearSignTimer(): void {
+    if (this.signTimer) clearTimeout(this.signTimer);
+    this.signTimer = undefined;
+    this.unsignedSince = undefined;
+  }
+
+  private advanceCommit(seqno: number): void {
+    if (seqno <= this.committedSeqno) return;
+    this.committedSeqno = seqno;
+    this.store.compact(seqno);
+    const ready = this.waiters.filter((w) => w.seqno <= seqno);
+    this.waiters = this.waiters.filter((w) => w.seqno > seqno);
+    for (const w of ready) w.resolve();
+  }
+
+  private failWaiters(e: Error): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w.reject(e);
+  }
+
+  private ensureRunning(): void {
+    if (this.stopped) throw new Error('node stopped');
+  }
+}
+
+/**
+ * Rebuild store and tree from storage, verifying every entry. An unsigned suffix (never
+ * committed) is discarded; any integrity failure refuses the whole ledger.
+ */
+async function replay(storage: LedgerStorage, identity: NodeIdentity, store: Store, tree: MerkleTree, log: (m: string) => void) {
+  const verifier = new LedgerVerifier({ serviceCert: identity.serviceCert, secrets: identity.secrets, store, tree });
+  const entries: { seqno: number; view: number; kind: EntryKind }[] = [];
+  for await (const stored of storage.scan(1)) {
+    const entry = verifier.verify(stored.bytes);
+    entries.push({ seqno: entry.seqno, view: entry.view, kind: entry.kind });
+  }
+  const signed = verifier.lastSigned;
+  if (verifier.seqno > signed) {
+    log(`discarding ${verifier.seqno - signed} unsigned entries after seqno ${signed}`);
+    store.rollback(signed);
+    tree.truncate(signed);
+    await storage.truncate(signed);
+    entries.length = signed;
+  }
+  const tx = store.begin();
+  const me = tx.map(NODES_INFO).get(identity.nodeId);
+  tx.abort();
+  if (signed === 0 || !me || me.status !== 'Trusted') {
+    throw new Error('the ledger holds no committed genesis for this node; refusing to start');
+  }
+  // A rolled-back seqno may be reused: a new view keeps (seqno, view) IVs unique.
+  store.setView(verifier.view + 1);
+  log(`replayed and verified ${signed} entries; resuming in view ${store.view}`);
+  return entries;
+}
