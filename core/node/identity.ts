@@ -102,3 +102,25 @@ export async function loadIdentity(dir: DataDir, sealer: Sealer): Promise<NodeId
     throw new IdentityError(`cannot unseal ${dir.file(SEALED_STATE_FILE)}: ${(e as Error).message}`);
   }
 }
+
+// The highest view this node has ever started in, sealed beside the identity. A restart
+// continues above both it and the ledger's last view, so a (seqno, view) encryption IV is
+// never reused even if the host drops ledger entries the node had already written.
+// (A host that rolls back this file as well is outside what a plain file can prevent;
+// a TEE's monotonic counter closes that gap.)
+const VIEW_FLOOR_FILE = 'node.view';
+
+export async function loadViewFloor(dir: DataDir, sealer: Sealer): Promise<number> {
+  if (!(await dir.exists(VIEW_FLOOR_FILE))) return 0;
+  try {
+    const view = Number(fromUtf8(sealer.unseal(await dir.read(VIEW_FLOOR_FILE), 'view floor')));
+    if (!Number.isSafeInteger(view) || view < 0) throw new Error('not a view number');
+    return view;
+  } catch (e) {
+    throw new IdentityError(`cannot read ${dir.file(VIEW_FLOOR_FILE)}: ${(e as Error).message}`);
+  }
+}
+
+export async function saveViewFloor(dir: DataDir, sealer: Sealer, view: number): Promise<void> {
+  await dir.writeAtomic(VIEW_FLOOR_FILE, sealer.seal(utf8(String(view)), 'view floor'));
+}

@@ -20,7 +20,7 @@ import type { Receipt } from '../ledger/receipt.js';
 import { SIGNATURES } from '../ledger/signature.js';
 import type { LedgerStorage } from '../ledger/storage.js';
 import { LedgerVerifier } from '../ledger/verifier.js';
-import { createServiceIdentity, loadIdentity, saveIdentity, type NodeIdentity } from './identity.js';
+import { createServiceIdentity, loadIdentity, loadViewFloor, saveIdentity, saveViewFloor, type NodeIdentity } from './identity.js';
 
 export type TxStatus = 'Unknown' | 'Pending' | 'Committed' | 'Invalid';
 
@@ -92,11 +92,15 @@ export class Node {
     try {
       const store = new Store();
       const tree = new MerkleTree();
-      const replayed = fresh ? [] : await replay(storage, identity, store, tree, log);
+      const replayed = fresh ? { entries: [], highestView: 0 } : await replay(storage, identity, store, tree);
+      const view = Math.max(replayed.highestView, await loadViewFloor(dir, sealer)) + 1;
+      await saveViewFloor(dir, sealer, view);
+      store.setView(view);
       const ledger = new Ledger(storage, identity.secrets, tree);
-      for (const e of replayed) ledger.adoptVerified(e);
+      for (const e of replayed.entries) ledger.adoptVerified(e);
       const node = new Node(store, ledger, identity, policy, log);
       if (ledger.position.seqno === 0) await node.genesis();
+      else log(`replayed and verified ${ledger.position.seqno} entries; resuming in view ${view}`);
       return node;
     } catch (e) {
       await storage.close();
@@ -219,7 +223,6 @@ export class Node {
   }
 
   private async genesis(): Promise<void> {
-    this.store.setView(1);
     const { txid } = await this.transact((tx) => {
       tx.map(SERVICE_INFO).set(0, { cert: this.identity.serviceCert, status: 'Open' });
       tx.map(NODES_INFO).set(this.identity.nodeId, { cert: this.identity.nodeCert, status: 'Trusted' });
@@ -278,7 +281,7 @@ export class Node {
  * Rebuild store and tree from storage, verifying every entry. An unsigned suffix (never
  * committed) is discarded; any integrity failure refuses the whole ledger.
  */
-async function replay(storage: LedgerStorage, identity: NodeIdentity, store: Store, tree: MerkleTree, log: (m: string) => void) {
+async function replay(storage: LedgerStorage, identity: NodeIdentity, store: Store, tree: MerkleTree) {
   const verifier = new LedgerVerifier({ serviceCert: identity.serviceCert, secrets: identity.secrets, store, tree });
   const entries: { seqno: number; view: number; kind: EntryKind }[] = [];
   for await (const stored of storage.scan(1)) {
@@ -287,11 +290,10 @@ async function replay(storage: LedgerStorage, identity: NodeIdentity, store: Sto
   }
   const signed = verifier.lastSigned;
   if (verifier.seqno > signed) {
-    log(`discarding ${verifier.seqno - signed} unsigned entries after seqno ${signed}`);
+    // Never committed, so never acknowledged: drop them (their views still count below).
     store.rollback(signed);
     tree.truncate(signed);
     await storage.truncate(signed);
-    entries.length = signed;
   }
   const tx = store.begin();
   const me = tx.map(NODES_INFO).get(identity.nodeId);
@@ -299,8 +301,6 @@ async function replay(storage: LedgerStorage, identity: NodeIdentity, store: Sto
   if (signed === 0 || !me || me.status !== 'Trusted') {
     throw new Error('the ledger holds no committed genesis for this node; refusing to start');
   }
-  // A rolled-back seqno may be reused: a new view keeps (seqno, view) IVs unique.
-  store.setView(verifier.view + 1);
-  log(`replayed and verified ${signed} entries; resuming in view ${store.view}`);
-  return entries;
+  // The highest view counts even if its entries were discarded: see loadViewFloor.
+  return { entries: entries.slice(0, signed), highestView: verifier.view };
 }

@@ -1,0 +1,119 @@
+// The ccevm command line: start a node, export and audit its ledger, verify receipts.
+import { parseArgs } from 'node:util';
+import { readFiles } from '../core/host/data-dir.js';
+import { readText, writeText } from '../core/host/files.js';
+import { auditChunks } from '../core/ledger/audit.js';
+import { CHUNK_NAME } from '../core/ledger/chunks.js';
+import { verifyReceipt, type Receipt } from '../core/ledger/receipt.js';
+import { Node } from '../core/node/node.js';
+
+const HELP = `ccevm — a confidential consortium ledger node that speaks Ethereum
+
+usage: ccevm <command> [options]
+
+commands:
+  start            start a node on a data directory (creates a new service if it is empty)
+  export           verify a stopped node's ledger and write it as chunk files
+  audit <dir>      verify exported ledger chunks offline against the service certificate
+  verify-receipt <receipt.json>
+                   verify a transaction receipt offline against the service certificate
+
+options:
+  --data-dir DIR       node data directory (default .data/node0)
+  --durability MODE    fsync (default): acknowledge commits once fsync'd; os: once written
+  --sign-every N       signature transaction after N transactions (default 1000)
+  --sign-ms MS         ... or MS milliseconds after the first unsigned one (default 20)
+  --service-cert FILE  PEM service certificate to verify against (audit, verify-receipt)
+  --out DIR            where export writes chunks (default <data-dir>/export)
+  -h, --help           this text
+`;
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    'data-dir': { type: 'string', default: '.data/node0' },
+    durability: { type: 'string', default: 'fsync' },
+    'sign-every': { type: 'string' },
+    'sign-ms': { type: 'string' },
+    'service-cert': { type: 'string' },
+    out: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+
+function fail(message: string): never {
+  process.stderr.write(`ccevm: ${message}\n`);
+  process.exit(2);
+}
+
+function positiveInt(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n <= 0) fail(`--${name} must be a positive integer`);
+  return n;
+}
+
+function nodeOptions() {
+  const durability = values.durability;
+  if (durability !== 'fsync' && durability !== 'os') fail('--durability must be fsync or os');
+  return {
+    dataDir: values['data-dir']!,
+    durability: durability as 'fsync' | 'os',
+    signatures: {
+      ...(values['sign-every'] ? { transactions: positiveInt('sign-every', values['sign-every']) } : {}),
+      ...(values['sign-ms'] ? { milliseconds: positiveInt('sign-ms', values['sign-ms']) } : {}),
+    },
+    log: (m: string) => process.stdout.write(`${m}\n`),
+  };
+}
+
+async function serviceCert(): Promise<string> {
+  if (!values['service-cert']) fail('--service-cert FILE is required');
+  return readText(values['service-cert']);
+}
+
+async function start(): Promise<void> {
+  const node = await Node.start(nodeOptions());
+  const certPath = `${values['data-dir']}/service_cert.pem`;
+  await writeText(certPath, node.serviceCertificate);
+  process.stdout.write(`node ${node.nodeId}\nservice certificate: ${certPath}\ncommitted up to seqno ${node.committed}\n`);
+  // Until the RPC server exists, nothing else keeps the process alive.
+  const keepAlive = setInterval(() => {}, 1 << 30);
+  const stop = async (signal: string) => {
+    clearInterval(keepAlive);
+    process.stdout.write(`${signal}: stopping\n`);
+    await node.stop();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+}
+
+async function exportLedger(): Promise<void> {
+  const node = await Node.start(nodeOptions());
+  const files = await node.exportLedger(values.out ?? `${values['data-dir']}/export`);
+  await node.stop();
+  process.stdout.write(`${files.join('\n')}\n`);
+}
+
+async function audit(): Promise<void> {
+  const dir = positionals[1] ?? fail('audit needs the directory of ledger chunks');
+  const result = auditChunks(await readFiles(dir, CHUNK_NAME), await serviceCert());
+  process.stdout.write(`ledger verified: ${result.entries} entries, ${result.signatures} signatures, last txid ${result.lastView}.${result.lastSeqno}\n`);
+}
+
+async function verifyReceiptFile(): Promise<void> {
+  const file = positionals[1] ?? fail('verify-receipt needs a receipt file');
+  const receipt = JSON.parse(await readText(file)) as Receipt;
+  const { txid } = verifyReceipt(receipt, await serviceCert());
+  process.stdout.write(`receipt verified: transaction ${txid} is committed\n`);
+}
+
+const commands: Record<string, () => Promise<void>> = { start, export: exportLedger, audit, 'verify-receipt': verifyReceiptFile };
+
+if (values.help || positionals.length === 0) {
+  process.stdout.write(HELP);
+} else {
+  const command = commands[positionals[0]!] ?? fail(`unknown command ${positionals[0]} (see --help)`);
+  command().catch((e: Error) => fail(e.message));
+}

@@ -1,0 +1,108 @@
+import { strict as assert } from 'node:assert';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Node } from '../../core/node/node.js';
+import { MemoryLedgerStorage } from '../../core/host/memory-storage.js';
+import { ConflictError } from '../../core/kv/errors.js';
+import { rawMap } from '../../core/kv/map-def.js';
+import { EntryKind } from '../../core/ledger/entry.js';
+import { utf8 } from '../../core/util/bytes.js';
+
+const accounts = rawMap('accounts');
+
+describe('node', () => {
+  let dir: string;
+  let node: Node | undefined;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'ccevm-node-'));
+  });
+  afterEach(async () => {
+    await node?.stop();
+    node = undefined;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function write(n: Node, key: string) {
+    const { txid } = await n.transact((tx) => tx.map(accounts).set(utf8(key), utf8(`value of ${key}`)));
+    return txid!;
+  }
+
+  it('starts a service whose genesis is committed', async () => {
+    node = await Node.start({ dataDir: dir });
+    assert.equal(node.committed, 2, 'genesis and its signature');
+    assert.equal(node.status({ view: 1, seqno: 1 }), 'Committed');
+    assert.equal((await node.ledger.readEntry(2)).kind, EntryKind.Signature);
+  });
+
+  it('signs after N transactions, commits only at signatures, and reports status', async () => {
+    node = await Node.start({ dataDir: dir, signatures: { transactions: 5, milliseconds: 60_000 } });
+    const ids = [];
+    for (let i = 0; i < 4; i++) ids.push(await write(node, `k${i}`));
+    assert.equal(node.lastSigned, 2, 'no signature before the fifth transaction');
+    assert.equal(node.status(ids[0]!), 'Pending');
+    assert.equal(await node.receipt(ids[0]!), undefined);
+    ids.push(await write(node, 'k4'));
+    await node.waitCommitted(ids[4]!);
+    assert.equal(node.lastSigned, 8);
+    assert.ok((await node.ledger.readEntry(8)).kind === EntryKind.Signature);
+    for (const id of ids) assert.equal(node.status(id), 'Committed');
+    assert.equal(node.status({ view: ids[0]!.view + 5, seqno: ids[0]!.seqno }), 'Invalid');
+    assert.equal(node.status({ view: 1, seqno: 10_000 }), 'Unknown');
+  });
+
+  it('signs after T milliseconds when transactions are few', async () => {
+    node = await Node.start({ dataDir: dir, signatures: { transactions: 1_000_000, milliseconds: 10 } });
+    const id = await write(node, 'lonely');
+    assert.equal(node.status(id), 'Pending');
+    await node.waitCommitted(id);
+    assert.equal(node.status(id), 'Committed');
+    assert.equal(node.lastSigned, id.seqno + 1);
+  });
+
+  it('retries transactions that conflict and reports a persistent conflict', async () => {
+    node = await Node.start({ dataDir: dir, storage: new MemoryLedgerStorage() });
+    const counter = rawMap('counter');
+    const bump = () =>
+      node!.transact(async (tx) => {
+        const c = tx.map(counter);
+        const v = Number(Buffer.from(c.get(utf8('n')) ?? utf8('0')).toString());
+        await new Promise((r) => setImmediate(r));
+        c.set(utf8('n'), utf8(String(v + 1)));
+      }, 32); // each round of 20 contenders lets at least one through
+    await Promise.all(Array.from({ length: 20 }, bump));
+    const tx = node.store.begin();
+    assert.equal(Buffer.from(tx.map(counter).get(utf8('n'))!).toString(), '20');
+    tx.abort();
+    await assert.rejects(
+      node.transact(async (t) => {
+        t.map(counter).get(utf8('n'));
+        await write(node!, 'unrelated');
+        await node!.transact((u) => u.map(counter).set(utf8('n'), utf8('x')));
+        t.map(counter).set(utf8('n'), utf8('y'));
+      }, 1),
+      ConflictError,
+    );
+  });
+
+  it('commits many concurrent transactions with few fsyncs (group commit)', async () => {
+    node = await Node.start({ dataDir: dir, signatures: { transactions: 50, milliseconds: 5 } });
+    const ids = await Promise.all(Array.from({ length: 500 }, (_, i) => write(node!, `c${i}`)));
+    await Promise.all(ids.map((id) => node!.waitCommitted(id)));
+    assert.ok(node.committed >= ids[ids.length - 1]!.seqno);
+  });
+
+  it('compacts store history behind commits', async () => {
+    node = await Node.start({ dataDir: dir, storage: new MemoryLedgerStorage(), signatures: { transactions: 10, milliseconds: 5 } });
+    let last;
+    for (let i = 0; i < 100; i++) last = await write(node, 'same-key');
+    await node.waitCommitted(last!);
+    assert.equal(node.store.retainedHistory, 0);
+  });
+
+  it('rejects work after stop and resolves nothing uncommitted', async () => {
+    const n = await Node.start({ dataDir: dir, storage: new MemoryLedgerStorage() });
+    await n.stop();
+    await assert.rejects(write(n, 'late'), /node stopped/);
+  });
+});
