@@ -8,9 +8,10 @@ export interface Codec<T> {
   decode(bytes: Uint8Array): T;
 }
 
+/** Copies both ways, so neither a caller's buffer nor a returned one aliases stored history. */
 export const bytesCodec: Codec<Uint8Array> = {
-  encode: (v) => v,
-  decode: (b) => b,
+  encode: (v) => v.slice(),
+  decode: (b) => b.slice(),
 };
 
 export const stringCodec: Codec<string> = {
@@ -38,7 +39,11 @@ export const uintCodec: Codec<number> = {
     if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`uint out of range: ${v}`);
     return u64Codec.encode(BigInt(v));
   },
-  decode: (b) => Number(u64Codec.decode(b)),
+  decode: (b) => {
+    const v = u64Codec.decode(b);
+    if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new DecodeError(`uint: ${v} is not a safe integer`);
+    return Number(v);
+  },
 };
 
 export function jsonCodec<T>(): Codec<T> {
@@ -78,13 +83,16 @@ const enum Tag {
   Object = 11,
 }
 
+const MAX_DEPTH = 64;
+
 function bigToBytes(v: bigint): Uint8Array {
   let hex = v.toString(16);
   if (hex.length % 2) hex = '0' + hex;
   return new Uint8Array(Buffer.from(hex, 'hex'));
 }
 
-function writeValue(w: ByteWriter, v: BinaryValue): void {
+function writeValue(w: ByteWriter, v: BinaryValue, depth = 0): void {
+  if (depth > MAX_DEPTH) throw new RangeError('binary codec: nesting too deep');
   if (v === null) w.u8(Tag.Null);
   else if (v === false) w.u8(Tag.False);
   else if (v === true) w.u8(Tag.True);
@@ -104,20 +112,18 @@ function writeValue(w: ByteWriter, v: BinaryValue): void {
   else if (v instanceof Uint8Array) w.u8(Tag.Bytes).bytes(v);
   else if (Array.isArray(v)) {
     w.u8(Tag.Array).varint(v.length);
-    for (const item of v) writeValue(w, item);
+    for (const item of v) writeValue(w, item, depth + 1);
   } else if (typeof v === 'object') {
     const keys = Object.keys(v).filter((k) => v[k] !== undefined).sort();
     w.u8(Tag.Object).varint(keys.length);
     for (const k of keys) {
       w.bytes(utf8(k));
-      writeValue(w, v[k]!);
+      writeValue(w, v[k]!, depth + 1);
     }
   } else {
     throw new TypeError(`binary codec cannot encode a ${typeof v}`);
   }
 }
-
-const MAX_DEPTH = 64;
 
 function readValue(r: ByteReader, depth: number): BinaryValue {
   if (depth > MAX_DEPTH) throw new DecodeError('binary codec: nesting too deep');

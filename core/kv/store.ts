@@ -44,6 +44,11 @@ export class Store {
     this.currentView = view;
   }
 
+  /** Bumped by every rollback: transactions begun before one can no longer read or commit. */
+  get epoch(): number {
+    return this.rollbackEpoch;
+  }
+
   /** The single synchronous consumer of local commits (the ledger). */
   onCommit(listener: CommitListener): void {
     this.listener = listener;
@@ -138,7 +143,7 @@ export class Store {
     for (const state of this.maps.values()) state.compact(horizon);
   }
 
-  /** Number of keys carrying more than one version (a measure of retained history). */
+  /** Keys written since compaction last settled them: an upper bound on keys holding extra history. */
   get retainedHistory(): number {
     let n = 0;
     for (const state of this.maps.values()) n += state.historyKeys;

@@ -2,7 +2,7 @@
 // (plus the transaction's own writes) and are recorded; commit fails with a conflict if
 // anything read, or any map iterated, has been written since.
 import { bytesToKey, keyToBytes } from '../util/bytes.js';
-import { TransactionClosedError } from './errors.js';
+import { ConflictError, TransactionClosedError } from './errors.js';
 import type { MapDef } from './map-def.js';
 import type { Store, TxKind } from './store.js';
 import type { TxID } from './txid.js';
@@ -60,6 +60,7 @@ export class Transaction {
   commit(): TxID | undefined {
     this.ensureOpen();
     this.close();
+    this.ensureSameHistory();
     if (!this.hasWrites) return undefined;
     return this.store.commitWrites(this.writes, (s) => this.findConflict(s), this.epoch, this.kind, this.claims);
   }
@@ -97,9 +98,15 @@ export class Transaction {
     if (this.closed) throw new TransactionClosedError();
   }
 
+  /** After a rollback this snapshot may mix discarded and new history: refuse it. */
+  private ensureSameHistory(): void {
+    if (this.store.epoch !== this.epoch) throw new ConflictError('the store was rolled back since this transaction began');
+  }
+
   /** @internal */
   readRaw(name: string, key: string): Uint8Array | undefined {
     this.ensureOpen();
+    this.ensureSameHistory();
     const own = this.writes.get(name);
     if (own?.has(key)) return own.get(key);
     let keys = this.reads.get(name);
@@ -125,6 +132,7 @@ export class Transaction {
   /** @internal Entries of a map in key order within [from, to), merged with own writes. */
   *scanRaw(name: string, from: string | undefined, to: string | undefined): Generator<[string, Uint8Array]> {
     this.ensureOpen();
+    this.ensureSameHistory();
     this.scanned.add(name);
     const state = this.store.mapState(name);
     const own = this.writes.get(name);

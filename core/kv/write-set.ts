@@ -63,6 +63,7 @@ export function deserialiseDomain(bytes: Uint8Array, domain: 'public' | 'private
   if (bytes.length === 0) return into;
   const r = new ByteReader(bytes, `${domain} domain`);
   const mapCount = r.varint();
+  if (mapCount === 0) throw new DecodeError(`${domain} domain: an empty domain must be zero bytes`);
   let previousName: string | undefined;
   for (let m = 0; m < mapCount; m++) {
     const name = fromUtf8(r.bytes());
@@ -74,6 +75,7 @@ export function deserialiseDomain(bytes: Uint8Array, domain: 'public' | 'private
     }
     previousName = name;
     const writeCount = r.varint();
+    if (writeCount === 0) throw new DecodeError(`${domain} domain: map ${JSON.stringify(name)} with no writes`);
     const entries = new Map<string, Uint8Array | undefined>();
     let previousKey: string | undefined;
     for (let i = 0; i < writeCount; i++) {

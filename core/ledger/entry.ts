@@ -15,6 +15,7 @@ export const FORMAT_VERSION = 1;
 export const HEADER_SIZE = 26;
 export const TRAILER_SIZE = 2 * DIGEST_SIZE;
 export const ZERO_DIGEST = new Uint8Array(DIGEST_SIZE);
+export const MAX_VIEW = 2 ** 32 - 1;
 
 export enum EntryKind {
   Normal = 0,
@@ -35,7 +36,7 @@ export interface LedgerEntry {
 }
 
 export function entryIv(view: number, seqno: number): Uint8Array {
-  if (view >= 2 ** 32) throw new RangeError('view does not fit the IV');
+  if (view > MAX_VIEW) throw new RangeError('view does not fit the IV');
   const iv = new Uint8Array(IV_SIZE);
   const dv = new DataView(iv.buffer);
   dv.setBigUint64(0, BigInt(seqno));
@@ -77,6 +78,7 @@ export function decodeEntry(bytes: Uint8Array): LedgerEntry {
   const kind = r.u8();
   if (kind !== EntryKind.Normal && kind !== EntryKind.Signature) throw new DecodeError(`ledger entry: unknown kind ${kind}`);
   const view = r.u64();
+  if (view > MAX_VIEW) throw new DecodeError(`ledger entry: view ${view} is out of range`);
   const seqno = r.u64();
   const publicLength = r.u32();
   const privateLength = r.u32();

@@ -9,7 +9,7 @@ import { decodeEntry, encodeEntry, entryLeaf, EntryKind, writeSetDigest, ZERO_DI
 import { MerkleTree } from './merkle.js';
 import { proofToJson, type Receipt } from './receipt.js';
 import { commitEvidenceDigest, type LedgerSecrets } from './secrets.js';
-import { SIGNATURES } from './signature.js';
+import { parseSignatureRecord, SIGNATURES } from './signature.js';
 import type { LedgerStorage } from './storage.js';
 import { LedgerWriter } from './writer.js';
 import { deserialiseDomain } from '../kv/write-set.js';
@@ -139,7 +139,7 @@ export class Ledger {
     if (sigSeqno === undefined || sigSeqno > committedSeqno) return undefined;
     await this.writer.durable(sigSeqno);
     const [entry, sigEntry] = await Promise.all([this.readEntry(txid.seqno), this.readEntry(sigSeqno)]);
-    const record = SIGNATURES.value.decode([...deserialiseDomain(sigEntry.publicDomain, 'public').get(SIGNATURES.name)!.values()][0]!);
+    const record = parseSignatureRecord([...deserialiseDomain(sigEntry.publicDomain, 'public').get(SIGNATURES.name)!.values()][0]!);
     return {
       txid: formatTxID(txid),
       leaf_components: {

@@ -2,6 +2,7 @@
 // this one. They are the ledger's commit points.
 import { binaryCodec, uintCodec } from '../kv/codec.js';
 import { defineMap } from '../kv/map-def.js';
+import { DecodeError } from '../util/binary.js';
 
 export type SignatureRecord = {
   /** node id of the signer */
@@ -19,3 +20,22 @@ export type SignatureRecord = {
 
 /** Single entry, key 0: each signature transaction overwrites it. */
 export const SIGNATURES = defineMap('public:ccf.internal.signatures', uintCodec, binaryCodec<SignatureRecord>());
+
+const HEX64 = /^[0-9a-f]{64}$/;
+
+/** Decode and check every field of a signature record read from untrusted bytes. */
+export function parseSignatureRecord(bytes: Uint8Array): SignatureRecord {
+  const r = SIGNATURES.value.decode(bytes) as Partial<Record<keyof SignatureRecord, unknown>>;
+  const ok =
+    r !== null && typeof r === 'object' &&
+    typeof r.node === 'string' && HEX64.test(r.node) &&
+    Number.isSafeInteger(r.view) && Number.isSafeInteger(r.seqno) &&
+    r.root instanceof Uint8Array && r.root.length === 32 &&
+    r.signature instanceof Uint8Array && r.signature.length > 0 &&
+    typeof r.cert === 'string';
+  if (!ok) throw new DecodeError('signature record: missing or mistyped fields');
+  return r as SignatureRecord;
+}
+
+/** The one key of the signatures map: 0 as 8 bytes. */
+export const SIGNATURE_KEY = 0;

@@ -9,13 +9,13 @@ import { keyId, verifyData } from '../crypto/keys.js';
 import { NODES_INFO, SERVICE_INFO } from '../governance/tables.js';
 import type { Store } from '../kv/store.js';
 import { deserialiseDomain, type Writes } from '../kv/write-set.js';
-import { equalBytes, toHex } from '../util/bytes.js';
+import { bytesToKey, equalBytes, toHex } from '../util/bytes.js';
 import { DecodeError } from '../util/binary.js';
-import { decodeEntry, decryptPrivateDomain, entryLeaf, EntryKind, type LedgerEntry } from './entry.js';
+import { decodeEntry, decryptPrivateDomain, entryLeaf, EntryKind, ZERO_DIGEST, type LedgerEntry } from './entry.js';
 import { LedgerIntegrityError } from './errors.js';
 import type { MerkleTree } from './merkle.js';
 import { commitEvidenceDigest, type LedgerSecrets } from './secrets.js';
-import { SIGNATURES } from './signature.js';
+import { parseSignatureRecord, SIGNATURE_KEY, SIGNATURES } from './signature.js';
 
 export interface VerifierOptions {
   /** The service certificate the ledger must belong to. */
@@ -106,24 +106,26 @@ export class LedgerVerifier {
     } catch (e) {
       if (e instanceof AuthenticationError) return fail('private domain fails authentication (altered header, public or private bytes, or wrong ledger secret)');
       if (e instanceof DecodeError) return fail(`write set malformed: ${e.message}`);
-      throw e;
+      return fail(`cannot be read: ${(e as Error).message}`);
     }
   }
 
   private checkSignature(entry: LedgerEntry, fail: (reason: string) => never): void {
     const raw = deserialiseDomain(entry.publicDomain, 'public').get(SIGNATURES.name)!;
-    const [key, value] = [...raw.entries()][0] ?? [];
-    if (raw.size !== 1 || value === undefined || key === undefined) fail('signature entry does not hold one signature record');
+    const value = raw.get(bytesToKey(SIGNATURES.key.encode(SIGNATURE_KEY)));
+    if (raw.size !== 1 || value === undefined) fail('signature entry does not hold one signature record at key 0');
+    if (!equalBytes(entry.claimsDigest, ZERO_DIGEST)) fail('signature entry carries a claims digest');
     let record;
     try {
-      record = SIGNATURES.value.decode(value!);
+      record = parseSignatureRecord(value!);
     } catch (e) {
       return fail(`signature record malformed: ${(e as Error).message}`);
     }
     if (record.seqno !== entry.seqno || record.view !== entry.view) fail('signature record names another transaction');
     const root = this.options.tree.root(entry.seqno - 1);
     if (!equalBytes(root, record.root)) {
-      fail(`signed Merkle root does not match the entries since seqno ${this.lastSigned}: an entry in ${this.lastSigned + 1}..${entry.seqno - 1} was altered`);
+      // This root first covers the previous signature's own leaf, hence the range's start.
+      fail(`signed Merkle root does not match the entries: an entry in ${Math.max(this.lastSigned, 1)}..${entry.seqno - 1} was altered`);
     }
     if (!isEndorsedBy(record.cert, this.options.serviceCert)) fail('signer certificate is not endorsed by the service');
     const publicKey = certificatePublicKey(record.cert);

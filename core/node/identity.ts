@@ -3,7 +3,7 @@
 // and written to the data directory only sealed; the certificates are public and stored
 // in clear beside them.
 import { randomKey } from '../crypto/aead.js';
-import { createNodeCertificate, createServiceCertificate } from '../crypto/certificates.js';
+import { certificatePublicKey, createNodeCertificate, createServiceCertificate, isEndorsedBy } from '../crypto/certificates.js';
 import { exportPrivateKey, generateKeyPair, importPrivateKey, keyId, type KeyPair } from '../crypto/keys.js';
 import type { Sealer } from '../crypto/sealing.js';
 import type { DataDir } from '../host/data-dir.js';
@@ -96,6 +96,10 @@ export async function loadIdentity(dir: DataDir, sealer: Sealer): Promise<NodeId
     );
     const nodeId = keyId(nodeKey.publicKey);
     if (nodeId !== state.nodeId) throw new IdentityError('sealed node key does not match the recorded node id');
+    // The certificates are stored in clear: check they belong to the sealed keys.
+    if (!certificatePublicKey(state.serviceCert).equals(serviceKey.publicKey)) throw new IdentityError('service certificate does not match the sealed service key');
+    if (!certificatePublicKey(state.nodeCert).equals(nodeKey.publicKey)) throw new IdentityError('node certificate does not match the sealed node key');
+    if (!isEndorsedBy(state.nodeCert, state.serviceCert)) throw new IdentityError('node certificate is not endorsed by the service certificate');
     return { nodeId, nodeKey, nodeCert: state.nodeCert, serviceKey, serviceCert: state.serviceCert, secrets };
   } catch (e) {
     if (e instanceof IdentityError) throw e;

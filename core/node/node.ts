@@ -17,7 +17,7 @@ import { EntryKind } from '../ledger/entry.js';
 import { Ledger } from '../ledger/ledger.js';
 import { MerkleTree } from '../ledger/merkle.js';
 import type { Receipt } from '../ledger/receipt.js';
-import { SIGNATURES } from '../ledger/signature.js';
+import { SIGNATURE_KEY, SIGNATURES } from '../ledger/signature.js';
 import type { LedgerStorage } from '../ledger/storage.js';
 import { LedgerVerifier } from '../ledger/verifier.js';
 import { createServiceIdentity, loadIdentity, loadViewFloor, saveIdentity, saveViewFloor, type NodeIdentity } from './identity.js';
@@ -83,13 +83,14 @@ export class Node {
     const policy = { ...DEFAULT_SIGNATURES, ...options.signatures };
     let identity = await loadIdentity(dir, sealer);
     const fresh = !identity;
-    if (!identity) {
-      identity = await createServiceIdentity(options);
-      await saveIdentity(dir, sealer, identity);
-      log(`created service ${identity.nodeId.slice(0, 16)} in ${dir.path}`);
-    }
     const storage = options.storage ?? (await LevelLedgerStorage.open(dir.file('ledger'), { sync: (options.durability ?? 'fsync') === 'fsync' }));
     try {
+      if (!identity) {
+        if (await hasEntries(storage)) throw new Error(`${dir.path} holds a ledger but no sealed node state; refusing to start a new service over it`);
+        identity = await createServiceIdentity(options);
+        await saveIdentity(dir, sealer, identity);
+        log(`created service ${identity.nodeId.slice(0, 16)} in ${dir.path}`);
+      }
       const store = new Store();
       const tree = new MerkleTree();
       const replayed = fresh ? { entries: [], highestView: 0 } : await replay(storage, identity, store, tree);
@@ -180,7 +181,7 @@ export class Node {
     const root = this.ledger.tree.root(seqno - 1);
     const tx = this.store.begin();
     tx.setKind('signature');
-    tx.map(SIGNATURES).set(0, {
+    tx.map(SIGNATURES).set(SIGNATURE_KEY, {
       node: this.identity.nodeId,
       view,
       seqno,
@@ -277,6 +278,11 @@ export class Node {
   }
 }
 
+async function hasEntries(storage: LedgerStorage): Promise<boolean> {
+  for await (const _ of storage.scan(1)) return true;
+  return false;
+}
+
 /**
  * Rebuild store and tree from storage, verifying every entry. An unsigned suffix (never
  * committed) is discarded; any integrity failure refuses the whole ledger.
@@ -298,7 +304,7 @@ async function replay(storage: LedgerStorage, identity: NodeIdentity, store: Sto
   const tx = store.begin();
   const me = tx.map(NODES_INFO).get(identity.nodeId);
   tx.abort();
-  if (signed === 0 || !me || me.status !== 'Trusted') {
+  if (signed === 0 || !me || me.status !== 'Trusted' || me.cert !== identity.nodeCert) {
     throw new Error('the ledger holds no committed genesis for this node; refusing to start');
   }
   // The highest view counts even if its entries were discarded: see loadViewFloor.

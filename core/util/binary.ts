@@ -82,8 +82,13 @@ export class ByteReader {
   private readonly view: DataView;
   offset = 0;
 
-  constructor(private readonly buf: Uint8Array, private readonly what = 'input') {
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  private readonly buf: Uint8Array;
+
+  constructor(input: Uint8Array, private readonly what = 'input') {
+    // A plain Uint8Array view: slices of a Buffer would otherwise be Buffers whose
+    // slice() aliases instead of copying.
+    this.buf = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+    this.view = new DataView(input.buffer, input.byteOffset, input.byteLength);
   }
 
   get remaining(): number {
@@ -123,7 +128,8 @@ export class ByteReader {
       const b = this.u8();
       result += (b & 0x7f) * scale;
       if ((b & 0x80) === 0) {
-        if (!Number.isSafeInteger(result)) break;
+        // Canonical only: no redundant trailing zero groups, so one number has one encoding.
+        if (!Number.isSafeInteger(result) || (b === 0 && i > 0)) break;
         return result;
       }
       scale *= 0x80;
