@@ -1,6 +1,7 @@
 // Receipts: offline proof that a transaction was committed with given content. The JSON
 // shape is documented in FORMAT.md; verification needs only the service certificate.
-import { certificatePublicKey, isEndorsedBy } from '../crypto/certificates.js';
+import { X509Certificate, type KeyObject } from 'node:crypto';
+import { isEndorsedBy } from '../crypto/certificates.js';
 import { keyId, verifyData } from '../crypto/keys.js';
 import { sha256 } from '../crypto/hash.js';
 import { fromHex, toHex, utf8 } from '../util/bytes.js';
@@ -37,6 +38,32 @@ export function proofToJson(proof: readonly ProofStep[]): Receipt['proof'] {
 }
 
 const HEX32 = /^[0-9a-f]{64}$/;
+
+interface EndorsedSigner {
+  publicKey: KeyObject;
+  nodeId: string;
+  validFrom: number;
+  validTo: number;
+}
+
+// Verifying a batch of receipts re-checks the same few node certificates: remember which
+// were endorsed by which service certificate (the validity window is still checked).
+const endorsed = new Map<string, EndorsedSigner>();
+const ENDORSED_CACHE_SIZE = 64;
+
+function endorsedSigner(cert: string, serviceCertPem: string): EndorsedSigner | undefined {
+  const cacheKey = `${serviceCertPem}\0${cert}`;
+  let signer = endorsed.get(cacheKey);
+  if (!signer) {
+    if (!isEndorsedBy(cert, serviceCertPem)) return undefined;
+    const x = new X509Certificate(cert);
+    signer = { publicKey: x.publicKey, nodeId: keyId(x.publicKey), validFrom: Date.parse(x.validFrom), validTo: Date.parse(x.validTo) };
+    if (endorsed.size >= ENDORSED_CACHE_SIZE) endorsed.delete(endorsed.keys().next().value!);
+    endorsed.set(cacheKey, signer);
+  }
+  const now = Date.now();
+  return signer.validFrom <= now && now <= signer.validTo ? signer : undefined;
+}
 const TXID = /^\d+\.\d+$/;
 
 function digest(hex: unknown, what: string): Uint8Array {
@@ -68,12 +95,10 @@ export function verifyReceipt(receipt: Receipt, serviceCertPem: string): { txid:
     digest(lc.claims_digest, 'claims_digest'),
   );
   const root = rootFromProof(leaf, steps);
-  if (typeof cert !== 'string' || !isEndorsedBy(cert, serviceCertPem)) {
-    throw new ReceiptError('node certificate is not endorsed by the service certificate');
-  }
-  const publicKey = certificatePublicKey(cert);
-  if (node_id !== keyId(publicKey)) throw new ReceiptError('node_id does not match the certificate');
-  if (typeof signature !== 'string' || !verifyData(publicKey, root, Buffer.from(signature, 'base64'))) {
+  const signer = typeof cert === 'string' ? endorsedSigner(cert, serviceCertPem) : undefined;
+  if (!signer) throw new ReceiptError('node certificate is not endorsed by the service certificate');
+  if (node_id !== signer.nodeId) throw new ReceiptError('node_id does not match the certificate');
+  if (typeof signature !== 'string' || !verifyData(signer.publicKey, root, Buffer.from(signature, 'base64'))) {
     throw new ReceiptError('signature over the root does not verify');
   }
   return { txid, root };
