@@ -27,6 +27,8 @@ export class Store {
   /** readVersion -> number of open transactions reading at it */
   private readonly readers = new Map<number, number>();
   private rollbackEpoch = 0;
+  /** Versions older than this may have been dropped. */
+  private compactedTo = 0;
   private listener: CommitListener | undefined;
 
   /** The last transaction applied to the store. */
@@ -55,9 +57,19 @@ export class Store {
   }
 
   begin(): Transaction {
-    const readVersion = this.seqno;
-    this.readers.set(readVersion, (this.readers.get(readVersion) ?? 0) + 1);
-    return new Transaction(this, readVersion, this.rollbackEpoch);
+    return this.snapshot(this.seqno);
+  }
+
+  /**
+   * A transaction reading the state as of `seqno` (for read-only queries of committed
+   * state). History is kept back to the last compaction horizon, no further.
+   */
+  snapshot(seqno: number): Transaction {
+    if (seqno > this.seqno || seqno < this.compactedTo) {
+      throw new RangeError(`no snapshot at seqno ${seqno}: the store holds ${this.compactedTo}..${this.seqno}`);
+    }
+    this.readers.set(seqno, (this.readers.get(seqno) ?? 0) + 1);
+    return new Transaction(this, seqno, this.rollbackEpoch);
   }
 
   /** @internal */
@@ -141,6 +153,7 @@ export class Store {
     let horizon = Math.min(upTo, this.seqno);
     for (const readVersion of this.readers.keys()) horizon = Math.min(horizon, readVersion);
     for (const state of this.maps.values()) state.compact(horizon);
+    this.compactedTo = Math.max(this.compactedTo, horizon);
   }
 
   /** Keys written since compaction last settled them: an upper bound on keys holding extra history. */

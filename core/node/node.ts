@@ -42,7 +42,20 @@ export interface NodeOptions {
   sealer?: Sealer;
   /** Storage override (tests, simulator); defaults to a level database under dataDir. */
   storage?: LedgerStorage;
+  /** The application built on this node (the EVM); core knows it only by these hooks. */
+  application?: ApplicationHooks;
   log?: (message: string) => void;
+}
+
+export interface ApplicationHooks {
+  /** Adds the application's part to the new service's first transaction. */
+  genesis?(tx: Transaction): void;
+  /**
+   * Runs in a transaction of its own just before every signature transaction, so the
+   * application can record what that signature seals (for the EVM: a block). `root` is
+   * the ledger's Merkle root over every transaction before this one.
+   */
+  seal?(tx: Transaction, root: Uint8Array): void;
 }
 
 export const DEFAULT_SIGNATURES: SignaturePolicy = { transactions: 1000, milliseconds: 20 };
@@ -67,6 +80,7 @@ export class Node {
     private readonly identity: NodeIdentity,
     private readonly policy: SignaturePolicy,
     private readonly log: (message: string) => void,
+    private readonly application: ApplicationHooks,
   ) {
     this.committedSeqno = ledger.lastSigned;
     store.onCommit((committed) => {
@@ -99,7 +113,7 @@ export class Node {
       store.setView(view);
       const ledger = new Ledger(storage, identity.secrets, tree);
       for (const e of replayed.entries) ledger.adoptVerified(e);
-      const node = new Node(store, ledger, identity, policy, log);
+      const node = new Node(store, ledger, identity, policy, log, options.application ?? {});
       if (ledger.position.seqno === 0) await node.genesis();
       else log(`replayed and verified ${ledger.position.seqno} entries; resuming in view ${view}`);
       return node;
@@ -150,6 +164,11 @@ export class Node {
     }
   }
 
+  /** A read-only transaction over the committed state (everything up to the last durable signature). */
+  committedSnapshot(): Transaction {
+    return this.store.snapshot(this.committedSeqno);
+  }
+
   /** Resolves once `txid` is committed; rejects if it never can be (rolled back). */
   waitCommitted(txid: TxID): Promise<void> {
     if (txid.seqno <= this.committedSeqno) {
@@ -175,8 +194,13 @@ export class Node {
   emitSignature(): TxID | undefined {
     this.clearSignTimer();
     if (this.stopped) return undefined;
+    if (this.store.txid.seqno === this.ledger.lastSigned) return undefined;
+    if (this.application.seal) {
+      const sealTx = this.store.begin();
+      this.application.seal(sealTx, this.ledger.tree.root());
+      sealTx.commit();
+    }
     const seqno = this.store.txid.seqno + 1;
-    if (seqno - 1 === this.ledger.lastSigned) return undefined;
     const view = this.store.view;
     const root = this.ledger.tree.root(seqno - 1);
     const tx = this.store.begin();
@@ -190,6 +214,7 @@ export class Node {
       cert: this.identity.nodeCert,
     });
     const txid = tx.commit()!;
+    this.clearSignTimer(); // the seal transaction above counted as unsigned
     this.ledger.durable(txid.seqno).then(
       () => this.advanceCommit(txid.seqno),
       (e: Error) => this.failWaiters(e),
@@ -227,6 +252,7 @@ export class Node {
     const { txid } = await this.transact((tx) => {
       tx.map(SERVICE_INFO).set(0, { cert: this.identity.serviceCert, status: 'Open' });
       tx.map(NODES_INFO).set(this.identity.nodeId, { cert: this.identity.nodeCert, status: 'Trusted' });
+      this.application.genesis?.(tx);
     });
     this.emitSignature();
     await this.waitCommitted(txid!);

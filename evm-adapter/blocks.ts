@@ -1,0 +1,133 @@
+// Blocks: the EVM transactions sealed by one ledger signature. The first EVM transaction
+// after a seal opens a pending block (fixing its number and timestamp, which NUMBER and
+// TIMESTAMP see); the seal hook, run just before the signature transaction, closes it
+// into a block record whose hash and roots never change afterwards.
+import { createBlock, createBlockHeader, type Block } from '@ethereumjs/block';
+import type { Common } from '@ethereumjs/common';
+import { RLP } from '@ethereumjs/rlp';
+import type { TransactionType } from '@ethereumjs/tx';
+import { Bloom, encodeReceipt } from '@ethereumjs/vm';
+import type { Transaction } from '../core/kv/transaction.js';
+import { keccak256 } from './common.js';
+import type { EvmConfig } from './config.js';
+import { BLOCK_HASHES, BLOCK_TXS, BLOCKS, blockTxKey, HEAD, PENDING_BLOCK, RECEIPTS, type BlockRecord, type PendingBlock, type ReceiptRecord } from './tables.js';
+
+const ZERO_HASH = new Uint8Array(32);
+
+export function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000);
+}
+
+/** The block new transactions join: the open one, or a fresh one after the head. */
+export function pendingBlock(tx: Transaction, now = nowSeconds()): PendingBlock {
+  const open = tx.map(PENDING_BLOCK).get(0);
+  if (open) return open;
+  const head = tx.map(HEAD).get(0);
+  return {
+    number: head ? head.number + 1 : 0,
+    timestamp: Math.max(head?.timestamp ?? 0, now),
+    txCount: 0,
+    gasUsed: 0n,
+    logCount: 0,
+  };
+}
+
+/** The block context transactions of `pending` execute in. */
+export function executionBlock(common: Common, config: EvmConfig, pending: Pick<PendingBlock, 'number' | 'timestamp'>): Block {
+  return createBlock(
+    {
+      header: {
+        number: BigInt(pending.number),
+        timestamp: BigInt(pending.timestamp),
+        gasLimit: config.blockGasLimit,
+        baseFeePerGas: config.baseFeePerGas,
+      },
+    },
+    { common, skipConsensusFormatValidation: true },
+  );
+}
+
+export function receiptBloom(receipt: ReceiptRecord, common?: Common): Bloom {
+  const bloom = new Bloom(undefined, common);
+  for (const [address, topics] of receipt.logs) {
+    bloom.add(address);
+    for (const topic of topics) bloom.add(topic);
+  }
+  return bloom;
+}
+
+/** The Ethereum receipt encoding (EIP-2718 typed) used for the receipts root. */
+export function encodeReceiptRecord(receipt: ReceiptRecord, common: Common): Uint8Array {
+  return encodeReceipt(
+    {
+      status: receipt.status,
+      cumulativeBlockGasUsed: receipt.cumulativeGasUsed,
+      bitvector: receiptBloom(receipt, common).bitvector,
+      logs: receipt.logs,
+    },
+    receipt.type as TransactionType,
+  );
+}
+
+/**
+ * Close the pending block (or an empty one) into a block record. `ledgerRoot` becomes the
+ * header's state root: the ledger's Merkle tree, not a state trie, commits to the state.
+ * The transactions and receipts roots are keccak256 of the RLP list of transaction hashes
+ * and of encoded receipts (ccevm proves inclusion with ledger receipts, not tries).
+ */
+export function sealBlock(
+  tx: Transaction,
+  common: Common,
+  config: EvmConfig,
+  ledgerRoot: Uint8Array,
+): BlockRecord {
+  const pending = pendingBlock(tx);
+  const head = tx.map(HEAD).get(0);
+  const hashes: Uint8Array[] = [];
+  const receipts: Uint8Array[] = [];
+  const bloom = new Bloom(undefined, common);
+  const byIndex = tx.map(BLOCK_TXS);
+  const receiptMap = tx.map(RECEIPTS);
+  for (const [, hash] of byIndex.entries({ from: blockTxKey(pending.number, 0), to: blockTxKey(pending.number + 1, 0) })) {
+    hashes.push(hash);
+    const receipt = receiptMap.get(hash)!;
+    bloom.or(receiptBloom(receipt, common));
+    receipts.push(encodeReceiptRecord(receipt, common));
+  }
+  const gasLimit = config.blockGasLimit > pending.gasUsed ? config.blockGasLimit : pending.gasUsed;
+  const header = createBlockHeader(
+    {
+      parentHash: head?.hash ?? ZERO_HASH,
+      number: BigInt(pending.number),
+      timestamp: BigInt(pending.timestamp),
+      gasLimit,
+      gasUsed: pending.gasUsed,
+      baseFeePerGas: config.baseFeePerGas,
+      stateRoot: ledgerRoot,
+      transactionsTrie: keccak256(RLP.encode(hashes)),
+      receiptTrie: keccak256(RLP.encode(receipts)),
+      logsBloom: bloom.bitvector,
+    },
+    { common, skipConsensusFormatValidation: true },
+  );
+  const record: BlockRecord = {
+    number: pending.number,
+    hash: header.hash(),
+    parentHash: header.parentHash,
+    timestamp: pending.timestamp,
+    gasUsed: pending.gasUsed,
+    gasLimit,
+    baseFeePerGas: config.baseFeePerGas,
+    txCount: hashes.length,
+    logsBloom: bloom.bitvector,
+    transactionsRoot: header.transactionsTrie,
+    receiptsRoot: header.receiptTrie,
+    stateRoot: ledgerRoot,
+    header: header.serialize(),
+  };
+  tx.map(BLOCKS).set(record.number, record);
+  tx.map(BLOCK_HASHES).set(record.hash, record.number);
+  tx.map(HEAD).set(0, { number: record.number, hash: record.hash, timestamp: record.timestamp });
+  tx.map(PENDING_BLOCK).delete(0);
+  return record;
+}

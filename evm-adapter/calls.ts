@@ -1,0 +1,127 @@
+// eth_call and eth_estimateGas: run a message against a snapshot (committed state for
+// `latest`, the node's current state for `pending`) without recording anything.
+import type { Block } from '@ethereumjs/block';
+import type { Common } from '@ethereumjs/common';
+import { createTx } from '@ethereumjs/tx';
+import { Address, bytesToHex } from '@ethereumjs/util';
+import type { EVMResult } from '@ethereumjs/evm';
+import type { VM } from '@ethereumjs/vm';
+import type { Transaction } from '../core/kv/transaction.js';
+import type { EvmConfig } from './config.js';
+import { ErrorCode, EvmError, rejected } from './errors.js';
+import type { KvBlockchain } from './kv-blockchain.js';
+import { SerialQueue } from './serial-queue.js';
+import type { KvStateManager } from './state-manager.js';
+
+export interface CallRequest {
+  from?: Uint8Array;
+  to?: Uint8Array;
+  data?: Uint8Array;
+  value?: bigint;
+  gas?: bigint;
+  gasPrice?: bigint;
+}
+
+/** EIP-7825's per-transaction gas cap (Osaka). */
+const TX_GAS_CAP = 1n << 24n;
+const ZERO_ADDRESS = new Uint8Array(20);
+const ERROR_SELECTOR = '0x08c379a0';
+
+export class Calls {
+  private readonly queue = new SerialQueue();
+
+  constructor(
+    private readonly vm: VM,
+    private readonly state: KvStateManager,
+    private readonly chain: KvBlockchain,
+    private readonly common: Common,
+    private readonly config: EvmConfig,
+  ) {}
+
+  get gasCap(): bigint {
+    return this.config.blockGasLimit < TX_GAS_CAP ? this.config.blockGasLimit : TX_GAS_CAP;
+  }
+
+  /** Result bytes of a call; reverts and failures as EvmError (revert data in `data`). */
+  async call(snapshot: Transaction, block: Block, request: CallRequest): Promise<Uint8Array> {
+    const gas = request.gas ?? this.gasCap;
+    const result = await this.run(snapshot, block, request, gas - this.intrinsicGas(request));
+    throwIfFailed(result);
+    return result.execResult.returnValue;
+  }
+
+  /** The least gas limit with which the message succeeds (binary search, as geth). */
+  async estimateGas(snapshot: Transaction, block: Block, request: CallRequest): Promise<bigint> {
+    const intrinsic = this.intrinsicGas(request);
+    const cap = request.gas ?? this.gasCap;
+    if (cap < intrinsic) throw rejected('intrinsic gas too low');
+    const first = await this.run(snapshot, block, request, cap - intrinsic);
+    throwIfFailed(first);
+    const used = first.execResult.executionGasUsed;
+    const refund = first.execResult.gasRefund ?? 0n;
+    let lo = used > 0n ? used - 1n : 0n;
+    let hi = cap - intrinsic;
+    // Most messages succeed with what they used plus the 1/64 kept back from calls.
+    const guess = ((used + refund + 2300n) * 64n) / 63n;
+    if (guess < hi && (await this.succeeds(snapshot, block, request, guess))) hi = guess;
+    while (hi - lo > 1n && (hi - lo) * 1000n > hi * 15n) {
+      const mid = (hi + lo) / 2n;
+      if (await this.succeeds(snapshot, block, request, mid)) hi = mid;
+      else lo = mid;
+    }
+    return intrinsic + hi;
+  }
+
+  private async succeeds(snapshot: Transaction, block: Block, request: CallRequest, gas: bigint): Promise<boolean> {
+    return !(await this.run(snapshot, block, request, gas)).execResult.exceptionError;
+  }
+
+  private intrinsicGas(request: CallRequest): bigint {
+    return createTx({ to: request.to, data: request.data, value: request.value, gasLimit: this.gasCap }, { common: this.common }).getIntrinsicGas();
+  }
+
+  private run(snapshot: Transaction, block: Block, request: CallRequest, gasLimit: bigint): Promise<EVMResult> {
+    if (gasLimit < 0n) throw rejected('intrinsic gas too low');
+    return this.queue.run(async () => {
+      this.state.bind(snapshot);
+      this.chain.bind(snapshot);
+      try {
+        const caller = new Address(request.from ?? ZERO_ADDRESS);
+        return await this.vm.evm.runCall({
+          block,
+          caller,
+          origin: caller,
+          to: request.to ? new Address(request.to) : undefined,
+          data: request.data,
+          value: request.value ?? 0n,
+          gasLimit,
+          gasPrice: request.gasPrice ?? 0n,
+        });
+      } finally {
+        this.state.unbind();
+      }
+    });
+  }
+}
+
+function throwIfFailed(result: EVMResult): void {
+  const error = result.execResult.exceptionError;
+  if (!error) return;
+  if (error.error === 'revert') {
+    const data = bytesToHex(result.execResult.returnValue);
+    throw new EvmError(ErrorCode.ExecutionReverted, revertMessage(data), data);
+  }
+  throw rejected(error.error);
+}
+
+/** geth's message: the Error(string) reason when there is one. */
+function revertMessage(data: string): string {
+  if (!data.startsWith(ERROR_SELECTOR) || data.length < 10 + 128) return 'execution reverted';
+  try {
+    const body = Buffer.from(data.slice(10), 'hex');
+    const length = Number(body.readBigUInt64BE(56));
+    return `execution reverted: ${body.subarray(64, 64 + length).toString('utf8')}`;
+  } catch {
+    return 'execution reverted';
+  }
+}

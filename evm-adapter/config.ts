@@ -1,0 +1,27 @@
+// What a consortium configures about its EVM chain.
+
+export interface GenesisAccount {
+  balance: bigint;
+  nonce?: bigint;
+  code?: Uint8Array;
+}
+
+export interface EvmConfig {
+  chainId: bigint;
+  /** Base fee of every block, in wei; consortium chains may run at zero. */
+  baseFeePerGas: bigint;
+  /** Largest gas a block header advertises and eth_call/eth_estimateGas may use. */
+  blockGasLimit: bigint;
+  /** Largest signed transaction accepted, in bytes (geth: 128 KiB). */
+  maxTransactionBytes: number;
+  /** Accounts funded in the genesis block, by 0x address. */
+  genesis: Record<string, GenesisAccount>;
+}
+
+export const DEFAULT_EVM_CONFIG: EvmConfig = {
+  chainId: 1337n,
+  baseFeePerGas: 0n,
+  blockGasLimit: 30_000_000n,
+  maxTransactionBytes: 128 * 1024,
+  genesis: {},
+};

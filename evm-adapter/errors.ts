@@ -1,0 +1,26 @@
+// Errors the EVM adapter reports to clients, with the JSON-RPC codes geth uses.
+
+export const enum ErrorCode {
+  /** execution reverted; data carries the revert bytes */
+  ExecutionReverted = 3,
+  InvalidParams = -32602,
+  /** geth's catch-all for rejected transactions and failed calls */
+  Rejected = -32000,
+  /** state or history this node does not keep */
+  ResourceUnavailable = -32002,
+}
+
+export class EvmError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+    /** 0x-hex revert data, for code 3 */
+    readonly data?: string,
+  ) {
+    super(message);
+    this.name = 'EvmError';
+  }
+}
+
+export const rejected = (message: string) => new EvmError(ErrorCode.Rejected, message);
+export const invalidParams = (message: string) => new EvmError(ErrorCode.InvalidParams, message);

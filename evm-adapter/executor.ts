@@ -1,0 +1,150 @@
+// Executes submitted transactions one at a time (only the primary executes; order is
+// ledger order), each in its own KV transaction whose write set holds the state changes,
+// the transaction, its receipt and the pending block's counters. A transaction whose
+// nonce is ahead of its sender's waits, briefly, for the ones before it: clients send a
+// burst of nonces over separate connections and they need not arrive in order.
+import type { Block } from '@ethereumjs/block';
+import type { Common } from '@ethereumjs/common';
+import { runTx, type RunTxResult, type VM } from '@ethereumjs/vm';
+import type { Transaction } from '../core/kv/transaction.js';
+import type { TxID } from '../core/kv/txid.js';
+import type { Node } from '../core/node/node.js';
+import { bytesToKey } from '../core/util/bytes.js';
+import { executionBlock, pendingBlock } from './blocks.js';
+import type { EvmConfig } from './config.js';
+import { rejected } from './errors.js';
+import type { KvBlockchain } from './kv-blockchain.js';
+import { SerialQueue } from './serial-queue.js';
+import type { KvStateManager } from './state-manager.js';
+import { BLOCK_TXS, blockTxKey, PENDING_BLOCK, RECEIPTS, TRANSACTIONS, type LogRecord, type ReceiptRecord } from './tables.js';
+import { admitTransaction, describeRunTxError, type AdmittedTransaction } from './transactions.js';
+
+export interface Submitted {
+  hash: Uint8Array;
+  txid: TxID;
+}
+
+/** How long a transaction with a future nonce waits for its predecessors. */
+const FUTURE_NONCE_WAIT_MS = 10_000;
+
+class FutureNonce {
+  constructor(readonly expected: bigint) {}
+}
+
+export class Executor {
+  private readonly queue = new SerialQueue();
+  /** sender key -> nonce -> wake-ups of transactions waiting for that nonce to be next */
+  private readonly waiting = new Map<string, Map<bigint, (() => void)[]>>();
+  private cachedBlock: { number: number; block: Block } | undefined;
+
+  constructor(
+    private readonly node: Node,
+    private readonly vm: VM,
+    private readonly state: KvStateManager,
+    private readonly chain: KvBlockchain,
+    private readonly common: Common,
+    private readonly config: EvmConfig,
+  ) {}
+
+  async submit(raw: Uint8Array): Promise<Submitted> {
+    const admitted = admitTransaction(raw, this.common, this.config);
+    const deadline = Date.now() + FUTURE_NONCE_WAIT_MS;
+    for (;;) {
+      const outcome = await this.queue.run(() => this.execute(admitted));
+      if (!(outcome instanceof FutureNonce)) return outcome;
+      if (!(await this.waitForNonce(admitted, deadline))) {
+        throw rejected(`nonce too high: next nonce ${outcome.expected}, transaction nonce ${admitted.tx.nonce}`);
+      }
+    }
+  }
+
+  private async execute(admitted: AdmittedTransaction): Promise<Submitted | FutureNonce> {
+    const { tx, sender } = admitted;
+    const { result, txid } = await this.node.transact(async (kv) => {
+      if (kv.map(TRANSACTIONS).has(admitted.hash)) throw rejected('already known');
+      this.state.bind(kv);
+      this.chain.bind(kv);
+      const nonce = (await this.state.getAccount(sender))?.nonce ?? 0n;
+      if (tx.nonce < nonce) throw rejected(`nonce too low: next nonce ${nonce}, transaction nonce ${tx.nonce}`);
+      if (tx.nonce > nonce) return new FutureNonce(nonce);
+      const pending = pendingBlock(kv);
+      let run: RunTxResult;
+      try {
+        run = await runTx(this.vm, { tx, block: this.blockFor(pending), skipBlockGasLimitValidation: true, skipHardForkValidation: true });
+      } catch (e) {
+        throw rejected(describeRunTxError((e as Error).message));
+      }
+      this.state.flush();
+      this.record(kv, admitted, run, pending);
+      return run;
+    });
+    this.state.unbind();
+    if (result instanceof FutureNonce) return result;
+    this.wake(sender.bytes, tx.nonce + 1n);
+    return { hash: admitted.hash, txid: txid! };
+  }
+
+  private blockFor(pending: { number: number; timestamp: number }): Block {
+    if (this.cachedBlock?.number !== pending.number || Number(this.cachedBlock.block.header.timestamp) !== pending.timestamp) {
+      this.cachedBlock = { number: pending.number, block: executionBlock(this.common, this.config, pending) };
+    }
+    return this.cachedBlock.block;
+  }
+
+  private record(kv: Transaction, admitted: AdmittedTransaction, run: RunTxResult, pending: ReturnType<typeof pendingBlock>): void {
+    const logs = (run.execResult.logs ?? []) as LogRecord[];
+    const gasUsed = run.totalGasSpent;
+    const receipt: ReceiptRecord = {
+      type: admitted.tx.type,
+      status: run.execResult.exceptionError ? 0 : 1,
+      gasUsed,
+      cumulativeGasUsed: pending.gasUsed + gasUsed,
+      effectiveGasPrice: gasUsed === 0n ? 0n : run.amountSpent / gasUsed,
+      contractAddress: run.createdAddress?.bytes ?? null,
+      logs,
+      firstLogIndex: pending.logCount,
+    };
+    const index = pending.txCount;
+    kv.map(TRANSACTIONS).set(admitted.hash, { raw: admitted.raw, from: admitted.sender.bytes, block: pending.number, index });
+    kv.map(RECEIPTS).set(admitted.hash, receipt);
+    kv.map(BLOCK_TXS).set(blockTxKey(pending.number, index), admitted.hash);
+    kv.map(PENDING_BLOCK).set(0, {
+      ...pending,
+      txCount: index + 1,
+      gasUsed: pending.gasUsed + gasUsed,
+      logCount: pending.logCount + logs.length,
+    });
+  }
+
+  private waitForNonce(admitted: AdmittedTransaction, deadline: number): Promise<boolean> {
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) return Promise.resolve(false);
+    const senderKey = bytesToKey(admitted.sender.bytes);
+    let bySender = this.waiting.get(senderKey);
+    if (!bySender) this.waiting.set(senderKey, (bySender = new Map()));
+    const forNonce = bySender.get(admitted.tx.nonce) ?? [];
+    bySender.set(admitted.tx.nonce, forNonce);
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      // Re-check now and then as well: the predecessor may have come from another node.
+      const timer = setTimeout(() => {
+        const i = forNonce.indexOf(wake);
+        if (i >= 0) forNonce.splice(i, 1);
+        resolve(Date.now() < deadline);
+      }, Math.min(remaining, 500));
+      forNonce.push(wake);
+    });
+  }
+
+  private wake(sender: Uint8Array, nonce: bigint): void {
+    const bySender = this.waiting.get(bytesToKey(sender));
+    const wakes = bySender?.get(nonce);
+    if (!bySender || !wakes) return;
+    bySender.delete(nonce);
+    if (bySender.size === 0) this.waiting.delete(bytesToKey(sender));
+    for (const wake of wakes) wake();
+  }
+}
