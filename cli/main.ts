@@ -1,27 +1,39 @@
 // The ccevm command line: start a node, export and audit its ledger, verify receipts.
 import { parseArgs } from 'node:util';
 import { readFiles } from '../core/host/data-dir.js';
-import { readText, writeText } from '../core/host/files.js';
+import { readText } from '../core/host/files.js';
 import { auditChunks } from '../core/ledger/audit.js';
 import { CHUNK_NAME } from '../core/ledger/chunks.js';
 import { verifyReceipt, type Receipt } from '../core/ledger/receipt.js';
 import { Node } from '../core/node/node.js';
+import { ConfigError, loadStartConfig, type Flags } from './config.js';
+import { describeStart, startNode } from './start.js';
 
 const HELP = `ccevm — a confidential consortium ledger node that speaks Ethereum
 
 usage: ccevm <command> [options]
 
 commands:
-  start            start a node on a data directory (creates a new service if it is empty)
+  start            start a node with JSON-RPC (creates a new service if the data directory is empty)
   export           verify a stopped node's ledger and write it as chunk files
   audit <dir>      verify exported ledger chunks offline against the service certificate
   verify-receipt <receipt.json>
                    verify a transaction receipt offline against the service certificate
 
 options:
+  --config FILE        JSON config file (keys: dataDir, host, port, httpsPort, durability,
+                       signEvery, signMs, devAccounts, chainId, baseFeePerGas, blockGasLimit,
+                       genesis); flags override it
   --data-dir DIR       node data directory (default .data/node0)
+  --host HOST          JSON-RPC listen address (default 127.0.0.1)
+  --port PORT          JSON-RPC over HTTP (default 8545)
+  --https-port PORT    JSON-RPC over HTTPS with the node certificate (default port + 100; 0: off)
+  --chain-id ID        chain id of a new service (default 1337)
+  --base-fee WEI       base fee per gas of every block (default 0)
+  --genesis FILE       JSON { "0xaddress": { "balance": "0x…" } } funded in a new service
+  --dev-accounts N     fund N accounts of the dev mnemonic "test … junk" (default 20; 0: none)
   --durability MODE    fsync (default): acknowledge commits once fsync'd; os: once written
-  --sign-every N       signature transaction after N transactions (default 1000)
+  --sign-every N       signature transaction (block) after N transactions (default 1000)
   --sign-ms MS         ... or MS milliseconds after the first unsigned one (default 20)
   --service-cert FILE  PEM service certificate to verify against (audit, verify-receipt)
   --out DIR            where export writes chunks (default <data-dir>/export)
@@ -31,8 +43,16 @@ options:
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
-    'data-dir': { type: 'string', default: '.data/node0' },
-    durability: { type: 'string', default: 'fsync' },
+    config: { type: 'string' },
+    'data-dir': { type: 'string' },
+    host: { type: 'string' },
+    port: { type: 'string' },
+    'https-port': { type: 'string' },
+    'chain-id': { type: 'string' },
+    'base-fee': { type: 'string' },
+    genesis: { type: 'string' },
+    'dev-accounts': { type: 'string' },
+    durability: { type: 'string' },
     'sign-every': { type: 'string' },
     'sign-ms': { type: 'string' },
     'service-cert': { type: 'string' },
@@ -54,10 +74,10 @@ function positiveInt(name: string, text: string | undefined): number | undefined
 }
 
 function nodeOptions() {
-  const durability = values.durability;
+  const durability = values.durability ?? 'fsync';
   if (durability !== 'fsync' && durability !== 'os') fail('--durability must be fsync or os');
   return {
-    dataDir: values['data-dir']!,
+    dataDir: values['data-dir'] ?? '.data/node0',
     durability: durability as 'fsync' | 'os',
     signatures: {
       ...(values['sign-every'] ? { transactions: positiveInt('sign-every', values['sign-every']) } : {}),
@@ -73,16 +93,12 @@ async function serviceCert(): Promise<string> {
 }
 
 async function start(): Promise<void> {
-  const node = await Node.start(nodeOptions());
-  const certPath = `${values['data-dir']}/service_cert.pem`;
-  await writeText(certPath, node.serviceCertificate);
-  process.stdout.write(`node ${node.nodeId}\nservice certificate: ${certPath}\ncommitted up to seqno ${node.committed}\n`);
-  // Until the RPC server exists, nothing else keeps the process alive.
-  const keepAlive = setInterval(() => {}, 1 << 30);
+  const config = await loadStartConfig(values as Flags);
+  const running = await startNode(config, (m) => process.stdout.write(`${m}\n`));
+  process.stdout.write(`${describeStart(config, running.urls)}\n`);
   const stop = async (signal: string) => {
-    clearInterval(keepAlive);
     process.stdout.write(`${signal}: stopping\n`);
-    await node.stop();
+    await running.stop();
     process.exit(0);
   };
   process.once('SIGINT', () => void stop('SIGINT'));
@@ -91,7 +107,7 @@ async function start(): Promise<void> {
 
 async function exportLedger(): Promise<void> {
   const node = await Node.start(nodeOptions());
-  const files = await node.exportLedger(values.out ?? `${values['data-dir']}/export`);
+  const files = await node.exportLedger(values.out ?? `${nodeOptions().dataDir}/export`);
   await node.stop();
   process.stdout.write(`${files.join('\n')}\n`);
 }
@@ -115,5 +131,5 @@ if (values.help || positionals.length === 0) {
   process.stdout.write(HELP);
 } else {
   const command = commands[positionals[0]!] ?? fail(`unknown command ${positionals[0]} (see --help)`);
-  command().catch((e: Error) => fail(e.message));
+  command().catch((e: Error) => fail(e instanceof ConfigError ? e.message : (e.stack ?? e.message)));
 }

@@ -85,6 +85,9 @@ export class Calls {
     return this.queue.run(async () => {
       this.state.bind(snapshot);
       this.chain.bind(snapshot);
+      // runTx starts every transaction with a clean journal; runCall does not, so warm
+      // addresses and slots of one run would make the next look cheaper than it is.
+      this.vm.evm.journal.cleanJournal();
       try {
         const caller = new Address(request.from ?? ZERO_ADDRESS);
         return await this.vm.evm.runCall({

@@ -135,6 +135,11 @@ export class Node {
     return this.identity.nodeCert;
   }
 
+  /** Key and certificate for the node's TLS endpoints; the key never leaves the process. */
+  tlsCredentials(): { key: string; cert: string } {
+    return { key: this.identity.nodeKey.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, cert: this.identity.nodeCert };
+  }
+
   /** Seqno up to which everything is committed (covered by a durable signature). */
   get committed(): number {
     return this.committedSeqno;

@@ -1,0 +1,128 @@
+// Node configuration: defaults, then a JSON config file, then command-line flags.
+import { HDNodeWallet, parseEther } from 'ethers';
+import { readText } from '../core/host/files.js';
+import type { EvmConfig, GenesisAccount } from '../evm-adapter/config.js';
+import { DEFAULT_EVM_CONFIG } from '../evm-adapter/config.js';
+
+export const DEV_MNEMONIC = 'test test test test test test test test test test test junk';
+
+export interface StartConfig {
+  dataDir: string;
+  host: string;
+  port: number;
+  /** 0 disables HTTPS */
+  httpsPort: number;
+  durability: 'fsync' | 'os';
+  signEvery?: number;
+  signMs?: number;
+  /** pre-funded accounts derived from the dev mnemonic (only when a service is created) */
+  devAccounts: number;
+  evm: EvmConfig;
+}
+
+export class ConfigError extends Error {}
+
+/** The shape of a config file; every field optional. Numbers may be given as strings. */
+export interface ConfigFile {
+  dataDir?: string;
+  host?: string;
+  port?: number;
+  httpsPort?: number;
+  durability?: string;
+  signEvery?: number;
+  signMs?: number;
+  devAccounts?: number;
+  chainId?: number | string;
+  baseFeePerGas?: number | string;
+  blockGasLimit?: number | string;
+  genesis?: Record<string, { balance: string | number; nonce?: string | number; code?: string }>;
+}
+
+export type Flags = Partial<Record<'data-dir' | 'host' | 'port' | 'https-port' | 'durability' | 'sign-every' | 'sign-ms' | 'dev-accounts' | 'chain-id' | 'base-fee' | 'genesis' | 'config', string>>;
+
+function integer(value: unknown, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const n = typeof value === 'string' ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < min || n > max) throw new ConfigError(`${name} must be an integer from ${min} to ${max}`);
+  return n;
+}
+
+function big(value: unknown, name: string): bigint {
+  try {
+    if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'bigint') throw new Error();
+    const v = BigInt(value);
+    if (v < 0n) throw new Error();
+    return v;
+  } catch {
+    throw new ConfigError(`${name} must be a non-negative integer (decimal or 0x-hex)`);
+  }
+}
+
+function genesisAccounts(spec: ConfigFile['genesis'], name: string): Record<string, GenesisAccount> {
+  if (spec === undefined) return {};
+  if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) throw new ConfigError(`${name} must map addresses to { balance }`);
+  const out: Record<string, GenesisAccount> = {};
+  for (const [address, account] of Object.entries(spec)) {
+    if (!/^0x[0-9a-fA-F]{40}$/.test(address)) throw new ConfigError(`${name}: ${address} is not an address`);
+    if (account.code !== undefined && !/^0x([0-9a-fA-F]{2})*$/.test(account.code)) throw new ConfigError(`${name}: code of ${address} is not hex`);
+    out[address.toLowerCase()] = {
+      balance: big(account.balance, `${name}.${address}.balance`),
+      nonce: account.nonce === undefined ? undefined : big(account.nonce, `${name}.${address}.nonce`),
+      code: account.code === undefined ? undefined : new Uint8Array(Buffer.from(account.code.slice(2), 'hex')),
+    };
+  }
+  return out;
+}
+
+export function devAccounts(count: number): { address: string; privateKey: string }[] {
+  return Array.from({ length: count }, (_, i) => {
+    const wallet = HDNodeWallet.fromPhrase(DEV_MNEMONIC, undefined, `m/44'/60'/0'/0/${i}`);
+    return { address: wallet.address, privateKey: wallet.privateKey };
+  });
+}
+
+async function readJson<T>(path: string): Promise<T> {
+  let text: string;
+  try {
+    text = await readText(path);
+  } catch (e) {
+    throw new ConfigError(`cannot read ${path}: ${(e as Error).message}`);
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch (e) {
+    throw new ConfigError(`${path} is not JSON: ${(e as Error).message}`);
+  }
+}
+
+export async function loadStartConfig(flags: Flags): Promise<StartConfig> {
+  const file: ConfigFile = flags.config ? await readJson<ConfigFile>(flags.config) : {};
+  if (typeof file !== 'object' || file === null || Array.isArray(file)) throw new ConfigError('the config file must hold a JSON object');
+  const pick = <K extends keyof ConfigFile>(flag: keyof Flags, key: K): ConfigFile[K] | string | undefined => flags[flag] ?? file[key];
+  const durability = pick('durability', 'durability') ?? 'fsync';
+  if (durability !== 'fsync' && durability !== 'os') throw new ConfigError('durability must be fsync or os');
+  const port = integer(pick('port', 'port') ?? 8545, 'port', 0, 65535);
+  const genesis = flags.genesis ? genesisAccounts(await readJson(flags.genesis), flags.genesis) : genesisAccounts(file.genesis, 'genesis');
+  const dev = integer(pick('dev-accounts', 'devAccounts') ?? 20, 'dev-accounts', 0, 1000);
+  for (const account of devAccounts(dev)) {
+    genesis[account.address.toLowerCase()] ??= { balance: parseEther('10000') };
+  }
+  const signEvery = pick('sign-every', 'signEvery');
+  const signMs = pick('sign-ms', 'signMs');
+  return {
+    dataDir: String(pick('data-dir', 'dataDir') ?? '.data/node0'),
+    host: String(pick('host', 'host') ?? '127.0.0.1'),
+    port,
+    httpsPort: integer(pick('https-port', 'httpsPort') ?? (port === 0 ? 0 : port + 100), 'https-port', 0, 65535),
+    durability,
+    signEvery: signEvery === undefined ? undefined : integer(signEvery, 'sign-every', 1),
+    signMs: signMs === undefined ? undefined : integer(signMs, 'sign-ms', 1),
+    devAccounts: dev,
+    evm: {
+      ...DEFAULT_EVM_CONFIG,
+      chainId: big(pick('chain-id', 'chainId') ?? DEFAULT_EVM_CONFIG.chainId, 'chain-id'),
+      baseFeePerGas: big(pick('base-fee', 'baseFeePerGas') ?? DEFAULT_EVM_CONFIG.baseFeePerGas, 'base-fee'),
+      blockGasLimit: big(file.blockGasLimit ?? DEFAULT_EVM_CONFIG.blockGasLimit, 'blockGasLimit'),
+      genesis,
+    },
+  };
+}

@@ -1,0 +1,139 @@
+// Reads of EVM history and state from a KV snapshot. Nothing here executes code.
+import type { Common } from '@ethereumjs/common';
+import { createTxFromRLP, type TypedTransaction } from '@ethereumjs/tx';
+import { createAccountFromRLP, KECCAK256_NULL } from '@ethereumjs/util';
+import type { Transaction } from '../core/kv/transaction.js';
+import { equalBytes } from '../core/util/bytes.js';
+import { receiptBloom } from './blocks.js';
+import { Bloom } from '@ethereumjs/vm';
+import { ACCOUNTS, BLOCK_HASHES, BLOCK_TXS, BLOCKS, blockTxKey, CODE, HEAD, RECEIPTS, TRANSACTIONS, type BlockRecord, type ReceiptRecord, type TxRecord } from './tables.js';
+
+export interface TransactionView {
+  hash: Uint8Array;
+  record: TxRecord;
+  tx: TypedTransaction;
+  /** undefined while the transaction's block is not sealed */
+  blockHash: Uint8Array | undefined;
+  blockTimestamp: number | undefined;
+}
+
+export interface ReceiptView extends TransactionView {
+  receipt: ReceiptRecord;
+  blockHash: Uint8Array;
+}
+
+export interface LogView {
+  address: Uint8Array;
+  topics: Uint8Array[];
+  data: Uint8Array;
+  blockNumber: number;
+  blockHash: Uint8Array;
+  transactionHash: Uint8Array;
+  transactionIndex: number;
+  logIndex: number;
+}
+
+export interface LogFilter {
+  fromBlock: number;
+  toBlock: number;
+  /** any of these addresses (all when empty) */
+  addresses: Uint8Array[];
+  /** per position: null for any, or any of the listed topics */
+  topics: (Uint8Array[] | null)[];
+}
+
+export class Queries {
+  constructor(private readonly common: Common) {}
+
+  head(tx: Transaction): BlockRecord | undefined {
+    const head = tx.map(HEAD).get(0);
+    return head ? tx.map(BLOCKS).get(head.number) : undefined;
+  }
+
+  block(tx: Transaction, number: number): BlockRecord | undefined {
+    return tx.map(BLOCKS).get(number);
+  }
+
+  blockByHash(tx: Transaction, hash: Uint8Array): BlockRecord | undefined {
+    const number = tx.map(BLOCK_HASHES).get(hash);
+    return number === undefined ? undefined : this.block(tx, number);
+  }
+
+  blockTransactionHashes(tx: Transaction, number: number): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    for (const [, hash] of tx.map(BLOCK_TXS).entries({ from: blockTxKey(number, 0), to: blockTxKey(number + 1, 0) })) out.push(hash);
+    return out;
+  }
+
+  transaction(tx: Transaction, hash: Uint8Array): TransactionView | undefined {
+    const record = tx.map(TRANSACTIONS).get(hash);
+    if (!record) return undefined;
+    const block = this.block(tx, record.block);
+    return {
+      hash,
+      record,
+      tx: createTxFromRLP(record.raw, { common: this.common }),
+      blockHash: block?.hash,
+      blockTimestamp: block?.timestamp,
+    };
+  }
+
+  /** A receipt exists only once its block is sealed in the snapshot read. */
+  receipt(tx: Transaction, hash: Uint8Array): ReceiptView | undefined {
+    const view = this.transaction(tx, hash);
+    const receipt = tx.map(RECEIPTS).get(hash);
+    if (!view || !receipt || !view.blockHash) return undefined;
+    return { ...view, receipt, blockHash: view.blockHash };
+  }
+
+  logs(tx: Transaction, filter: LogFilter): LogView[] {
+    const out: LogView[] = [];
+    for (let n = filter.fromBlock; n <= filter.toBlock; n++) {
+      const block = this.block(tx, n);
+      if (!block) break;
+      if (block.txCount === 0 || !bloomMayMatch(new Bloom(block.logsBloom, this.common), filter)) continue;
+      this.blockTransactionHashes(tx, n).forEach((hash, index) => {
+        const receipt = tx.map(RECEIPTS).get(hash)!;
+        if (receipt.logs.length === 0 || !bloomMayMatch(receiptBloom(receipt, this.common), filter)) return;
+        receipt.logs.forEach(([address, topics, data], i) => {
+          if (!logMatches(address, topics, filter)) return;
+          out.push({ address, topics, data, blockNumber: n, blockHash: block.hash, transactionHash: hash, transactionIndex: index, logIndex: receipt.firstLogIndex + i });
+        });
+      });
+    }
+    return out;
+  }
+
+  balance(tx: Transaction, address: Uint8Array): bigint {
+    const raw = tx.map(ACCOUNTS).get(address);
+    return raw ? createAccountFromRLP(raw).balance : 0n;
+  }
+
+  nonce(tx: Transaction, address: Uint8Array): bigint {
+    const raw = tx.map(ACCOUNTS).get(address);
+    return raw ? createAccountFromRLP(raw).nonce : 0n;
+  }
+
+  code(tx: Transaction, address: Uint8Array): Uint8Array {
+    const raw = tx.map(ACCOUNTS).get(address);
+    if (!raw) return new Uint8Array(0);
+    const { codeHash } = createAccountFromRLP(raw);
+    if (equalBytes(codeHash, KECCAK256_NULL)) return new Uint8Array(0);
+    return tx.map(CODE).get(codeHash) ?? new Uint8Array(0);
+  }
+}
+
+function bloomMayMatch(bloom: Bloom, filter: LogFilter): boolean {
+  if (filter.addresses.length > 0 && !filter.addresses.some((a) => bloom.check(a))) return false;
+  return filter.topics.every((alternatives) => !alternatives || alternatives.length === 0 || alternatives.some((t) => bloom.check(t)));
+}
+
+function logMatches(address: Uint8Array, topics: Uint8Array[], filter: LogFilter): boolean {
+  if (filter.addresses.length > 0 && !filter.addresses.some((a) => equalBytes(a, address))) return false;
+  return filter.topics.every((alternatives, i) => {
+    if (!alternatives || alternatives.length === 0) return true;
+    const topic = topics[i];
+    return topic !== undefined && alternatives.some((t) => equalBytes(t, topic));
+  });
+}
+

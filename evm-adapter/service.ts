@@ -1,0 +1,190 @@
+// The EVM application on a node: its hooks into the core (genesis, block sealing) and the
+// operations the RPC layer serves. State reads resolve block tags to snapshots: `latest`
+// (and `safe`, `finalized`) is the committed state of the last sealed block, `pending`
+// the node's current state including executed but not yet committed transactions.
+import type { Block } from '@ethereumjs/block';
+import type { Common } from '@ethereumjs/common';
+import { Account } from '@ethereumjs/util';
+import { createVM } from '@ethereumjs/vm';
+import type { Transaction } from '../core/kv/transaction.js';
+import type { ApplicationHooks, Node } from '../core/node/node.js';
+import { fromHex } from '../core/util/bytes.js';
+import { executionBlock, nowSeconds, pendingBlock, sealBlock } from './blocks.js';
+import { Calls, type CallRequest } from './calls.js';
+import { createChainCommon, keccak256 } from './common.js';
+import type { EvmConfig } from './config.js';
+import { ErrorCode, EvmError } from './errors.js';
+import { Executor } from './executor.js';
+import { KvBlockchain } from './kv-blockchain.js';
+import { Queries, type LogFilter, type LogView, type ReceiptView, type TransactionView } from './queries.js';
+import { KvStateManager } from './state-manager.js';
+import { ACCOUNTS, CODE, PENDING_BLOCK, type BlockRecord } from './tables.js';
+
+export type BlockTag = 'latest' | 'pending' | 'safe' | 'finalized' | 'earliest' | number;
+
+export class EvmApplication {
+  readonly common: Common;
+
+  constructor(readonly config: EvmConfig) {
+    this.common = createChainCommon(config.chainId);
+  }
+
+  get hooks(): ApplicationHooks {
+    return {
+      genesis: (tx) => writeGenesis(tx, this.config),
+      seal: (tx, root) => void sealBlock(tx, this.common, this.config, root),
+    };
+  }
+
+  /** Build the EVM machinery for a started node. */
+  async attach(node: Node): Promise<EvmService> {
+    const machine = async () => {
+      const state = new KvStateManager();
+      const chain = new KvBlockchain();
+      const vm = await createVM({ common: this.common, stateManager: state, blockchain: chain });
+      return { vm, state, chain };
+    };
+    const tx = await machine();
+    const call = await machine();
+    return new EvmService(
+      node,
+      this.common,
+      this.config,
+      new Executor(node, tx.vm, tx.state, tx.chain, this.common, this.config),
+      new Calls(call.vm, call.state, call.chain, this.common, this.config),
+    );
+  }
+}
+
+function writeGenesis(tx: Transaction, config: EvmConfig): void {
+  const accounts = tx.map(ACCOUNTS);
+  for (const [address, spec] of Object.entries(config.genesis)) {
+    const account = new Account(spec.nonce ?? 0n, spec.balance);
+    if (spec.code && spec.code.length > 0) {
+      account.codeHash = keccak256(spec.code);
+      tx.map(CODE).set(account.codeHash, spec.code);
+    }
+    accounts.set(fromHex(address), account.serialize());
+  }
+  tx.map(PENDING_BLOCK).set(0, { number: 0, timestamp: nowSeconds(), txCount: 0, gasUsed: 0n, logCount: 0 });
+}
+
+const HISTORY_UNAVAILABLE = 'historical state is not available: ccevm serves state at the latest and pending blocks';
+
+export class EvmService {
+  readonly queries: Queries;
+
+  constructor(
+    readonly node: Node,
+    readonly common: Common,
+    readonly config: EvmConfig,
+    private readonly executor: Executor,
+    private readonly calls: Calls,
+  ) {
+    this.queries = new Queries(common);
+  }
+
+  get chainId(): bigint {
+    return this.config.chainId;
+  }
+
+  /** Execute a signed transaction; resolves with its hash once it is in the ledger (not yet committed). */
+  async sendRawTransaction(raw: Uint8Array): Promise<Uint8Array> {
+    return (await this.executor.submit(raw)).hash;
+  }
+
+  /** Run `read` on the committed snapshot (history queries). */
+  committed<T>(read: (tx: Transaction) => T): T {
+    const tx = this.node.committedSnapshot();
+    try {
+      return read(tx);
+    } finally {
+      tx.abort();
+    }
+  }
+
+  /** Number of the last committed block. */
+  blockNumber(): number {
+    return this.committed((tx) => this.queries.head(tx)?.number ?? 0);
+  }
+
+  /** Resolve a block tag to a state snapshot and the block context to execute in. */
+  private async atState<T>(tag: BlockTag, use: (tx: Transaction, block: Block) => Promise<T> | T): Promise<T> {
+    const pending = tag === 'pending';
+    const tx = pending ? this.node.store.begin() : this.node.committedSnapshot();
+    try {
+      const head = this.queries.head(tx);
+      if (typeof tag === 'number' || tag === 'earliest') {
+        const number = tag === 'earliest' ? 0 : tag;
+        if (!head || number > head.number) throw new EvmError(ErrorCode.InvalidParams, `block ${number} not found`);
+        if (number !== head.number) throw new EvmError(ErrorCode.ResourceUnavailable, HISTORY_UNAVAILABLE);
+      }
+      const context = pending || !head ? pendingBlock(tx) : head;
+      return await use(tx, executionBlock(this.common, this.config, context));
+    } finally {
+      tx.abort();
+    }
+  }
+
+  balance(address: Uint8Array, tag: BlockTag): Promise<bigint> {
+    return this.atState(tag, (tx) => this.queries.balance(tx, address));
+  }
+
+  nonce(address: Uint8Array, tag: BlockTag): Promise<bigint> {
+    return this.atState(tag, (tx) => this.queries.nonce(tx, address));
+  }
+
+  code(address: Uint8Array, tag: BlockTag): Promise<Uint8Array> {
+    return this.atState(tag, (tx) => this.queries.code(tx, address));
+  }
+
+  call(request: CallRequest, tag: BlockTag): Promise<Uint8Array> {
+    return this.atState(tag, (tx, block) => this.calls.call(tx, block, request));
+  }
+
+  estimateGas(request: CallRequest, tag: BlockTag): Promise<bigint> {
+    return this.atState(tag, (tx, block) => this.calls.estimateGas(tx, block, request));
+  }
+
+  /** A committed block by tag or number; `pending` means the latest here. */
+  block(tag: BlockTag): BlockRecord | undefined {
+    return this.committed((tx) => {
+      if (typeof tag === 'number') return this.queries.block(tx, tag);
+      if (tag === 'earliest') return this.queries.block(tx, 0);
+      return this.queries.head(tx);
+    });
+  }
+
+  blockByHash(hash: Uint8Array): BlockRecord | undefined {
+    return this.committed((tx) => this.queries.blockByHash(tx, hash));
+  }
+
+  blockTransactions(number: number): TransactionView[] {
+    return this.committed((tx) => this.queries.blockTransactionHashes(tx, number).map((hash) => this.queries.transaction(tx, hash)!));
+  }
+
+  /** Committed, or else pending (block fields empty) on this node. */
+  transaction(hash: Uint8Array): TransactionView | undefined {
+    const committed = this.committed((tx) => this.queries.transaction(tx, hash));
+    if (committed?.blockHash) return committed;
+    const tx = this.node.store.begin();
+    try {
+      const pending = this.queries.transaction(tx, hash);
+      return pending ? { ...pending, blockHash: undefined, blockTimestamp: undefined } : undefined;
+    } finally {
+      tx.abort();
+    }
+  }
+
+  receipt(hash: Uint8Array): ReceiptView | undefined {
+    return this.committed((tx) => this.queries.receipt(tx, hash));
+  }
+
+  logs(filter: LogFilter): LogView[] {
+    return this.committed((tx) => this.queries.logs(tx, filter));
+  }
+
+  gasPrice(): bigint {
+    return this.config.baseFeePerGas;
+  }
+}

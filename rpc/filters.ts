@@ -1,0 +1,45 @@
+// eth_newFilter / eth_newBlockFilter state: per node, in memory, polled by clients.
+// A filter remembers the last block it reported; one unused for five minutes is dropped
+// (geth does the same).
+import { randomBytes } from 'node:crypto';
+import type { LogFilter } from '../evm-adapter/queries.js';
+import { invalidParams } from '../evm-adapter/errors.js';
+
+const IDLE_TIMEOUT_MS = 5 * 60_000;
+const MAX_FILTERS = 1024;
+
+export type NewFilter =
+  | { kind: 'block'; lastBlock: number }
+  | { kind: 'logs'; filter: LogFilter; followLatest: boolean; lastBlock: number };
+
+export type InstalledFilter = NewFilter & { lastUsed: number };
+
+export class FilterRegistry {
+  private readonly filters = new Map<string, InstalledFilter>();
+
+  install(filter: NewFilter): string {
+    this.expire();
+    if (this.filters.size >= MAX_FILTERS) throw invalidParams('too many filters installed; uninstall some');
+    // A quantity (no leading zeros), as the specification wants filter ids.
+    const id = `0x${BigInt(`0x${randomBytes(16).toString('hex')}`).toString(16)}`;
+    this.filters.set(id, { ...filter, lastUsed: Date.now() });
+    return id;
+  }
+
+  get(id: unknown): InstalledFilter {
+    this.expire();
+    const filter = typeof id === 'string' ? this.filters.get(id) : undefined;
+    if (!filter) throw invalidParams('filter not found');
+    filter.lastUsed = Date.now();
+    return filter;
+  }
+
+  uninstall(id: unknown): boolean {
+    return typeof id === 'string' && this.filters.delete(id);
+  }
+
+  private expire(): void {
+    const now = Date.now();
+    for (const [id, f] of this.filters) if (now - f.lastUsed > IDLE_TIMEOUT_MS) this.filters.delete(id);
+  }
+}

@@ -1,0 +1,127 @@
+// Domain records to the JSON shapes of the execution-apis specification.
+import { createBlockHeaderFromRLP } from '@ethereumjs/block';
+import type { Common } from '@ethereumjs/common';
+import { Capability, TransactionType, type TypedTransaction } from '@ethereumjs/tx';
+import { bytesToHex } from '@ethereumjs/util';
+import { receiptBloom } from '../evm-adapter/blocks.js';
+import type { LogView, ReceiptView, TransactionView } from '../evm-adapter/queries.js';
+import type { BlockRecord } from '../evm-adapter/tables.js';
+import { data, quantity } from './hex.js';
+
+export function formatBlock(block: BlockRecord, transactions: string[] | object[], common: Common): Record<string, unknown> {
+  const header = createBlockHeaderFromRLP(block.header, { common, skipConsensusFormatValidation: true });
+  return {
+    number: quantity(block.number),
+    hash: data(block.hash),
+    parentHash: data(block.parentHash),
+    nonce: data(header.nonce),
+    sha3Uncles: data(header.uncleHash),
+    logsBloom: data(block.logsBloom),
+    transactionsRoot: data(block.transactionsRoot),
+    stateRoot: data(block.stateRoot),
+    receiptsRoot: data(block.receiptsRoot),
+    miner: header.coinbase.toString(),
+    difficulty: '0x0',
+    totalDifficulty: '0x0',
+    extraData: data(header.extraData),
+    size: quantity(block.header.length),
+    gasLimit: quantity(block.gasLimit),
+    gasUsed: quantity(block.gasUsed),
+    timestamp: quantity(block.timestamp),
+    transactions,
+    uncles: [],
+    baseFeePerGas: quantity(block.baseFeePerGas),
+    mixHash: data(header.mixHash),
+    withdrawals: [],
+    withdrawalsRoot: data(header.withdrawalsRoot!),
+    blobGasUsed: quantity(header.blobGasUsed ?? 0n),
+    excessBlobGas: quantity(header.excessBlobGas ?? 0n),
+    parentBeaconBlockRoot: data(header.parentBeaconBlockRoot!),
+    requestsHash: data(header.requestsHash!),
+  };
+}
+
+export function formatTransaction(view: TransactionView, baseFee: bigint): Record<string, unknown> {
+  const { tx, record } = view;
+  const committed = view.blockHash !== undefined;
+  const out: Record<string, unknown> = {
+    blockHash: committed ? data(view.blockHash!) : null,
+    blockNumber: committed ? quantity(record.block) : null,
+    blockTimestamp: committed ? quantity(view.blockTimestamp!) : null,
+    transactionIndex: committed ? quantity(record.index) : null,
+    hash: data(view.hash),
+    from: data(record.from),
+    to: tx.to ? tx.to.toString() : null,
+    nonce: quantity(tx.nonce),
+    gas: quantity(tx.gasLimit),
+    value: quantity(tx.value),
+    input: data(tx.data),
+    type: quantity(tx.type),
+    gasPrice: quantity(gasPriceOf(tx, baseFee)),
+    v: quantity(tx.v!),
+    r: quantity(tx.r!),
+    s: quantity(tx.s!),
+  };
+  if (tx.type === TransactionType.Legacy) {
+    if (tx.supports(Capability.EIP155ReplayProtection)) out.chainId = quantity(tx.common.chainId());
+    return out;
+  }
+  out.chainId = quantity(tx.common.chainId());
+  out.yParity = quantity(tx.v!);
+  out.accessList = accessListOf(tx);
+  if ('maxFeePerGas' in tx) {
+    out.maxFeePerGas = quantity(tx.maxFeePerGas);
+    out.maxPriorityFeePerGas = quantity(tx.maxPriorityFeePerGas);
+  }
+  return out;
+}
+
+/** The price paid: legacy and EIP-2930 gasPrice, EIP-1559 min(maxFee, baseFee + tip). */
+function gasPriceOf(tx: TypedTransaction, baseFee: bigint): bigint {
+  if ('maxFeePerGas' in tx) {
+    const tipped = baseFee + tx.maxPriorityFeePerGas;
+    return tipped < tx.maxFeePerGas ? tipped : tx.maxFeePerGas;
+  }
+  return (tx as { gasPrice: bigint }).gasPrice;
+}
+
+function accessListOf(tx: TypedTransaction): { address: string; storageKeys: string[] }[] {
+  const list = (tx as { accessList?: [Uint8Array, Uint8Array[]][] }).accessList ?? [];
+  return list.map(([address, keys]) => ({ address: bytesToHex(address), storageKeys: keys.map((k) => bytesToHex(k)) }));
+}
+
+export function formatLog(log: LogView): Record<string, unknown> {
+  return {
+    removed: false,
+    logIndex: quantity(log.logIndex),
+    transactionIndex: quantity(log.transactionIndex),
+    transactionHash: data(log.transactionHash),
+    blockHash: data(log.blockHash),
+    blockNumber: quantity(log.blockNumber),
+    address: data(log.address),
+    data: data(log.data),
+    topics: log.topics.map(data),
+  };
+}
+
+export function formatReceipt(view: ReceiptView, common: Common): Record<string, unknown> {
+  const { receipt, record, tx } = view;
+  return {
+    type: quantity(receipt.type),
+    transactionHash: data(view.hash),
+    transactionIndex: quantity(record.index),
+    blockHash: data(view.blockHash),
+    blockNumber: quantity(record.block),
+    from: data(record.from),
+    to: tx.to ? tx.to.toString() : null,
+    cumulativeGasUsed: quantity(receipt.cumulativeGasUsed),
+    gasUsed: quantity(receipt.gasUsed),
+    contractAddress: receipt.contractAddress ? data(receipt.contractAddress) : null,
+    logs: receipt.logs.map(([address, topics, logData], i) =>
+      formatLog({ address, topics, data: logData, blockNumber: record.block, blockHash: view.blockHash, transactionHash: view.hash, transactionIndex: record.index, logIndex: receipt.firstLogIndex + i }),
+    ),
+    logsBloom: data(receiptBloom(receipt, common).bitvector),
+    status: quantity(receipt.status),
+    effectiveGasPrice: quantity(receipt.effectiveGasPrice),
+  };
+}

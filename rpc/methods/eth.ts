@@ -1,0 +1,209 @@
+// The eth_* methods: parameter parsing and result shaping around the EVM service.
+import { invalidParams, rejected } from '../../evm-adapter/errors.js';
+import type { CallRequest } from '../../evm-adapter/calls.js';
+import type { LogFilter } from '../../evm-adapter/queries.js';
+import type { BlockTag, EvmService } from '../../evm-adapter/service.js';
+import type { BlockRecord } from '../../evm-adapter/tables.js';
+import { FilterRegistry } from '../filters.js';
+import { formatBlock, formatLog, formatReceipt, formatTransaction } from '../format.js';
+import { data, parseAddress, parseBlockTag, parseData, parseHash, parseQuantity, parseSmallQuantity, positional, quantity } from '../hex.js';
+
+export type Method = (params: unknown) => Promise<unknown> | unknown;
+
+const MAX_LOG_BLOCK_RANGE = 10_000;
+const MAX_FEE_HISTORY_BLOCKS = 1024;
+
+export function ethMethods(evm: EvmService): Record<string, Method> {
+  const filters = new FilterRegistry();
+
+  const blockResult = (block: BlockRecord | undefined, full: unknown) => {
+    if (!block) return null;
+    if (typeof full !== 'boolean') throw invalidParams('second parameter must be a boolean');
+    const txs = evm.blockTransactions(block.number);
+    return formatBlock(block, full ? txs.map((t) => formatTransaction(t, block.baseFeePerGas)) : txs.map((t) => data(t.hash)), evm.common);
+  };
+
+  const resolveNumber = (tag: BlockTag): number => (typeof tag === 'number' ? tag : tag === 'earliest' ? 0 : evm.blockNumber());
+
+  return {
+    eth_chainId: (p) => (positional(p, 0, 0), quantity(evm.chainId)),
+    eth_blockNumber: (p) => (positional(p, 0, 0), quantity(evm.blockNumber())),
+    eth_syncing: (p) => (positional(p, 0, 0), false),
+    eth_accounts: (p) => (positional(p, 0, 0), []),
+    eth_gasPrice: (p) => (positional(p, 0, 0), quantity(evm.gasPrice())),
+    eth_maxPriorityFeePerGas: (p) => (positional(p, 0, 0), '0x0'),
+
+    eth_feeHistory: (p) => {
+      const [countParam, newestParam, percentiles] = positional(p, 2, 3);
+      const count = Math.min(parseSmallQuantity(countParam, 'blockCount'), MAX_FEE_HISTORY_BLOCKS);
+      const newest = Math.min(resolveNumber(parseBlockTag(newestParam, 'newestBlock')), evm.blockNumber());
+      if (percentiles !== undefined && (!Array.isArray(percentiles) || percentiles.some((x, i) => typeof x !== 'number' || x < 0 || x > 100 || (i > 0 && x < percentiles[i - 1])))) {
+        throw invalidParams('rewardPercentiles must be increasing numbers between 0 and 100');
+      }
+      const oldest = Math.max(0, newest - count + 1);
+      const baseFeePerGas: string[] = [];
+      const gasUsedRatio: number[] = [];
+      const reward: string[][] = [];
+      for (let n = oldest; n <= newest && count > 0; n++) {
+        const block = evm.block(n)!;
+        baseFeePerGas.push(quantity(block.baseFeePerGas));
+        gasUsedRatio.push(Number(block.gasUsed) / Number(block.gasLimit));
+        // Tips are not part of the consortium's fee model: every percentile pays none.
+        if (Array.isArray(percentiles)) reward.push(percentiles.map(() => '0x0'));
+      }
+      baseFeePerGas.push(quantity(evm.config.baseFeePerGas));
+      return { oldestBlock: quantity(oldest), baseFeePerGas, gasUsedRatio, ...(Array.isArray(percentiles) ? { reward } : {}) };
+    },
+
+    eth_getBalance: async (p) => {
+      const [address, tag] = positional(p, 1, 2);
+      return quantity(await evm.balance(parseAddress(address), parseBlockTag(tag)));
+    },
+    eth_getTransactionCount: async (p) => {
+      const [address, tag] = positional(p, 1, 2);
+      return quantity(await evm.nonce(parseAddress(address), parseBlockTag(tag)));
+    },
+    eth_getCode: async (p) => {
+      const [address, tag] = positional(p, 1, 2);
+      return data(await evm.code(parseAddress(address), parseBlockTag(tag)));
+    },
+    eth_getStorageAt: () => {
+      throw rejected('eth_getStorageAt is refused: contract storage is confidential; read it through the contract');
+    },
+    eth_call: async (p) => {
+      const [request, tag] = positional(p, 1, 3);
+      return data(await evm.call(parseCallRequest(request), parseBlockTag(tag)));
+    },
+    eth_estimateGas: async (p) => {
+      const [request, tag] = positional(p, 1, 3);
+      return quantity(await evm.estimateGas(parseCallRequest(request), parseBlockTag(tag ?? 'pending')));
+    },
+    eth_sendRawTransaction: async (p) => {
+      const [raw] = positional(p, 1, 1);
+      return data(await evm.sendRawTransaction(parseData(raw, 'transaction')));
+    },
+    eth_sendTransaction: () => {
+      throw rejected('eth_sendTransaction is not supported: the node holds no user keys; sign locally and use eth_sendRawTransaction');
+    },
+
+    eth_getTransactionByHash: (p) => {
+      const [hash] = positional(p, 1, 1);
+      const view = evm.transaction(parseHash(hash));
+      return view ? formatTransaction(view, evm.config.baseFeePerGas) : null;
+    },
+    eth_getTransactionReceipt: (p) => {
+      const [hash] = positional(p, 1, 1);
+      const view = evm.receipt(parseHash(hash));
+      return view ? formatReceipt(view, evm.common) : null;
+    },
+    eth_getBlockByNumber: (p) => {
+      const [tag, full] = positional(p, 2, 2);
+      return blockResult(evm.block(parseBlockTag(tag)), full);
+    },
+    eth_getBlockByHash: (p) => {
+      const [hash, full] = positional(p, 2, 2);
+      return blockResult(evm.blockByHash(parseHash(hash)), full);
+    },
+    eth_getBlockTransactionCountByNumber: (p) => {
+      const [tag] = positional(p, 1, 1);
+      const block = evm.block(parseBlockTag(tag));
+      return block ? quantity(block.txCount) : null;
+    },
+    eth_getBlockTransactionCountByHash: (p) => {
+      const [hash] = positional(p, 1, 1);
+      const block = evm.blockByHash(parseHash(hash));
+      return block ? quantity(block.txCount) : null;
+    },
+    eth_getTransactionByBlockNumberAndIndex: (p) => {
+      const [tag, index] = positional(p, 2, 2);
+      const block = evm.block(parseBlockTag(tag));
+      const view = block ? evm.blockTransactions(block.number)[parseSmallQuantity(index, 'index')] : undefined;
+      return view ? formatTransaction(view, block!.baseFeePerGas) : null;
+    },
+
+    eth_getLogs: (p) => {
+      const [filter] = positional(p, 1, 1);
+      return evm.logs(parseLogFilter(filter, evm)).map(formatLog);
+    },
+    eth_newFilter: (p) => {
+      const [filter] = positional(p, 1, 1);
+      const parsed = parseLogFilter(filter, evm);
+      const followLatest = !(filter as { toBlock?: unknown }).toBlock || ['latest', 'pending', 'safe', 'finalized'].includes((filter as { toBlock: string }).toBlock);
+      return filters.install({ kind: 'logs', filter: parsed, followLatest, lastBlock: parsed.fromBlock - 1 });
+    },
+    eth_newBlockFilter: (p) => (positional(p, 0, 0), filters.install({ kind: 'block', lastBlock: evm.blockNumber() })),
+    eth_getFilterChanges: (p) => {
+      const [id] = positional(p, 1, 1);
+      const f = filters.get(id);
+      const latest = evm.blockNumber();
+      if (f.kind === 'block') {
+        const hashes: string[] = [];
+        for (let n = f.lastBlock + 1; n <= latest; n++) hashes.push(data(evm.block(n)!.hash));
+        f.lastBlock = latest;
+        return hashes;
+      }
+      const to = f.followLatest ? latest : Math.min(f.filter.toBlock, latest);
+      const from = Math.max(f.lastBlock + 1, f.filter.fromBlock);
+      if (from > to) return [];
+      f.lastBlock = to;
+      return evm.logs({ ...f.filter, fromBlock: from, toBlock: to }).map(formatLog);
+    },
+    eth_getFilterLogs: (p) => {
+      const [id] = positional(p, 1, 1);
+      const f = filters.get(id);
+      if (f.kind !== 'logs') throw invalidParams('not a log filter');
+      const to = f.followLatest ? evm.blockNumber() : f.filter.toBlock;
+      return evm.logs({ ...f.filter, toBlock: to }).map(formatLog);
+    },
+    eth_uninstallFilter: (p) => {
+      const [id] = positional(p, 1, 1);
+      return filters.uninstall(id);
+    },
+  };
+}
+
+function parseCallRequest(value: unknown): CallRequest {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidParams('call request must be an object');
+  const r = value as Record<string, unknown>;
+  const input = r.input ?? r.data;
+  if (r.input !== undefined && r.data !== undefined && r.input !== r.data) throw invalidParams('both input and data given, with different values');
+  return {
+    from: r.from === undefined || r.from === null ? undefined : parseAddress(r.from, 'from'),
+    to: r.to === undefined || r.to === null ? undefined : parseAddress(r.to, 'to'),
+    data: input === undefined || input === null ? undefined : parseData(input, 'input'),
+    value: r.value === undefined || r.value === null ? undefined : parseQuantity(r.value, 'value'),
+    gas: r.gas === undefined || r.gas === null ? undefined : parseQuantity(r.gas, 'gas'),
+    gasPrice: r.gasPrice === undefined || r.gasPrice === null ? undefined : parseQuantity(r.gasPrice, 'gasPrice'),
+  };
+}
+
+function parseLogFilter(value: unknown, evm: EvmService): LogFilter {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidParams('filter must be an object');
+  const f = value as Record<string, unknown>;
+  const latest = evm.blockNumber();
+  let fromBlock: number;
+  let toBlock: number;
+  if (f.blockHash !== undefined && f.blockHash !== null) {
+    if (f.fromBlock !== undefined || f.toBlock !== undefined) throw invalidParams('blockHash excludes fromBlock and toBlock');
+    const block = evm.blockByHash(parseHash(f.blockHash, 'blockHash'));
+    if (!block) throw invalidParams('unknown block');
+    fromBlock = toBlock = block.number;
+  } else {
+    const resolve = (tag: unknown) => {
+      const t = parseBlockTag(tag);
+      return typeof t === 'number' ? t : t === 'earliest' ? 0 : latest;
+    };
+    fromBlock = resolve(f.fromBlock);
+    toBlock = resolve(f.toBlock);
+    if (fromBlock > toBlock && f.toBlock !== undefined) throw invalidParams('fromBlock is after toBlock');
+    if (toBlock - fromBlock >= MAX_LOG_BLOCK_RANGE) throw invalidParams(`block range too large: at most ${MAX_LOG_BLOCK_RANGE} blocks per query`);
+  }
+  const addresses = f.address === undefined || f.address === null ? [] : (Array.isArray(f.address) ? f.address : [f.address]).map((a) => parseAddress(a));
+  if (f.topics !== undefined && f.topics !== null && !Array.isArray(f.topics)) throw invalidParams('topics must be an array');
+  const topics = ((f.topics as unknown[] | undefined) ?? []).map((t, i) => {
+    if (t === null) return null;
+    return (Array.isArray(t) ? t : [t]).map((x) => parseHash(x, `topics[${i}]`));
+  });
+  if (topics.length > 4) throw invalidParams('at most 4 topic positions');
+  return { fromBlock, toBlock, addresses, topics };
+}

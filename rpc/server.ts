@@ -1,0 +1,139 @@
+// The JSON-RPC endpoint: HTTP or HTTPS (the node certificate, endorsed by the service
+// certificate that clients use as CA), single and batch requests dispatched by jayson,
+// CORS for browser DApps, and limits on body size and batch length. Whatever a client
+// sends, it gets a JSON-RPC answer; nothing it sends can throw out of a handler.
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import jayson from 'jayson/promise/index.js';
+import { EvmError } from '../evm-adapter/errors.js';
+import type { Method } from './methods/eth.js';
+
+export interface RpcServerOptions {
+  host: string;
+  port: number;
+  /** PEM key and certificate: serve HTTPS instead of HTTP */
+  tls?: { key: string; cert: string };
+  maxBodyBytes?: number;
+  maxBatchLength?: number;
+  log?: (message: string) => void;
+}
+
+const DEFAULT_MAX_BODY = 5 * 1024 * 1024; // geth's limit
+const DEFAULT_MAX_BATCH = 1000;
+
+export const PARSE_ERROR = -32700;
+export const INVALID_REQUEST = -32600;
+export const INTERNAL_ERROR = -32603;
+
+type JsonRpcError = { code: number; message: string; data?: unknown };
+
+/** Wrap a handler so that every failure becomes a JSON-RPC error object. */
+function guarded(name: string, method: Method, log: (m: string) => void) {
+  return async (params: unknown): Promise<unknown> => {
+    try {
+      return await method(params);
+    } catch (e) {
+      if (e instanceof EvmError) throw { code: e.code, message: e.message, ...(e.data !== undefined ? { data: e.data } : {}) } satisfies JsonRpcError;
+      log(`${name} failed: ${(e as Error).stack ?? e}`);
+      throw { code: INTERNAL_ERROR, message: 'internal error' } satisfies JsonRpcError;
+    }
+  };
+}
+
+export class RpcServer {
+  private readonly jayson: InstanceType<typeof jayson.Server>;
+  private readonly server: Server;
+  private readonly maxBodyBytes: number;
+  private readonly log: (m: string) => void;
+
+  constructor(methods: Record<string, Method>, private readonly options: RpcServerOptions) {
+    this.log = options.log ?? (() => {});
+    const wrapped = Object.fromEntries(Object.entries(methods).map(([name, m]) => [name, guarded(name, m, this.log)]));
+    this.jayson = new jayson.Server(wrapped, { maxBatchLength: options.maxBatchLength ?? DEFAULT_MAX_BATCH });
+    this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
+    const handler = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);
+    this.server = options.tls ? createHttpsServer({ key: options.tls.key, cert: options.tls.cert }, handler) : createHttpServer(handler);
+    this.server.keepAliveTimeout = 65_000;
+  }
+
+  get url(): string {
+    const address = this.server.address();
+    const port = typeof address === 'object' && address ? address.port : this.options.port;
+    return `${this.options.tls ? 'https' : 'http'}://${this.options.host}:${port}`;
+  }
+
+  listen(): Promise<string> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.options.port, this.options.host, () => {
+        this.server.off('error', reject);
+        resolve(this.url);
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    res.setHeader('Access-Control-Allow-Origin', '*');
+    res.setHeader('Access-Control-Allow-Methods', 'POST, GET, OPTIONS');
+    res.setHeader('Access-Control-Allow-Headers', 'Content-Type, Authorization');
+    res.setHeader('Access-Control-Max-Age', '86400');
+    if (req.method === 'OPTIONS') return void res.writeHead(204).end();
+    if (req.method !== 'POST') {
+      return void res.writeHead(405, { 'Content-Type': 'text/plain', Allow: 'POST, OPTIONS' }).end('JSON-RPC: send a POST request\n');
+    }
+    let body: string;
+    try {
+      body = await this.readBody(req);
+    } catch (e) {
+      return this.reply(res, 413, { jsonrpc: '2.0', id: null, error: { code: INVALID_REQUEST, message: (e as Error).message } });
+    }
+    let request: unknown;
+    try {
+      request = JSON.parse(body);
+    } catch {
+      return this.reply(res, 200, { jsonrpc: '2.0', id: null, error: { code: PARSE_ERROR, message: 'parse error: body is not JSON' } });
+    }
+    const response = await new Promise<unknown>((resolve) => {
+      this.jayson.call(request as never, (error: unknown, success: unknown) => resolve(error ?? success));
+    });
+    if (response === undefined || (Array.isArray(response) && response.length === 0)) return void res.writeHead(204).end();
+    this.reply(res, 200, response);
+  }
+
+  private readBody(req: IncomingMessage): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const declared = Number(req.headers['content-length'] ?? 0);
+      if (declared > this.maxBodyBytes) {
+        req.resume();
+        return reject(new Error(`request body too large: limit ${this.maxBodyBytes} bytes`));
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      req.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > this.maxBodyBytes) {
+          req.removeAllListeners('data');
+          req.resume();
+          reject(new Error(`request body too large: limit ${this.maxBodyBytes} bytes`));
+          return;
+        }
+        chunks.push(chunk);
+      });
+      req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      req.on('error', reject);
+    });
+  }
+
+  private reply(res: ServerResponse, status: number, body: unknown): void {
+    const text = JSON.stringify(body);
+    res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+    res.end(text);
+  }
+}
