@@ -88,7 +88,10 @@ export function sealBlock(
   const bloom = new Bloom(undefined, common);
   const byIndex = tx.map(BLOCK_TXS);
   const receiptMap = tx.map(RECEIPTS);
-  for (const [, hash] of byIndex.entries({ from: blockTxKey(pending.number, 0), to: blockTxKey(pending.number + 1, 0) })) {
+  // Point reads: the pending block counts its transactions, and a range scan would cost
+  // in proportion to every transaction ever recorded.
+  for (let index = 0; index < pending.txCount; index++) {
+    const hash = byIndex.get(blockTxKey(pending.number, index))!;
     hashes.push(hash);
     const receipt = receiptMap.get(hash)!;
     bloom.or(receiptBloom(receipt, common));

@@ -105,7 +105,7 @@ export class Executor {
       firstLogIndex: pending.logCount,
     };
     const index = pending.txCount;
-    kv.map(TRANSACTIONS).set(admitted.hash, { raw: admitted.raw, from: admitted.sender.bytes, block: pending.number, index });
+    kv.map(TRANSACTIONS).set(admitted.hash, { raw: admitted.raw, from: admitted.sender.bytes, to: admitted.tx.to?.bytes ?? null, block: pending.number, index });
     kv.map(RECEIPTS).set(admitted.hash, receipt);
     kv.map(BLOCK_TXS).set(blockTxKey(pending.number, index), admitted.hash);
     kv.map(PENDING_BLOCK).set(0, {

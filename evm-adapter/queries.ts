@@ -17,7 +17,9 @@ export interface TransactionView {
   blockTimestamp: number | undefined;
 }
 
-export interface ReceiptView extends TransactionView {
+export interface ReceiptView {
+  hash: Uint8Array;
+  record: TxRecord;
   receipt: ReceiptRecord;
   blockHash: Uint8Array;
 }
@@ -60,9 +62,9 @@ export class Queries {
   }
 
   blockTransactionHashes(tx: Transaction, number: number): Uint8Array[] {
-    const out: Uint8Array[] = [];
-    for (const [, hash] of tx.map(BLOCK_TXS).entries({ from: blockTxKey(number, 0), to: blockTxKey(number + 1, 0) })) out.push(hash);
-    return out;
+    const count = this.block(tx, number)?.txCount ?? 0;
+    const byIndex = tx.map(BLOCK_TXS);
+    return Array.from({ length: count }, (_, index) => byIndex.get(blockTxKey(number, index))!);
   }
 
   transaction(tx: Transaction, hash: Uint8Array): TransactionView | undefined {
@@ -80,10 +82,11 @@ export class Queries {
 
   /** A receipt exists only once its block is sealed in the snapshot read. */
   receipt(tx: Transaction, hash: Uint8Array): ReceiptView | undefined {
-    const view = this.transaction(tx, hash);
-    const receipt = tx.map(RECEIPTS).get(hash);
-    if (!view || !receipt || !view.blockHash) return undefined;
-    return { ...view, receipt, blockHash: view.blockHash };
+    const record = tx.map(TRANSACTIONS).get(hash);
+    const block = record && this.block(tx, record.block);
+    const receipt = block && tx.map(RECEIPTS).get(hash);
+    if (!record || !block || !receipt) return undefined;
+    return { hash, record, receipt, blockHash: block.hash };
   }
 
   logs(tx: Transaction, filter: LogFilter): LogView[] {

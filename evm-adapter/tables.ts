@@ -14,6 +14,8 @@ export type TxRecord = {
   /** the signed transaction as submitted */
   raw: Uint8Array;
   from: Uint8Array;
+  /** recipient; null for a contract creation (kept so receipts need not decode `raw`) */
+  to: Uint8Array | null;
   block: number;
   index: number;
 };

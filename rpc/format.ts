@@ -105,7 +105,7 @@ export function formatLog(log: LogView): Record<string, unknown> {
 }
 
 export function formatReceipt(view: ReceiptView, common: Common): Record<string, unknown> {
-  const { receipt, record, tx } = view;
+  const { receipt, record } = view;
   return {
     type: quantity(receipt.type),
     transactionHash: data(view.hash),
@@ -113,7 +113,7 @@ export function formatReceipt(view: ReceiptView, common: Common): Record<string,
     blockHash: data(view.blockHash),
     blockNumber: quantity(record.block),
     from: data(record.from),
-    to: tx.to ? tx.to.toString() : null,
+    to: record.to ? data(record.to) : null,
     cumulativeGasUsed: quantity(receipt.cumulativeGasUsed),
     gasUsed: quantity(receipt.gasUsed),
     contractAddress: receipt.contractAddress ? data(receipt.contractAddress) : null,

@@ -12,7 +12,10 @@ export class MapState {
   private readonly versions = new Map<string, Version[]>();
   /** Keys written since the last compaction: the only ones that may hold extra history. */
   private readonly dirty = new Set<string>();
-  private sortedKeys: string[] | undefined;
+  /** Keys in byte order, as of the last `keys()`; new keys wait in `unsortedKeys`. */
+  private sortedKeys: string[] = [];
+  private unsortedKeys: string[] = [];
+  private keysDirty = false;
   /** Highest seqno that wrote to this map (an upper bound after a rollback). */
   lastWrite = 0;
 
@@ -40,7 +43,7 @@ export class MapState {
     if (!list) {
       list = [];
       this.versions.set(key, list);
-      this.sortedKeys = undefined;
+      this.unsortedKeys.push(key);
     }
     list.push({ seqno, value });
     this.dirty.add(key);
@@ -49,7 +52,18 @@ export class MapState {
 
   /** All keys that have ever held a value still in history, in byte order. */
   keys(): readonly string[] {
-    if (!this.sortedKeys) this.sortedKeys = [...this.versions.keys()].sort();
+    if (this.keysDirty) {
+      this.sortedKeys = this.sortedKeys.filter((k) => this.versions.has(k));
+      this.unsortedKeys = this.unsortedKeys.filter((k) => this.versions.has(k));
+      this.keysDirty = false;
+    }
+    if (this.unsortedKeys.length > 0) {
+      const fresh = this.unsortedKeys.sort();
+      this.unsortedKeys = [];
+      const last = this.sortedKeys[this.sortedKeys.length - 1];
+      // Keys mostly arrive in order (counters, block numbers): then appending suffices.
+      this.sortedKeys = last === undefined || fresh[0]! > last ? this.sortedKeys.concat(fresh) : mergeSorted(this.sortedKeys, fresh);
+    }
     return this.sortedKeys;
   }
 
@@ -61,7 +75,7 @@ export class MapState {
       if (list.length === 0) {
         this.versions.delete(key);
         this.dirty.delete(key);
-        this.sortedKeys = undefined;
+        this.keysDirty = true;
       }
     }
     if (this.lastWrite > seqno) this.lastWrite = seqno;
@@ -84,7 +98,7 @@ export class MapState {
         this.dirty.delete(key);
         if (head.value === undefined) {
           this.versions.delete(key);
-          this.sortedKeys = undefined;
+          this.keysDirty = true;
         }
       }
     }
@@ -93,4 +107,15 @@ export class MapState {
   get historyKeys(): number {
     return this.dirty.size;
   }
+}
+
+function mergeSorted(a: readonly string[], b: readonly string[]): string[] {
+  const out = new Array<string>(a.length + b.length);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < a.length && j < b.length) out[k++] = a[i]! <= b[j]! ? a[i++]! : b[j++]!;
+  while (i < a.length) out[k++] = a[i++]!;
+  while (j < b.length) out[k++] = b[j++]!;
+  return out;
 }
