@@ -12,7 +12,7 @@ export class MapState {
   private readonly versions = new Map<string, Version[]>();
   /** Keys written since the last compaction: the only ones that may hold extra history. */
   private readonly dirty = new Set<string>();
-  /** Keys in byte order, as of the last `keys()`; new keys wait in `unsortedKeys`. */
+  /** Keys in byte order as of the last `keys()`; keys added since wait in `unsortedKeys`. */
   private sortedKeys: string[] = [];
   private unsortedKeys: string[] = [];
   private keysDirty = false;
@@ -53,8 +53,10 @@ export class MapState {
   /** All keys that have ever held a value still in history, in byte order. */
   keys(): readonly string[] {
     if (this.keysDirty) {
-      this.sortedKeys = this.sortedKeys.filter((k) => this.versions.has(k));
-      this.unsortedKeys = this.unsortedKeys.filter((k) => this.versions.has(k));
+      // Keys were dropped (and may have come back since): rebuild. Rare: only removals
+      // that compaction or rollback makes final get here.
+      this.sortedKeys = [...this.versions.keys()].sort();
+      this.unsortedKeys = [];
       this.keysDirty = false;
     }
     if (this.unsortedKeys.length > 0) {
