@@ -129,7 +129,9 @@ export function ethMethods(evm: EvmService): Record<string, Method> {
       const [filter] = positional(p, 1, 1);
       const parsed = parseLogFilter(filter, evm);
       const followLatest = !(filter as { toBlock?: unknown }).toBlock || ['latest', 'pending', 'safe', 'finalized'].includes((filter as { toBlock: string }).toBlock);
-      return filters.install({ kind: 'logs', filter: parsed, followLatest, lastBlock: parsed.fromBlock - 1 });
+      // As geth: changes are the logs of blocks sealed after the filter was installed
+      // (eth_getFilterLogs answers for the whole range).
+      return filters.install({ kind: 'logs', filter: parsed, followLatest, lastBlock: Math.max(parsed.fromBlock - 1, evm.blockNumber()) });
     },
     eth_newBlockFilter: (p) => (positional(p, 0, 0), filters.install({ kind: 'block', lastBlock: evm.blockNumber() })),
     eth_getFilterChanges: (p) => {
