@@ -2,7 +2,7 @@
 // after a seal opens a pending block (fixing its number and timestamp, which NUMBER and
 // TIMESTAMP see); the seal hook, run just before the signature transaction, closes it
 // into a block record whose hash and roots never change afterwards.
-import { createBlock, createBlockHeader, type Block } from '@ethereumjs/block';
+import { createBlock, type Block } from '@ethereumjs/block';
 import type { Common } from '@ethereumjs/common';
 import { RLP } from '@ethereumjs/rlp';
 import type { TransactionType } from '@ethereumjs/tx';
@@ -10,6 +10,7 @@ import { Bloom, encodeReceipt } from '@ethereumjs/vm';
 import type { Transaction } from '../core/kv/transaction.js';
 import { keccak256 } from './common.js';
 import type { EvmConfig } from './config.js';
+import type { HeaderBuilder } from './header.js';
 import { BLOCK_HASHES, BLOCK_TXS, BLOCKS, blockTxKey, HEAD, PENDING_BLOCK, RECEIPTS, type BlockRecord, type PendingBlock, type ReceiptRecord } from './tables.js';
 
 const ZERO_HASH = new Uint8Array(32);
@@ -33,7 +34,7 @@ export function pendingBlock(tx: Transaction, now = nowSeconds()): PendingBlock 
 }
 
 /** The block context transactions of `pending` execute in. */
-export function executionBlock(common: Common, config: EvmConfig, pending: Pick<PendingBlock, 'number' | 'timestamp'>): Block {
+export function executionBlock(common: Common, config: EvmConfig, pending: Pick<PendingBlock, 'number' | 'timestamp'>, freeze = true): Block {
   return createBlock(
     {
       header: {
@@ -43,8 +44,28 @@ export function executionBlock(common: Common, config: EvmConfig, pending: Pick<
         baseFeePerGas: config.baseFeePerGas,
       },
     },
-    { common, skipConsensusFormatValidation: true },
+    { common, skipConsensusFormatValidation: true, freeze },
   );
+}
+
+/**
+ * One execution context re-pointed at each new pending block: building a Block copies the
+ * chain configuration, which would otherwise cost every small block a third of a
+ * millisecond. Only the number and timestamp differ between pending blocks.
+ */
+export class ExecutionContext {
+  private readonly block: Block;
+
+  constructor(common: Common, config: EvmConfig) {
+    this.block = executionBlock(common, config, { number: 0, timestamp: 0 }, false);
+  }
+
+  for(pending: Pick<PendingBlock, 'number' | 'timestamp'>): Block {
+    const header = this.block.header as { number: bigint; timestamp: bigint };
+    header.number = BigInt(pending.number);
+    header.timestamp = BigInt(pending.timestamp);
+    return this.block;
+  }
 }
 
 export function receiptBloom(receipt: ReceiptRecord, common?: Common): Bloom {
@@ -79,6 +100,7 @@ export function sealBlock(
   tx: Transaction,
   common: Common,
   config: EvmConfig,
+  headers: HeaderBuilder,
   ledgerRoot: Uint8Array,
 ): BlockRecord {
   const pending = pendingBlock(tx);
@@ -98,35 +120,34 @@ export function sealBlock(
     receipts.push(encodeReceiptRecord(receipt, common));
   }
   const gasLimit = config.blockGasLimit > pending.gasUsed ? config.blockGasLimit : pending.gasUsed;
-  const header = createBlockHeader(
-    {
-      parentHash: head?.hash ?? ZERO_HASH,
-      number: BigInt(pending.number),
-      timestamp: BigInt(pending.timestamp),
-      gasLimit,
-      gasUsed: pending.gasUsed,
-      baseFeePerGas: config.baseFeePerGas,
-      stateRoot: ledgerRoot,
-      transactionsTrie: keccak256(RLP.encode(hashes)),
-      receiptTrie: keccak256(RLP.encode(receipts)),
-      logsBloom: bloom.bitvector,
-    },
-    { common, skipConsensusFormatValidation: true },
-  );
+  const transactionsRoot = keccak256(RLP.encode(hashes));
+  const receiptsRoot = keccak256(RLP.encode(receipts));
+  const header = headers.build({
+    parentHash: head?.hash ?? ZERO_HASH,
+    number: BigInt(pending.number),
+    timestamp: BigInt(pending.timestamp),
+    gasLimit,
+    gasUsed: pending.gasUsed,
+    baseFeePerGas: config.baseFeePerGas,
+    stateRoot: ledgerRoot,
+    transactionsRoot,
+    receiptsRoot,
+    logsBloom: bloom.bitvector,
+  });
   const record: BlockRecord = {
     number: pending.number,
-    hash: header.hash(),
-    parentHash: header.parentHash,
+    hash: header.hash,
+    parentHash: head?.hash ?? ZERO_HASH,
     timestamp: pending.timestamp,
     gasUsed: pending.gasUsed,
     gasLimit,
     baseFeePerGas: config.baseFeePerGas,
     txCount: hashes.length,
     logsBloom: bloom.bitvector,
-    transactionsRoot: header.transactionsTrie,
-    receiptsRoot: header.receiptTrie,
+    transactionsRoot,
+    receiptsRoot,
     stateRoot: ledgerRoot,
-    header: header.serialize(),
+    header: header.rlp,
   };
   tx.map(BLOCKS).set(record.number, record);
   tx.map(BLOCK_HASHES).set(record.hash, record.number);

@@ -3,14 +3,13 @@
 // the transaction, its receipt and the pending block's counters. A transaction whose
 // nonce is ahead of its sender's waits, briefly, for the ones before it: clients send a
 // burst of nonces over separate connections and they need not arrive in order.
-import type { Block } from '@ethereumjs/block';
 import type { Common } from '@ethereumjs/common';
 import { runTx, type RunTxResult, type VM } from '@ethereumjs/vm';
 import type { Transaction } from '../core/kv/transaction.js';
 import type { TxID } from '../core/kv/txid.js';
 import type { Node } from '../core/node/node.js';
 import { bytesToKey } from '../core/util/bytes.js';
-import { executionBlock, pendingBlock } from './blocks.js';
+import { ExecutionContext, pendingBlock } from './blocks.js';
 import type { EvmConfig } from './config.js';
 import { rejected } from './errors.js';
 import type { KvBlockchain } from './kv-blockchain.js';
@@ -35,7 +34,7 @@ export class Executor {
   private readonly queue = new SerialQueue();
   /** sender key -> nonce -> wake-ups of transactions waiting for that nonce to be next */
   private readonly waiting = new Map<string, Map<bigint, (() => void)[]>>();
-  private cachedBlock: { number: number; block: Block } | undefined;
+  private readonly context: ExecutionContext;
 
   constructor(
     private readonly node: Node,
@@ -44,13 +43,16 @@ export class Executor {
     private readonly chain: KvBlockchain,
     private readonly common: Common,
     private readonly config: EvmConfig,
-  ) {}
+  ) {
+    this.context = new ExecutionContext(common, config);
+  }
 
   async submit(raw: Uint8Array): Promise<Submitted> {
     const admitted = admitTransaction(raw, this.common, this.config);
     const deadline = Date.now() + FUTURE_NONCE_WAIT_MS;
     for (;;) {
       const outcome = await this.queue.run(() => this.execute(admitted));
+      if (this.queue.length === 0) this.node.signWhenIdle();
       if (!(outcome instanceof FutureNonce)) return outcome;
       if (!(await this.waitForNonce(admitted, deadline))) {
         throw rejected(`nonce too high: next nonce ${outcome.expected}, transaction nonce ${admitted.tx.nonce}`);
@@ -70,7 +72,7 @@ export class Executor {
       const pending = pendingBlock(kv);
       let run: RunTxResult;
       try {
-        run = await runTx(this.vm, { tx, block: this.blockFor(pending), skipBlockGasLimitValidation: true, skipHardForkValidation: true });
+        run = await runTx(this.vm, { tx, block: this.context.for(pending), skipBlockGasLimitValidation: true, skipHardForkValidation: true });
       } catch (e) {
         throw rejected(describeRunTxError((e as Error).message));
       }
@@ -82,13 +84,6 @@ export class Executor {
     if (result instanceof FutureNonce) return result;
     this.wake(sender.bytes, tx.nonce + 1n);
     return { hash: admitted.hash, txid: txid! };
-  }
-
-  private blockFor(pending: { number: number; timestamp: number }): Block {
-    if (this.cachedBlock?.number !== pending.number || Number(this.cachedBlock.block.header.timestamp) !== pending.timestamp) {
-      this.cachedBlock = { number: pending.number, block: executionBlock(this.common, this.config, pending) };
-    }
-    return this.cachedBlock.block;
   }
 
   private record(kv: Transaction, admitted: AdmittedTransaction, run: RunTxResult, pending: ReturnType<typeof pendingBlock>): void {

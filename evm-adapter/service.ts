@@ -14,6 +14,7 @@ import { Calls, type CallRequest } from './calls.js';
 import { createChainCommon, keccak256 } from './common.js';
 import type { EvmConfig } from './config.js';
 import { ErrorCode, EvmError } from './errors.js';
+import { HeaderBuilder } from './header.js';
 import { Executor } from './executor.js';
 import { KvBlockchain } from './kv-blockchain.js';
 import { Queries, type LogFilter, type LogView, type ReceiptView, type TransactionView } from './queries.js';
@@ -24,15 +25,17 @@ export type BlockTag = 'latest' | 'pending' | 'safe' | 'finalized' | 'earliest' 
 
 export class EvmApplication {
   readonly common: Common;
+  private readonly headers: HeaderBuilder;
 
   constructor(readonly config: EvmConfig) {
     this.common = createChainCommon(config.chainId);
+    this.headers = new HeaderBuilder(this.common);
   }
 
   get hooks(): ApplicationHooks {
     return {
       genesis: (tx) => writeGenesis(tx, this.config),
-      seal: (tx, root) => void sealBlock(tx, this.common, this.config, root),
+      seal: (tx, root) => void sealBlock(tx, this.common, this.config, this.headers, root),
     };
   }
 

@@ -159,7 +159,11 @@ export class KvStateManager implements StateManagerInterface {
   async clearStorage(address: Address): Promise<void> {
     const prefix = bytesToKey(address.bytes);
     for (const key of [...this.storage.keys()]) if (key.startsWith(prefix)) this.remove(this.storage, key);
-    this.markCleared(prefix);
+    // Only an account stored with a nonce or code can have stored slots; skipping the
+    // others spares the range delete for every empty account EIP-161 cleans up (the
+    // coinbase, after each fee-less transaction).
+    const stored = this.accountsMap.get(address.bytes);
+    if (stored && !createAccountFromRLP(stored).isEmpty()) this.markCleared(prefix);
   }
 
   // -- checkpoints ----------------------------------------------------------------------

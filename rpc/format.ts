@@ -1,29 +1,30 @@
 // Domain records to the JSON shapes of the execution-apis specification.
-import { createBlockHeaderFromRLP } from '@ethereumjs/block';
 import type { Common } from '@ethereumjs/common';
 import { Capability, TransactionType, type TypedTransaction } from '@ethereumjs/tx';
 import { bytesToHex } from '@ethereumjs/util';
 import { receiptBloom } from '../evm-adapter/blocks.js';
+import { decodeHeader, HeaderField } from '../evm-adapter/header.js';
 import type { LogView, ReceiptView, TransactionView } from '../evm-adapter/queries.js';
 import type { BlockRecord } from '../evm-adapter/tables.js';
 import { data, quantity } from './hex.js';
 
-export function formatBlock(block: BlockRecord, transactions: string[] | object[], common: Common): Record<string, unknown> {
-  const header = createBlockHeaderFromRLP(block.header, { common, skipConsensusFormatValidation: true });
+export function formatBlock(block: BlockRecord, transactions: string[] | object[]): Record<string, unknown> {
+  const header = decodeHeader(block.header);
+  const field = (f: HeaderField) => data(header[f] ?? new Uint8Array(0));
   return {
     number: quantity(block.number),
     hash: data(block.hash),
     parentHash: data(block.parentHash),
-    nonce: data(header.nonce),
-    sha3Uncles: data(header.uncleHash),
+    nonce: field(HeaderField.Nonce),
+    sha3Uncles: field(HeaderField.UncleHash),
     logsBloom: data(block.logsBloom),
     transactionsRoot: data(block.transactionsRoot),
     stateRoot: data(block.stateRoot),
     receiptsRoot: data(block.receiptsRoot),
-    miner: header.coinbase.toString(),
+    miner: field(HeaderField.Coinbase),
     difficulty: '0x0',
     totalDifficulty: '0x0',
-    extraData: data(header.extraData),
+    extraData: field(HeaderField.ExtraData),
     size: quantity(block.header.length),
     gasLimit: quantity(block.gasLimit),
     gasUsed: quantity(block.gasUsed),
@@ -31,13 +32,13 @@ export function formatBlock(block: BlockRecord, transactions: string[] | object[
     transactions,
     uncles: [],
     baseFeePerGas: quantity(block.baseFeePerGas),
-    mixHash: data(header.mixHash),
+    mixHash: field(HeaderField.MixHash),
     withdrawals: [],
-    withdrawalsRoot: data(header.withdrawalsRoot!),
-    blobGasUsed: quantity(header.blobGasUsed ?? 0n),
-    excessBlobGas: quantity(header.excessBlobGas ?? 0n),
-    parentBeaconBlockRoot: data(header.parentBeaconBlockRoot!),
-    requestsHash: data(header.requestsHash!),
+    withdrawalsRoot: field(HeaderField.WithdrawalsRoot),
+    blobGasUsed: '0x0',
+    excessBlobGas: '0x0',
+    parentBeaconBlockRoot: field(HeaderField.ParentBeaconBlockRoot),
+    requestsHash: field(HeaderField.RequestsHash),
   };
 }
 

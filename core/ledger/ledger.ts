@@ -78,7 +78,7 @@ export class Ledger {
     if (entry.seqno !== this.lastSeqno + 1) throw new RangeError(`ledger expects seqno ${this.lastSeqno + 1}, got ${entry.seqno}`);
     this.tree.append(entryLeaf(entry));
     this.adoptVerified(entry);
-    this.writer.enqueue({ seqno: entry.seqno, bytes: entry.bytes });
+    this.writer.enqueue({ seqno: entry.seqno, bytes: entry.bytes }, entry.kind === EntryKind.Signature);
   }
 
   /** Resolves once entry `seqno` is in storage as durably as the storage promises. */

@@ -1,7 +1,12 @@
 // Group commit: entries queue up while one storage write is in flight, then go down
 // together in the next one. `durable(seqno)` resolves when the write holding that seqno
-// has completed, which is the point at which the node may acknowledge a commit.
+// has completed, which is the point at which the node may acknowledge a commit. Only
+// signature entries are commit points, so other entries wait for the next one (or for
+// the queue to grow large): one storage write, and one fsync, per signature.
 import type { LedgerStorage, StoredEntry } from './storage.js';
+
+/** Entries that may wait for a signature before a write is started anyway. */
+const MAX_QUEUED = 4096;
 
 interface Waiter {
   seqno: number;
@@ -28,20 +33,28 @@ export class LedgerWriter {
     return this.writtenSeqno;
   }
 
-  enqueue(entry: StoredEntry): void {
+  /** Queue an entry; `commitPoint` (a signature) starts a write now. */
+  enqueue(entry: StoredEntry, commitPoint: boolean): void {
     if (this.failure) throw this.failure;
     this.queue.push(entry);
-    if (!this.inFlight) this.inFlight = this.drain();
+    if (commitPoint || this.queue.length >= MAX_QUEUED) this.startDrain();
+  }
+
+  private startDrain(): void {
+    if (!this.inFlight && this.queue.length > 0) this.inFlight = this.drain();
   }
 
   durable(seqno: number): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     if (seqno <= this.writtenSeqno) return Promise.resolve();
-    return new Promise((resolve, reject) => this.waiters.push({ seqno, resolve, reject }));
+    const waiting = new Promise<void>((resolve, reject) => this.waiters.push({ seqno, resolve, reject }));
+    this.startDrain();
+    return waiting;
   }
 
   /** Wait until everything enqueued so far is written. */
   async flush(): Promise<void> {
+    this.startDrain();
     while (this.inFlight) await this.inFlight;
     if (this.failure) throw this.failure;
   }

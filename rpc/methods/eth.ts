@@ -20,7 +20,7 @@ export function ethMethods(evm: EvmService): Record<string, Method> {
     if (!block) return null;
     if (typeof full !== 'boolean') throw invalidParams('second parameter must be a boolean');
     const txs = evm.blockTransactions(block.number);
-    return formatBlock(block, full ? txs.map((t) => formatTransaction(t, block.baseFeePerGas)) : txs.map((t) => data(t.hash)), evm.common);
+    return formatBlock(block, full ? txs.map((t) => formatTransaction(t, block.baseFeePerGas)) : txs.map((t) => data(t.hash)));
   };
 
   const resolveNumber = (tag: BlockTag): number => (typeof tag === 'number' ? tag : tag === 'earliest' ? 0 : evm.blockNumber());

@@ -87,6 +87,7 @@ describe('evm / KV state manager', () => {
 
   it('clears storage of one account only, including slots only in the KV', async () => {
     await run(async () => {
+      await sm.putAccount(A, new Account(1n, 0n)); // a contract: only those hold storage
       await sm.putStorage(A, slot(1), word(1));
       await sm.putStorage(A, slot(2), word(2));
       await sm.putStorage(B, slot(1), word(9));
