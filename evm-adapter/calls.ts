@@ -43,8 +43,13 @@ export class Calls {
   }
 
   /** Result bytes of a call; reverts and failures as EvmError (revert data in `data`). */
+  /** The gas a message may use: what it asks for, never more than the cap. */
+  private gasFor(request: CallRequest): bigint {
+    return request.gas !== undefined && request.gas < this.gasCap ? request.gas : this.gasCap;
+  }
+
   async call(snapshot: Transaction, block: Block, request: CallRequest): Promise<Uint8Array> {
-    const gas = request.gas ?? this.gasCap;
+    const gas = this.gasFor(request);
     const result = await this.run(snapshot, block, request, gas - this.intrinsicGas(request));
     throwIfFailed(result);
     return result.execResult.returnValue;
@@ -53,11 +58,12 @@ export class Calls {
   /** The least gas limit with which the message succeeds (binary search, as geth). */
   async estimateGas(snapshot: Transaction, block: Block, request: CallRequest): Promise<bigint> {
     const intrinsic = this.intrinsicGas(request);
-    const cap = request.gas ?? this.gasCap;
+    const cap = this.gasFor(request);
     if (cap < intrinsic) throw rejected('intrinsic gas too low');
     const first = await this.run(snapshot, block, request, cap - intrinsic);
     throwIfFailed(first);
     const used = first.execResult.executionGasUsed;
+    if (used === 0n) return intrinsic; // a plain transfer: nothing to search
     const refund = first.execResult.gasRefund ?? 0n;
     let lo = used > 0n ? used - 1n : 0n;
     let hi = cap - intrinsic;

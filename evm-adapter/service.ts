@@ -4,7 +4,7 @@
 // the node's current state including executed but not yet committed transactions.
 import type { Block } from '@ethereumjs/block';
 import type { Common } from '@ethereumjs/common';
-import { Account } from '@ethereumjs/util';
+import { Account, bytesToHex } from '@ethereumjs/util';
 import { createVM } from '@ethereumjs/vm';
 import type { Transaction } from '../core/kv/transaction.js';
 import type { ApplicationHooks, Node } from '../core/node/node.js';
@@ -13,7 +13,7 @@ import { executionBlock, nowSeconds, pendingBlock, sealBlock } from './blocks.js
 import { Calls, type CallRequest } from './calls.js';
 import { createChainCommon, keccak256 } from './common.js';
 import type { EvmConfig } from './config.js';
-import { ErrorCode, EvmError } from './errors.js';
+import { ErrorCode, EvmError, rejected } from './errors.js';
 import { HeaderBuilder } from './header.js';
 import { Executor } from './executor.js';
 import { KvBlockchain } from './kv-blockchain.js';
@@ -22,6 +22,8 @@ import { KvStateManager } from './state-manager.js';
 import { ACCOUNTS, CODE, PENDING_BLOCK, type BlockRecord } from './tables.js';
 
 export type BlockTag = 'latest' | 'pending' | 'safe' | 'finalized' | 'earliest' | number;
+/** Where state is read: a tag, a number, or a block hash (EIP-1898). */
+export type StateAt = BlockTag | { hash: Uint8Array };
 
 export class EvmApplication {
   readonly common: Common;
@@ -91,9 +93,20 @@ export class EvmService {
     return this.config.chainId;
   }
 
-  /** Execute a signed transaction; resolves with its hash once it is in the ledger (not yet committed). */
+  /**
+   * Execute a signed transaction; resolves with its hash once it is committed (as
+   * Hardhat's automine answers once mined). Answering earlier would let a client see "no
+   * receipt yet" and then a block number that already includes the transaction, and
+   * wait for a next block that a quiet chain never makes.
+   */
   async sendRawTransaction(raw: Uint8Array): Promise<Uint8Array> {
-    return (await this.executor.submit(raw)).hash;
+    const { hash, txid } = await this.executor.submit(raw);
+    try {
+      await this.node.waitCommitted(txid);
+    } catch (e) {
+      throw rejected(`transaction ${bytesToHex(hash)} was not committed: ${(e as Error).message}`);
+    }
+    return hash;
   }
 
   /** Run `read` on the committed snapshot (history queries). */
@@ -112,11 +125,17 @@ export class EvmService {
   }
 
   /** Resolve a block tag to a state snapshot and the block context to execute in. */
-  private async atState<T>(tag: BlockTag, use: (tx: Transaction, block: Block) => Promise<T> | T): Promise<T> {
-    const pending = tag === 'pending';
+  private async atState<T>(at: StateAt, use: (tx: Transaction, block: Block) => Promise<T> | T): Promise<T> {
+    const pending = at === 'pending';
     const tx = pending ? this.node.store.begin() : this.node.committedSnapshot();
     try {
       const head = this.queries.head(tx);
+      let tag = at;
+      if (typeof tag === 'object') {
+        const block = this.queries.blockByHash(tx, tag.hash);
+        if (!block) throw new EvmError(ErrorCode.InvalidParams, `block ${bytesToHex(tag.hash)} not found`);
+        tag = block.number;
+      }
       if (typeof tag === 'number' || tag === 'earliest') {
         const number = tag === 'earliest' ? 0 : tag;
         if (!head || number > head.number) throw new EvmError(ErrorCode.InvalidParams, `block ${number} not found`);
@@ -129,23 +148,23 @@ export class EvmService {
     }
   }
 
-  balance(address: Uint8Array, tag: BlockTag): Promise<bigint> {
+  balance(address: Uint8Array, tag: StateAt): Promise<bigint> {
     return this.atState(tag, (tx) => this.queries.balance(tx, address));
   }
 
-  nonce(address: Uint8Array, tag: BlockTag): Promise<bigint> {
+  nonce(address: Uint8Array, tag: StateAt): Promise<bigint> {
     return this.atState(tag, (tx) => this.queries.nonce(tx, address));
   }
 
-  code(address: Uint8Array, tag: BlockTag): Promise<Uint8Array> {
+  code(address: Uint8Array, tag: StateAt): Promise<Uint8Array> {
     return this.atState(tag, (tx) => this.queries.code(tx, address));
   }
 
-  call(request: CallRequest, tag: BlockTag): Promise<Uint8Array> {
+  call(request: CallRequest, tag: StateAt): Promise<Uint8Array> {
     return this.atState(tag, (tx, block) => this.calls.call(tx, block, request));
   }
 
-  estimateGas(request: CallRequest, tag: BlockTag): Promise<bigint> {
+  estimateGas(request: CallRequest, tag: StateAt): Promise<bigint> {
     return this.atState(tag, (tx, block) => this.calls.estimateGas(tx, block, request));
   }
 

@@ -1,7 +1,7 @@
 // JSON-RPC's hex encodings, parsed strictly: a malformed parameter is the client's error
 // (-32602), never an exception from deeper down.
 import { invalidParams } from '../evm-adapter/errors.js';
-import type { BlockTag } from '../evm-adapter/service.js';
+import type { BlockTag, StateAt } from '../evm-adapter/service.js';
 
 export const quantity = (v: bigint | number): string => `0x${v.toString(16)}`;
 
@@ -32,6 +32,14 @@ export const parseAddress = (value: unknown, name = 'address') => parseData(valu
 export const parseHash = (value: unknown, name = 'hash') => parseData(value, name, 32);
 
 const TAGS = new Set(['latest', 'pending', 'safe', 'finalized', 'earliest']);
+const HASH = /^0x[0-9a-fA-F]{64}$/;
+
+/** Where to read state: a block tag or number, or a block hash, plain or as EIP-1898 `{ blockHash }`. */
+export function parseStateAt(value: unknown, name = 'block'): StateAt {
+  if (typeof value === 'string' && HASH.test(value)) return { hash: parseHash(value, name) };
+  if (typeof value === 'object' && value !== null && 'blockHash' in value) return { hash: parseHash((value as { blockHash: unknown }).blockHash, `${name}.blockHash`) };
+  return parseBlockTag(value, name);
+}
 
 /** A block tag or number; EIP-1898 objects `{ blockNumber }` are accepted too. */
 export function parseBlockTag(value: unknown, name = 'block'): BlockTag {

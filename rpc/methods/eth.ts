@@ -6,7 +6,7 @@ import type { BlockTag, EvmService } from '../../evm-adapter/service.js';
 import type { BlockRecord } from '../../evm-adapter/tables.js';
 import { FilterRegistry } from '../filters.js';
 import { formatBlock, formatLog, formatReceipt, formatTransaction } from '../format.js';
-import { data, parseAddress, parseBlockTag, parseData, parseHash, parseQuantity, parseSmallQuantity, positional, quantity } from '../hex.js';
+import { data, parseAddress, parseBlockTag, parseData, parseHash, parseQuantity, parseSmallQuantity, parseStateAt, positional, quantity } from '../hex.js';
 
 export type Method = (params: unknown) => Promise<unknown> | unknown;
 
@@ -57,26 +57,26 @@ export function ethMethods(evm: EvmService): Record<string, Method> {
 
     eth_getBalance: async (p) => {
       const [address, tag] = positional(p, 1, 2);
-      return quantity(await evm.balance(parseAddress(address), parseBlockTag(tag)));
+      return quantity(await evm.balance(parseAddress(address), parseStateAt(tag)));
     },
     eth_getTransactionCount: async (p) => {
       const [address, tag] = positional(p, 1, 2);
-      return quantity(await evm.nonce(parseAddress(address), parseBlockTag(tag)));
+      return quantity(await evm.nonce(parseAddress(address), parseStateAt(tag)));
     },
     eth_getCode: async (p) => {
       const [address, tag] = positional(p, 1, 2);
-      return data(await evm.code(parseAddress(address), parseBlockTag(tag)));
+      return data(await evm.code(parseAddress(address), parseStateAt(tag)));
     },
     eth_getStorageAt: () => {
       throw rejected('eth_getStorageAt is refused: contract storage is confidential; read it through the contract');
     },
     eth_call: async (p) => {
       const [request, tag] = positional(p, 1, 3);
-      return data(await evm.call(parseCallRequest(request), parseBlockTag(tag)));
+      return data(await evm.call(parseCallRequest(request), parseStateAt(tag)));
     },
     eth_estimateGas: async (p) => {
       const [request, tag] = positional(p, 1, 3);
-      return quantity(await evm.estimateGas(parseCallRequest(request), parseBlockTag(tag ?? 'pending')));
+      return quantity(await evm.estimateGas(parseCallRequest(request), parseStateAt(tag ?? 'pending')));
     },
     eth_sendRawTransaction: async (p) => {
       const [raw] = positional(p, 1, 1);
