@@ -28,3 +28,22 @@ export function createChainCommon(chainId: bigint): Common {
     customCrypto: { keccak256, ecrecover },
   });
 }
+
+/**
+ * A chain configuration for decoding transactions. @ethereumjs/tx copies the Common it
+ * is given and merges the transaction parameters into the copy, for every transaction:
+ * about 6% of a node's time under load. Transactions only read their Common, so this
+ * one hands out itself and merges each parameter set once.
+ */
+export function createTransactionCommon(chainId: bigint): Common {
+  const common = createChainCommon(chainId);
+  const merged = new WeakSet<object>();
+  const updateParams = common.updateParams.bind(common);
+  common.copy = () => common;
+  common.updateParams = (params) => {
+    if (merged.has(params)) return;
+    merged.add(params);
+    updateParams(params);
+  };
+  return common;
+}

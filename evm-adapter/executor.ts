@@ -41,14 +41,16 @@ export class Executor {
     private readonly vm: VM,
     private readonly state: KvStateManager,
     private readonly chain: KvBlockchain,
-    private readonly common: Common,
+    common: Common,
+    /** the Common transactions are decoded with */
+    private readonly txCommon: Common,
     private readonly config: EvmConfig,
   ) {
     this.context = new ExecutionContext(common, config);
   }
 
   async submit(raw: Uint8Array): Promise<Submitted> {
-    const admitted = admitTransaction(raw, this.common, this.config);
+    const admitted = admitTransaction(raw, this.txCommon, this.config);
     const deadline = Date.now() + FUTURE_NONCE_WAIT_MS;
     for (;;) {
       const outcome = await this.queue.run(() => this.execute(admitted));

@@ -11,7 +11,7 @@ import type { ApplicationHooks, Node } from '../core/node/node.js';
 import { fromHex } from '../core/util/bytes.js';
 import { executionBlock, nowSeconds, pendingBlock, sealBlock } from './blocks.js';
 import { Calls, type CallRequest } from './calls.js';
-import { createChainCommon, keccak256 } from './common.js';
+import { createChainCommon, createTransactionCommon, keccak256 } from './common.js';
 import type { EvmConfig } from './config.js';
 import { ErrorCode, EvmError, rejected } from './errors.js';
 import { HeaderBuilder } from './header.js';
@@ -27,10 +27,13 @@ export type StateAt = BlockTag | { hash: Uint8Array };
 
 export class EvmApplication {
   readonly common: Common;
+  /** shared by every decoded transaction (see createTransactionCommon) */
+  private readonly txCommon: Common;
   private readonly headers: HeaderBuilder;
 
   constructor(readonly config: EvmConfig) {
     this.common = createChainCommon(config.chainId);
+    this.txCommon = createTransactionCommon(config.chainId);
     this.headers = new HeaderBuilder(this.common);
   }
 
@@ -55,8 +58,9 @@ export class EvmApplication {
       node,
       this.common,
       this.config,
-      new Executor(node, tx.vm, tx.state, tx.chain, this.common, this.config),
-      new Calls(call.vm, call.state, call.chain, this.common, this.config),
+      new Executor(node, tx.vm, tx.state, tx.chain, this.common, this.txCommon, this.config),
+      new Calls(call.vm, call.state, call.chain, this.txCommon, this.config),
+      new Queries(this.txCommon),
     );
   }
 }
@@ -77,17 +81,14 @@ function writeGenesis(tx: Transaction, config: EvmConfig): void {
 const HISTORY_UNAVAILABLE = 'historical state is not available: ccevm serves state at the latest and pending blocks';
 
 export class EvmService {
-  readonly queries: Queries;
-
   constructor(
     readonly node: Node,
     readonly common: Common,
     readonly config: EvmConfig,
     private readonly executor: Executor,
     private readonly calls: Calls,
-  ) {
-    this.queries = new Queries(common);
-  }
+    readonly queries: Queries,
+  ) {}
 
   get chainId(): bigint {
     return this.config.chainId;
