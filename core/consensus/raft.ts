@@ -1,0 +1,422 @@
+// Raft in CCF's flavour as a pure, deterministic state machine. Inputs: ticks, messages
+// and proposals; outputs: messages to send and events for the host (entries appended,
+// a suffix truncated, the commit index advanced, the role changed). No I/O, no timers,
+// no randomness of its own: the host hands it a seeded source.
+//
+// What differs from textbook Raft, as in CCF:
+// - only signature entries are commit points; commit advances from signature to signature;
+// - elections compare the last *committable* (signature) entry, and a new primary drops
+//   its unsigned suffix before replicating;
+// - pre-vote and check-quorum keep a partitioned node from disrupting a healthy majority;
+// - a configuration entry takes effect as soon as it is appended, and until it commits,
+//   elections and commits need a majority of the old and of the new configuration.
+import type { Entry, EntryKind, Message, NodeId, Outbound, PersistentState, Role } from './types.js';
+
+export interface RaftOptions {
+  /** election timeout drawn uniformly from [min, max] ticks */
+  electionTicks: [number, number];
+  /** primary sends appends (heartbeats) every this many ticks */
+  heartbeatTicks: number;
+  /** most entries in one append message */
+  maxEntriesPerAppend: number;
+  /** uniform in [0, 1), seeded by the host */
+  random: () => number;
+}
+
+export type RaftEvent<P> =
+  | { type: 'appended'; entries: Entry<P>[] }
+  | { type: 'truncated'; after: number }
+  | { type: 'committed'; index: number }
+  | { type: 'role'; role: Role; term: number };
+
+export class RaftNode<P> {
+  private term: number;
+  private votedFor: NodeId | undefined;
+  private entries: Entry<P>[];
+  private base: { index: number; term: number };
+  private baseConfig: readonly NodeId[];
+
+  private roleValue: Role = 'backup';
+  private leader: NodeId | undefined;
+  private commitIndex: number;
+  private electionElapsed = 0;
+  private electionTimeout: number;
+  private heartbeatElapsed = 0;
+  private votes = new Set<NodeId>();
+  private nextIndex = new Map<NodeId, number>();
+  private matchIndex = new Map<NodeId, number>();
+  /** peers heard from since the last check-quorum round (primary) */
+  private heardFrom = new Set<NodeId>();
+  private outbox: Outbound<P>[] = [];
+  private events: RaftEvent<P>[] = [];
+
+  constructor(
+    readonly id: NodeId,
+    state: PersistentState<P>,
+    private readonly options: RaftOptions,
+  ) {
+    this.term = state.term;
+    this.votedFor = state.votedFor;
+    this.entries = [...state.entries];
+    this.base = { ...state.base };
+    this.baseConfig = state.baseConfig;
+    this.commitIndex = state.base.index;
+    this.electionTimeout = this.randomElectionTimeout();
+  }
+
+  // -- observation ----------------------------------------------------------------------
+
+  get role(): Role {
+    return this.roleValue;
+  }
+
+  get currentTerm(): number {
+    return this.term;
+  }
+
+  get committed(): number {
+    return this.commitIndex;
+  }
+
+  get primary(): NodeId | undefined {
+    return this.leader;
+  }
+
+  get lastIndex(): number {
+    return this.base.index + this.entries.length;
+  }
+
+  entry(index: number): Entry<P> | undefined {
+    return this.entries[index - this.base.index - 1];
+  }
+
+  termAt(index: number): number | undefined {
+    if (index === this.base.index) return this.base.term;
+    return this.entry(index)?.term;
+  }
+
+  /** The last signature entry (or the snapshot base): what elections compare. */
+  lastCommittable(): { index: number; term: number } {
+    for (let i = this.entries.length - 1; i >= 0; i--) {
+      const e = this.entries[i]!;
+      if (e.kind === 'signature') return { index: e.index, term: e.term };
+    }
+    return { ...this.base };
+  }
+
+  persistentState(): PersistentState<P> {
+    return { term: this.term, votedFor: this.votedFor, entries: [...this.entries], base: { ...this.base }, baseConfig: this.baseConfig };
+  }
+
+  /** The configuration in force at `index`: the last configuration entry at or before it. */
+  configAt(index: number): readonly NodeId[] {
+    for (let i = Math.min(index, this.lastIndex) - this.base.index - 1; i >= 0; i--) {
+      const config = this.entries[i]!.config;
+      if (config) return config;
+    }
+    return this.baseConfig;
+  }
+
+  /** Configurations whose quorums count: the committed one and any appended since. */
+  activeConfigs(): (readonly NodeId[])[] {
+    const configs = [this.configAt(this.commitIndex)];
+    for (let i = this.commitIndex + 1; i <= this.lastIndex; i++) {
+      const config = this.entry(i)!.config;
+      if (config) configs.push(config);
+    }
+    return configs;
+  }
+
+  private voters(): Set<NodeId> {
+    return new Set(this.activeConfigs().flat());
+  }
+
+  private hasQuorum(agree: (node: NodeId) => boolean): boolean {
+    return this.activeConfigs().every((config) => config.filter(agree).length * 2 > config.length);
+  }
+
+  // -- outputs --------------------------------------------------------------------------
+
+  takeMessages(): Outbound<P>[] {
+    const out = this.outbox;
+    this.outbox = [];
+    return out;
+  }
+
+  takeEvents(): RaftEvent<P>[] {
+    const out = this.events;
+    this.events = [];
+    return out;
+  }
+
+  private send(to: NodeId, message: Message<P>): void {
+    this.outbox.push({ to, message });
+  }
+
+  // -- inputs ---------------------------------------------------------------------------
+
+  tick(): void {
+    if (this.roleValue === 'primary') {
+      this.heartbeatElapsed++;
+      this.electionElapsed++;
+      if (this.electionElapsed >= this.electionTimeout) {
+        this.electionElapsed = 0;
+        // Check quorum: a primary cut off from a majority steps down rather than
+        // keeping clients waiting on commits that cannot happen.
+        const heard = this.heardFrom;
+        this.heardFrom = new Set();
+        if (!this.hasQuorum((n) => n === this.id || heard.has(n))) {
+          this.becomeBackup(this.term, undefined);
+          return;
+        }
+      }
+      if (this.heartbeatElapsed >= this.options.heartbeatTicks) {
+        this.heartbeatElapsed = 0;
+        this.broadcastAppend();
+      }
+      return;
+    }
+    this.electionElapsed++;
+    if (this.electionElapsed >= this.electionTimeout && this.voters().has(this.id)) this.startPreVote();
+  }
+
+  /** Append a new entry as primary; returns it, or undefined if this node is not primary. */
+  propose(kind: EntryKind, payload: P, config?: readonly NodeId[]): Entry<P> | undefined {
+    if (this.roleValue !== 'primary') return undefined;
+    const entry: Entry<P> = { term: this.term, index: this.lastIndex + 1, kind, payload, ...(config ? { config: [...config] } : {}) };
+    this.entries.push(entry);
+    this.events.push({ type: 'appended', entries: [entry] });
+    this.matchIndex.set(this.id, this.lastIndex);
+    this.advanceCommit();
+    return entry;
+  }
+
+  /** Send pending entries now rather than at the next heartbeat. */
+  flush(): void {
+    if (this.roleValue === 'primary') this.broadcastAppend();
+  }
+
+  receive(from: NodeId, message: Message<P>): void {
+    // A higher term always wins, except a pre-vote request, which must not disturb us.
+    if (message.term > this.term && !(message.type === 'vote' && message.preVote) && !(message.type === 'vote-response' && message.preVote && message.granted)) {
+      this.becomeBackup(message.term, message.type === 'append' ? from : undefined);
+    }
+    switch (message.type) {
+      case 'append':
+        return this.onAppend(from, message);
+      case 'append-response':
+        return this.onAppendResponse(from, message);
+      case 'vote':
+        return this.onVote(from, message);
+      case 'vote-response':
+        return this.onVoteResponse(from, message);
+    }
+  }
+
+  // -- elections ------------------------------------------------------------------------
+
+  private randomElectionTimeout(): number {
+    const [min, max] = this.options.electionTicks;
+    return min + Math.floor(this.options.random() * (max - min + 1));
+  }
+
+  private resetElectionTimer(): void {
+    this.electionElapsed = 0;
+    this.electionTimeout = this.randomElectionTimeout();
+  }
+
+  private setRole(role: Role): void {
+    if (this.roleValue !== role) {
+      this.roleValue = role;
+      this.events.push({ type: 'role', role, term: this.term });
+    }
+  }
+
+  private becomeBackup(term: number, leader: NodeId | undefined): void {
+    if (term > this.term) {
+      this.term = term;
+      this.votedFor = undefined;
+    }
+    this.leader = leader;
+    this.votes.clear();
+    this.resetElectionTimer();
+    this.setRole('backup');
+  }
+
+  private requestVotes(preVote: boolean): void {
+    const last = this.lastCommittable();
+    const term = preVote ? this.term + 1 : this.term;
+    for (const peer of this.voters()) {
+      if (peer !== this.id) this.send(peer, { type: 'vote', term, lastCommittableIndex: last.index, lastCommittableTerm: last.term, preVote });
+    }
+  }
+
+  private startPreVote(): void {
+    this.leader = undefined;
+    this.votes = new Set([this.id]);
+    this.resetElectionTimer();
+    this.setRole('pre-candidate');
+    if (this.hasQuorum((n) => this.votes.has(n))) return this.startElection();
+    this.requestVotes(true);
+  }
+
+  private startElection(): void {
+    this.term++;
+    this.votedFor = this.id;
+    this.votes = new Set([this.id]);
+    this.resetElectionTimer();
+    this.setRole('candidate');
+    if (this.hasQuorum((n) => this.votes.has(n))) return this.becomePrimary();
+    this.requestVotes(false);
+  }
+
+  private onVote(from: NodeId, m: Extract<Message<P>, { type: 'vote' }>): void {
+    const last = this.lastCommittable();
+    const upToDate = m.lastCommittableTerm > last.term || (m.lastCommittableTerm === last.term && m.lastCommittableIndex >= last.index);
+    let granted: boolean;
+    if (m.preVote) {
+      // Refuse while a primary is known and alive: a node that was merely cut off
+      // cannot force an election on a healthy majority.
+      const primaryAlive = this.leader !== undefined && this.electionElapsed < this.options.electionTicks[0];
+      granted = m.term > this.term && upToDate && !primaryAlive && this.roleValue !== 'primary';
+    } else {
+      granted = m.term === this.term && upToDate && (this.votedFor === undefined || this.votedFor === from);
+      if (granted) {
+        this.votedFor = from;
+        this.resetElectionTimer();
+      }
+    }
+    // A granted pre-vote echoes the term asked for; any refusal carries our own term, so
+    // a stale asker learns it is behind.
+    this.send(from, { type: 'vote-response', term: m.preVote && granted ? m.term : this.term, granted, preVote: m.preVote });
+  }
+
+  private onVoteResponse(from: NodeId, m: Extract<Message<P>, { type: 'vote-response' }>): void {
+    if (!m.granted) return;
+    if (m.preVote) {
+      if (this.roleValue !== 'pre-candidate' || m.term !== this.term + 1) return;
+      this.votes.add(from);
+      if (this.hasQuorum((n) => this.votes.has(n))) this.startElection();
+      return;
+    }
+    if (this.roleValue !== 'candidate' || m.term !== this.term) return;
+    this.votes.add(from);
+    if (this.hasQuorum((n) => this.votes.has(n))) this.becomePrimary();
+  }
+
+  private becomePrimary(): void {
+    // The unsigned suffix was never committable: drop it before leading.
+    const keep = this.lastCommittable().index;
+    if (keep < this.lastIndex) this.truncateAfter(keep);
+    this.leader = this.id;
+    this.votes.clear();
+    this.heartbeatElapsed = 0;
+    this.electionElapsed = 0;
+    this.heardFrom = new Set();
+    this.nextIndex.clear();
+    this.matchIndex.clear();
+    for (const peer of this.voters()) {
+      this.nextIndex.set(peer, this.lastIndex + 1);
+      this.matchIndex.set(peer, 0);
+    }
+    this.matchIndex.set(this.id, this.lastIndex);
+    this.setRole('primary');
+    this.broadcastAppend();
+  }
+
+  // -- replication ----------------------------------------------------------------------
+
+  private truncateAfter(index: number): void {
+    if (index < this.commitIndex) throw new Error(`raft ${this.id}: refusing to truncate committed entries (${index} < ${this.commitIndex})`);
+    this.entries.length = index - this.base.index;
+    this.events.push({ type: 'truncated', after: index });
+  }
+
+  private broadcastAppend(): void {
+    for (const peer of this.voters()) if (peer !== this.id) this.sendAppend(peer);
+  }
+
+  private sendAppend(peer: NodeId): void {
+    const next = Math.max(this.nextIndex.get(peer) ?? this.lastIndex + 1, this.base.index + 1);
+    const prevIndex = next - 1;
+    const entries = this.entries.slice(next - this.base.index - 1, next - this.base.index - 1 + this.options.maxEntriesPerAppend);
+    this.send(peer, { type: 'append', term: this.term, prevIndex, prevTerm: this.termAt(prevIndex)!, entries, commit: this.commitIndex });
+    // Pipelining: assume delivery; a lost append shows up as a refusal that backs off.
+    this.nextIndex.set(peer, next + entries.length);
+  }
+
+  private onAppend(from: NodeId, m: Extract<Message<P>, { type: 'append' }>): void {
+    if (m.term < this.term) {
+      this.send(from, { type: 'append-response', term: this.term, success: false, lastIndex: this.lastIndex });
+      return;
+    }
+    // Same term: a candidate or pre-candidate yields to the primary that won it.
+    if (this.roleValue !== 'backup' || this.leader !== from) this.becomeBackup(m.term, from);
+    this.resetElectionTimer();
+    if (m.prevIndex > this.lastIndex) {
+      this.send(from, { type: 'append-response', term: this.term, success: false, lastIndex: this.lastIndex });
+      return;
+    }
+    if (m.prevIndex >= this.base.index && this.termAt(m.prevIndex) !== m.prevTerm) {
+      this.send(from, { type: 'append-response', term: this.term, success: false, lastIndex: Math.max(this.commitIndex, m.prevIndex - 1) });
+      return;
+    }
+    const appended: Entry<P>[] = [];
+    for (const e of m.entries) {
+      if (e.index <= this.base.index) continue;
+      const existing = this.termAt(e.index);
+      if (existing === e.term) continue;
+      if (existing !== undefined) this.truncateAfter(e.index - 1);
+      this.entries.push(e);
+      appended.push(e);
+    }
+    if (appended.length > 0) this.events.push({ type: 'appended', entries: appended });
+    const matched = m.prevIndex + m.entries.length;
+    this.commitUpTo(Math.min(m.commit, matched));
+    this.send(from, { type: 'append-response', term: this.term, success: true, lastIndex: matched });
+  }
+
+  private onAppendResponse(from: NodeId, m: Extract<Message<P>, { type: 'append-response' }>): void {
+    if (this.roleValue !== 'primary' || m.term !== this.term) return;
+    this.heardFrom.add(from);
+    if (m.success) {
+      if (m.lastIndex > (this.matchIndex.get(from) ?? 0)) this.matchIndex.set(from, m.lastIndex);
+      this.nextIndex.set(from, Math.max(this.nextIndex.get(from) ?? 0, m.lastIndex + 1));
+      this.advanceCommit();
+    } else {
+      // Back off to just after what the backup says it holds (never past our own log).
+      this.nextIndex.set(from, Math.min(m.lastIndex + 1, this.lastIndex + 1));
+      this.sendAppend(from);
+    }
+  }
+
+  /** Primary: commit the newest signature of this term that every active quorum holds. */
+  private advanceCommit(): void {
+    for (let i = this.lastIndex; i > this.commitIndex; i--) {
+      const e = this.entry(i)!;
+      if (e.term !== this.term) break; // earlier terms commit only through a current one
+      if (e.kind !== 'signature') continue;
+      if (this.hasQuorum((n) => (n === this.id ? this.lastIndex : this.matchIndex.get(n) ?? 0) >= i)) {
+        this.commitUpTo(i);
+        return;
+      }
+    }
+  }
+
+  /** Commit up to the last signature at or below `limit`. */
+  private commitUpTo(limit: number): void {
+    for (let i = Math.min(limit, this.lastIndex); i > this.commitIndex; i--) {
+      if (this.entry(i)!.kind === 'signature') {
+        this.commitIndex = i;
+        this.events.push({ type: 'committed', index: i });
+        // A primary that a committed configuration no longer lists hands over.
+        if (this.roleValue === 'primary' && !this.configAt(i).includes(this.id)) this.becomeBackup(this.term, undefined);
+        return;
+      }
+    }
+  }
+}
+
+export function initialState<P>(config: readonly NodeId[]): PersistentState<P> {
+  return { term: 0, votedFor: undefined, entries: [], base: { index: 0, term: 0 }, baseConfig: [...config] };
+}

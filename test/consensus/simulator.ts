@@ -1,0 +1,338 @@
+// A deterministic simulator for the Raft state machine: N nodes, a virtual clock and a
+// virtual network, all driven by one seed. Faults: message loss, duplication, reordering
+// and delay; partitions, including one-way ones; crashes and restarts from persisted
+// state; slow nodes. After every step it checks Raft's safety invariants and throws with
+// the seed and step on the first violation, so a failure replays exactly.
+import { RaftNode, initialState, type RaftOptions } from '../../core/consensus/raft.js';
+import type { Entry, Message, NodeId, PersistentState } from '../../core/consensus/types.js';
+
+/** mulberry32: small, fast, good enough for schedules. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface FaultProfile {
+  loss: number;
+  duplicate: number;
+  /** extra delay in ticks, uniform in [0, maxDelay] */
+  maxDelay: number;
+  /** per step: chance to crash a live node / restart a dead one */
+  crash: number;
+  restart: number;
+  /** per step: chance to cut a random link (one way) / to heal every link */
+  partition: number;
+  heal: number;
+  /** per step: chance to make a node slow (its messages take 5 extra ticks) */
+  slow: number;
+}
+
+export const DEFAULT_FAULTS: FaultProfile = {
+  loss: 0.05,
+  duplicate: 0.03,
+  maxDelay: 3,
+  crash: 0.004,
+  restart: 0.02,
+  partition: 0.01,
+  heal: 0.01,
+  slow: 0.005,
+};
+
+type Payload = string;
+
+interface SimNode {
+  raft: RaftNode<Payload> | undefined;
+  disk: PersistentState<Payload>;
+  /** committed entries this node has applied, by index */
+  applied: Map<number, Entry<Payload>>;
+  appliedUpTo: number;
+  slow: boolean;
+}
+
+interface InFlight {
+  at: number;
+  from: NodeId;
+  to: NodeId;
+  message: Message<Payload>;
+}
+
+export class SimulationError extends Error {}
+
+export class Simulation {
+  readonly random: () => number;
+  readonly nodes = new Map<NodeId, SimNode>();
+  /** messages in flight, by the tick they arrive at */
+  private network = new Map<number, InFlight[]>();
+  /** links cut in one direction: "from>to" */
+  private cut = new Set<string>();
+  private now = 0;
+  private step = 0;
+  /** after heal(): no more loss, duplication or extra delay */
+  private calm = false;
+  private proposals = 0;
+  /** term -> the node that was primary in it */
+  private primaries = new Map<number, NodeId>();
+  /** the globally committed log: index -> entry */
+  private committed = new Map<number, Entry<Payload>>();
+  private committedUpTo = 0;
+  private checkedUpTo = 0;
+  readonly options: RaftOptions;
+
+  constructor(
+    readonly seed: number,
+    readonly ids: NodeId[],
+    readonly faults: FaultProfile = DEFAULT_FAULTS,
+  ) {
+    this.random = seededRandom(seed);
+    this.options = { electionTicks: [10, 20], heartbeatTicks: 3, maxEntriesPerAppend: 16, random: this.random };
+    for (const id of ids) {
+      const disk = initialState<Payload>(ids);
+      this.nodes.set(id, { raft: new RaftNode(id, disk, this.options), disk, applied: new Map(), appliedUpTo: 0, slow: false });
+    }
+  }
+
+  private fail(message: string): never {
+    throw new SimulationError(`seed ${this.seed}, step ${this.step}: ${message}`);
+  }
+
+  private pick<T>(items: readonly T[]): T | undefined {
+    return items.length === 0 ? undefined : items[Math.floor(this.random() * items.length)];
+  }
+
+  get maxCommitted(): number {
+    return this.committedUpTo;
+  }
+
+  primary(): NodeId | undefined {
+    let found: NodeId | undefined;
+    let term = -1;
+    for (const [id, n] of this.nodes) {
+      if (n.raft?.role === 'primary' && n.raft.currentTerm > term) {
+        found = id;
+        term = n.raft.currentTerm;
+      }
+    }
+    return found;
+  }
+
+  /** One tick of virtual time with faults drawn from the profile. */
+  runStep(withFaults = true): void {
+    this.step++;
+    this.now++;
+    if (withFaults) this.injectFaults();
+    for (const [id, n] of this.nodes) {
+      if (!n.raft) continue;
+      n.raft.tick();
+      this.drain(id);
+    }
+    this.deliver();
+    this.driveClients();
+    this.checkInvariants();
+  }
+
+  /** Remove every fault: links healed, nodes restarted, no more loss. */
+  heal(): void {
+    this.calm = true;
+    this.cut.clear();
+    for (const [id, n] of this.nodes) {
+      n.slow = false;
+      if (!n.raft) this.restartNode(id);
+    }
+  }
+
+  private injectFaults(): void {
+    const f = this.faults;
+    const live = [...this.nodes].filter(([, n]) => n.raft).map(([id]) => id);
+    const dead = [...this.nodes].filter(([, n]) => !n.raft).map(([id]) => id);
+    // Keep a majority alive most of the time so that progress is possible.
+    if (this.random() < f.crash && live.length > Math.floor(this.ids.length / 2)) this.crashNode(this.pick(live)!);
+    if (this.random() < f.restart && dead.length > 0) this.restartNode(this.pick(dead)!);
+    if (this.random() < f.partition) {
+      const a = this.pick(this.ids)!;
+      const b = this.pick(this.ids.filter((x) => x !== a))!;
+      this.cut.add(`${a}>${b}`);
+      if (this.random() < 0.5) this.cut.add(`${b}>${a}`);
+    }
+    if (this.random() < f.heal) this.cut.clear();
+    if (this.random() < f.slow) {
+      const n = this.nodes.get(this.pick(this.ids)!)!;
+      n.slow = !n.slow;
+    }
+  }
+
+  /** Cut a node off both ways, dropping what is in flight to or from it. */
+  isolate(id: NodeId): void {
+    for (const other of this.ids) {
+      if (other === id) continue;
+      this.cut.add(`${id}>${other}`);
+      this.cut.add(`${other}>${id}`);
+    }
+    for (const [at, bucket] of this.network) this.network.set(at, bucket.filter((m) => m.from !== id && m.to !== id));
+  }
+
+  reconnect(): void {
+    this.cut.clear();
+  }
+
+  crashNode(id: NodeId): void {
+    const n = this.nodes.get(id)!;
+    n.disk = n.raft!.persistentState();
+    n.raft = undefined; // volatile state gone; `disk` holds what was persisted
+    n.applied.clear();
+    n.appliedUpTo = 0;
+  }
+
+  restartNode(id: NodeId): void {
+    const n = this.nodes.get(id)!;
+    n.raft = new RaftNode(id, n.disk, this.options);
+  }
+
+  /** Persist, then apply events and queue messages: what a host does after each input. */
+  private drain(id: NodeId): void {
+    const n = this.nodes.get(id)!;
+    const raft = n.raft!;
+    // Persistence is synchronous here, so a live node's disk is its current state; it is
+    // copied out only when the node crashes.
+    for (const event of raft.takeEvents()) {
+      if (event.type === 'role' && event.role === 'primary') this.onNewPrimary(id, event.term);
+      if (event.type === 'committed') this.onCommit(id, event.index);
+    }
+    for (const { to, message } of raft.takeMessages()) {
+      if (this.cut.has(`${id}>${to}`) || (!this.calm && this.random() < this.faults.loss)) continue;
+      const copies = !this.calm && this.random() < this.faults.duplicate ? 2 : 1;
+      for (let c = 0; c < copies; c++) {
+        const delay = 1 + (this.calm ? 0 : Math.floor(this.random() * (this.faults.maxDelay + 1))) + (n.slow ? 5 : 0);
+        const at = this.now + delay;
+        const bucket = this.network.get(at);
+        if (bucket) bucket.push({ at, from: id, to, message });
+        else this.network.set(at, [{ at, from: id, to, message }]);
+      }
+    }
+  }
+
+  private deliver(): void {
+    const due = this.network.get(this.now) ?? [];
+    this.network.delete(this.now);
+    // Shuffle: delivery order among due messages is the network's choice.
+    for (let i = due.length - 1; i > 0; i--) {
+      const j = Math.floor(this.random() * (i + 1));
+      [due[i], due[j]] = [due[j]!, due[i]!];
+    }
+    for (const m of due) {
+      const target = this.nodes.get(m.to)!;
+      if (!target.raft) continue;
+      target.raft.receive(m.from, structuredClone(m.message));
+      this.drain(m.to);
+    }
+  }
+
+  /** Clients write to whoever is primary; the primary signs every few entries. */
+  private driveClients(): void {
+    const id = this.primary();
+    if (!id) return;
+    const raft = this.nodes.get(id)!.raft!;
+    if (this.random() < 0.5) {
+      raft.propose('data', `${id}:${++this.proposals}`);
+      if (this.random() < 0.3) raft.propose('signature', `sig:${id}:${this.proposals}`);
+      raft.flush();
+      this.drain(id);
+    }
+  }
+
+  private onNewPrimary(id: NodeId, term: number): void {
+    const other = this.primaries.get(term);
+    if (other !== undefined && other !== id) this.fail(`two primaries in term ${term}: ${other} and ${id}`);
+    this.primaries.set(term, id);
+    // Leader completeness: every committed entry is in the new primary's log.
+    const raft = this.nodes.get(id)!.raft!;
+    for (const [index, entry] of this.committed) {
+      const mine = raft.entry(index);
+      if (!mine || mine.term !== entry.term || mine.payload !== entry.payload) {
+        this.fail(`new primary ${id} (term ${term}) lacks committed entry ${index}`);
+      }
+    }
+    // CCF: a new primary signs at once so that its term can commit.
+    raft.propose('signature', `sig:${id}:new-term-${term}`);
+  }
+
+  private onCommit(id: NodeId, index: number): void {
+    const n = this.nodes.get(id)!;
+    const raft = n.raft!;
+    for (let i = n.appliedUpTo + 1; i <= index; i++) {
+      const entry = raft.entry(i);
+      if (!entry) this.fail(`${id} committed ${index} without holding entry ${i}`);
+      const known = this.committed.get(i);
+      if (known && (known.term !== entry.term || known.payload !== entry.payload)) {
+        this.fail(`${id} applies ${entry.payload}@${entry.term} at ${i}, but ${known.payload}@${known.term} was committed there`);
+      }
+      if (!known) this.committed.set(i, entry);
+      n.applied.set(i, entry);
+    }
+    if (index < n.appliedUpTo) this.fail(`${id} commit index went back from ${n.appliedUpTo} to ${index}`);
+    n.appliedUpTo = index;
+    if (index > this.committedUpTo) this.committedUpTo = index;
+  }
+
+  private checkInvariants(): void {
+    const live = [...this.nodes].filter(([, n]) => n.raft) as [NodeId, SimNode & { raft: RaftNode<Payload> }][];
+    // Log matching: equal (index, term) means equal prefixes (every 5 steps: it is the
+    // costly check, and a violation persists until the next one).
+    for (let a = 0; a < live.length && this.step % 5 === 0; a++) {
+      for (let b = a + 1; b < live.length; b++) {
+        const [ida, x] = live[a]!;
+        const [idb, y] = live[b]!;
+        const common = Math.min(x.raft.lastIndex, y.raft.lastIndex);
+        let matchAt = 0;
+        for (let i = common; i > 0; i--) {
+          if (x.raft.termAt(i) === y.raft.termAt(i)) {
+            matchAt = i;
+            break;
+          }
+        }
+        for (let i = 1; i <= matchAt; i++) {
+          const ex = x.raft.entry(i)!;
+          const ey = y.raft.entry(i)!;
+          if (ex.term !== ey.term || ex.payload !== ey.payload) this.fail(`logs of ${ida} and ${idb} agree at ${matchAt} but differ at ${i}`);
+        }
+      }
+    }
+    // The committed prefix is never lost from a majority of its configuration: every
+    // committed entry is in the persisted log of a majority of nodes. Checked for new
+    // commits each step and for all of them every 25 steps (crashes lose nothing else).
+    const reference = live[0]?.[1].raft;
+    if (!reference) return;
+    const from = this.step % 25 === 0 ? 1 : this.checkedUpTo + 1;
+    for (let index = from; index <= this.committedUpTo; index++) {
+      const entry = this.committed.get(index)!;
+      const config = reference.configAt(index);
+      let holders = 0;
+      for (const id of config) {
+        const n = this.nodes.get(id)!;
+        const e = n.raft ? n.raft.entry(index) : n.disk.entries[index - n.disk.base.index - 1];
+        if (e && e.term === entry.term && e.payload === entry.payload) holders++;
+      }
+      if (holders * 2 <= config.length) this.fail(`committed entry ${index} is held by only ${holders} of ${config.length} nodes`);
+    }
+    this.checkedUpTo = this.committedUpTo;
+  }
+}
+
+/** Run one seed: chaos, then healing; returns the simulation for inspection. */
+export function runSeed(seed: number, options: { nodes?: number; steps?: number; faults?: FaultProfile } = {}): Simulation {
+  const ids = Array.from({ length: options.nodes ?? 3 }, (_, i) => `n${i}`);
+  const sim = new Simulation(seed, ids, options.faults);
+  const steps = options.steps ?? 400;
+  for (let i = 0; i < steps; i++) sim.runStep(true);
+  const before = sim.maxCommitted;
+  sim.heal();
+  for (let i = 0; i < 200; i++) sim.runStep(false);
+  if (sim.maxCommitted <= before) throw new SimulationError(`seed ${seed}: no progress after healing (committed stayed at ${before})`);
+  if (!sim.primary()) throw new SimulationError(`seed ${seed}: no primary after healing`);
+  return sim;
+}
