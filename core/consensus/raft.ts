@@ -47,6 +47,8 @@ export class RaftNode<P> {
   private matchIndex = new Map<NodeId, number>();
   /** peers heard from since the last check-quorum round (primary) */
   private heardFrom = new Set<NodeId>();
+  /** highest index this node has made durable (the host says so through `persisted`) */
+  private durableIndex: number;
   private outbox: Outbound<P>[] = [];
   private events: RaftEvent<P>[] = [];
 
@@ -61,6 +63,7 @@ export class RaftNode<P> {
     this.base = { ...state.base };
     this.baseConfig = state.baseConfig;
     this.commitIndex = state.base.index;
+    this.durableIndex = this.base.index + this.entries.length;
     this.electionTimeout = this.randomElectionTimeout();
   }
 
@@ -186,9 +189,22 @@ export class RaftNode<P> {
     const entry: Entry<P> = { term: this.term, index: this.lastIndex + 1, kind, payload, ...(config ? { config: [...config] } : {}) };
     this.entries.push(entry);
     this.events.push({ type: 'appended', entries: [entry] });
-    this.matchIndex.set(this.id, this.lastIndex);
     this.advanceCommit();
     return entry;
+  }
+
+  /**
+   * The host has made everything up to `index` durable. A primary counts itself towards
+   * a quorum only up to there; a backup's host sends its acknowledgements only after it.
+   */
+  persisted(index: number): void {
+    this.durableIndex = Math.max(this.durableIndex, Math.min(index, this.lastIndex));
+    if (this.roleValue === 'primary') this.advanceCommit();
+  }
+
+  /** Start an election now (a node alone in its configuration need not wait). */
+  campaign(): void {
+    if (this.roleValue !== 'primary' && this.voters().has(this.id)) this.startPreVote();
   }
 
   /** Send pending entries now rather than at the next heartbeat. */
@@ -329,6 +345,7 @@ export class RaftNode<P> {
   private truncateAfter(index: number): void {
     if (index < this.commitIndex) throw new Error(`raft ${this.id}: refusing to truncate committed entries (${index} < ${this.commitIndex})`);
     this.entries.length = index - this.base.index;
+    if (this.durableIndex > index) this.durableIndex = index;
     this.events.push({ type: 'truncated', after: index });
   }
 
@@ -396,7 +413,7 @@ export class RaftNode<P> {
       const e = this.entry(i)!;
       if (e.term !== this.term) break; // earlier terms commit only through a current one
       if (e.kind !== 'signature') continue;
-      if (this.hasQuorum((n) => (n === this.id ? this.lastIndex : this.matchIndex.get(n) ?? 0) >= i)) {
+      if (this.hasQuorum((n) => (n === this.id ? this.durableIndex : this.matchIndex.get(n) ?? 0) >= i)) {
         this.commitUpTo(i);
         return;
       }

@@ -15,8 +15,11 @@ describe('consensus / raft state machine', () => {
     for (let i = 0; i < 10 && raft.role !== 'primary'; i++) raft.tick();
     assert.equal(raft.role, 'primary');
     raft.propose('data', 'x');
+    raft.persisted(raft.lastIndex);
     assert.equal(raft.committed, 0, 'a data entry is not a commit point');
     raft.propose('signature', 'sig');
+    assert.equal(raft.committed, 0, 'not before it is durable');
+    raft.persisted(raft.lastIndex);
     assert.equal(raft.committed, 2);
   });
 

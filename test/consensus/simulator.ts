@@ -199,6 +199,7 @@ export class Simulation {
     const raft = n.raft!;
     // Persistence is synchronous here, so a live node's disk is its current state; it is
     // copied out only when the node crashes.
+    raft.persisted(raft.lastIndex);
     for (const event of raft.takeEvents()) {
       if (event.type === 'role' && event.role === 'primary') this.onNewPrimary(id, event.term);
       if (event.type === 'committed') this.onCommit(id, event.index);
