@@ -33,6 +33,9 @@ export class RaftNode<P> {
   private term: number;
   private votedFor: NodeId | undefined;
   private entries: Entry<P>[];
+  /** indexes of signature entries and of configuration entries, ascending */
+  private signatureIndexes: number[] = [];
+  private configIndexes: number[] = [];
   private base: { index: number; term: number };
   private baseConfig: readonly NodeId[];
 
@@ -63,6 +66,7 @@ export class RaftNode<P> {
     this.base = { ...state.base };
     this.baseConfig = state.baseConfig;
     this.commitIndex = state.base.index;
+    for (const e of this.entries) this.index(e);
     this.durableIndex = this.base.index + this.entries.length;
     this.electionTimeout = this.randomElectionTimeout();
   }
@@ -100,11 +104,18 @@ export class RaftNode<P> {
 
   /** The last signature entry (or the snapshot base): what elections compare. */
   lastCommittable(): { index: number; term: number } {
-    for (let i = this.entries.length - 1; i >= 0; i--) {
-      const e = this.entries[i]!;
-      if (e.kind === 'signature') return { index: e.index, term: e.term };
-    }
-    return { ...this.base };
+    const last = this.signatureIndexes[this.signatureIndexes.length - 1];
+    return last === undefined ? { ...this.base } : { index: last, term: this.entry(last)!.term };
+  }
+
+  private index(e: Entry<P>): void {
+    if (e.kind === 'signature') this.signatureIndexes.push(e.index);
+    if (e.config) this.configIndexes.push(e.index);
+  }
+
+  private append(e: Entry<P>): void {
+    this.entries.push(e);
+    this.index(e);
   }
 
   persistentState(): PersistentState<P> {
@@ -113,9 +124,8 @@ export class RaftNode<P> {
 
   /** The configuration in force at `index`: the last configuration entry at or before it. */
   configAt(index: number): readonly NodeId[] {
-    for (let i = Math.min(index, this.lastIndex) - this.base.index - 1; i >= 0; i--) {
-      const config = this.entries[i]!.config;
-      if (config) return config;
+    for (let k = this.configIndexes.length - 1; k >= 0; k--) {
+      if (this.configIndexes[k]! <= index) return this.entry(this.configIndexes[k]!)!.config!;
     }
     return this.baseConfig;
   }
@@ -123,9 +133,8 @@ export class RaftNode<P> {
   /** Configurations whose quorums count: the committed one and any appended since. */
   activeConfigs(): (readonly NodeId[])[] {
     const configs = [this.configAt(this.commitIndex)];
-    for (let i = this.commitIndex + 1; i <= this.lastIndex; i++) {
-      const config = this.entry(i)!.config;
-      if (config) configs.push(config);
+    for (let k = this.configIndexes.length - 1; k >= 0 && this.configIndexes[k]! > this.commitIndex; k--) {
+      configs.splice(1, 0, this.entry(this.configIndexes[k]!)!.config!);
     }
     return configs;
   }
@@ -135,7 +144,8 @@ export class RaftNode<P> {
   }
 
   private hasQuorum(agree: (node: NodeId) => boolean): boolean {
-    return this.activeConfigs().every((config) => config.filter(agree).length * 2 > config.length);
+    // An empty configuration (a log that has not reached its first one yet) asks nothing.
+    return this.activeConfigs().every((config) => config.length === 0 || config.filter(agree).length * 2 > config.length);
   }
 
   // -- outputs --------------------------------------------------------------------------
@@ -187,9 +197,9 @@ export class RaftNode<P> {
   propose(kind: EntryKind, payload: P, config?: readonly NodeId[]): Entry<P> | undefined {
     if (this.roleValue !== 'primary') return undefined;
     const entry: Entry<P> = { term: this.term, index: this.lastIndex + 1, kind, payload, ...(config ? { config: [...config] } : {}) };
-    this.entries.push(entry);
+    this.append(entry);
     this.events.push({ type: 'appended', entries: [entry] });
-    this.advanceCommit();
+    if (kind === 'signature') this.advanceCommit();
     return entry;
   }
 
@@ -345,6 +355,8 @@ export class RaftNode<P> {
   private truncateAfter(index: number): void {
     if (index < this.commitIndex) throw new Error(`raft ${this.id}: refusing to truncate committed entries (${index} < ${this.commitIndex})`);
     this.entries.length = index - this.base.index;
+    while ((this.signatureIndexes[this.signatureIndexes.length - 1] ?? 0) > index) this.signatureIndexes.pop();
+    while ((this.configIndexes[this.configIndexes.length - 1] ?? 0) > index) this.configIndexes.pop();
     if (this.durableIndex > index) this.durableIndex = index;
     this.events.push({ type: 'truncated', after: index });
   }
@@ -384,7 +396,7 @@ export class RaftNode<P> {
       const existing = this.termAt(e.index);
       if (existing === e.term) continue;
       if (existing !== undefined) this.truncateAfter(e.index - 1);
-      this.entries.push(e);
+      this.append(e);
       appended.push(e);
     }
     if (appended.length > 0) this.events.push({ type: 'appended', entries: appended });
@@ -409,10 +421,10 @@ export class RaftNode<P> {
 
   /** Primary: commit the newest signature of this term that every active quorum holds. */
   private advanceCommit(): void {
-    for (let i = this.lastIndex; i > this.commitIndex; i--) {
-      const e = this.entry(i)!;
-      if (e.term !== this.term) break; // earlier terms commit only through a current one
-      if (e.kind !== 'signature') continue;
+    for (let k = this.signatureIndexes.length - 1; k >= 0; k--) {
+      const i = this.signatureIndexes[k]!;
+      if (i <= this.commitIndex) return;
+      if (this.entry(i)!.term !== this.term) return; // earlier terms commit only through a current one
       if (this.hasQuorum((n) => (n === this.id ? this.durableIndex : this.matchIndex.get(n) ?? 0) >= i)) {
         this.commitUpTo(i);
         return;
@@ -422,8 +434,10 @@ export class RaftNode<P> {
 
   /** Commit up to the last signature at or below `limit`. */
   private commitUpTo(limit: number): void {
-    for (let i = Math.min(limit, this.lastIndex); i > this.commitIndex; i--) {
-      if (this.entry(i)!.kind === 'signature') {
+    for (let k = this.signatureIndexes.length - 1; k >= 0; k--) {
+      const i = this.signatureIndexes[k]!;
+      if (i <= this.commitIndex) return;
+      if (i <= Math.min(limit, this.lastIndex)) {
         this.commitIndex = i;
         this.events.push({ type: 'committed', index: i });
         // A primary that a committed configuration no longer lists hands over.

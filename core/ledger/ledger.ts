@@ -81,6 +81,18 @@ export class Ledger {
     this.writer.enqueue({ seqno: entry.seqno, bytes: entry.bytes }, entry.kind === EntryKind.Signature);
   }
 
+  /** Store an entry from the primary that a LedgerVerifier has checked (and added to the tree). */
+  appendReplicated(entry: LedgerEntry): void {
+    if (entry.seqno !== this.lastSeqno + 1) throw new RangeError(`ledger expects seqno ${this.lastSeqno + 1}, got ${entry.seqno}`);
+    if (this.tree.size !== entry.seqno) throw new RangeError('replicated entry was not verified into the tree');
+    this.adoptVerified(entry);
+    this.writer.enqueue({ seqno: entry.seqno, bytes: entry.bytes }, entry.kind === EntryKind.Signature);
+  }
+
+  onWritten(listener: (seqno: number) => void): void {
+    this.writer.onWritten(listener);
+  }
+
   /** Resolves once entry `seqno` is in storage as durably as the storage promises. */
   durable(seqno: number): Promise<void> {
     return this.writer.durable(seqno);
@@ -112,12 +124,12 @@ export class Ledger {
     return this.signatureSeqnos[lo];
   }
 
-  /** Discard everything after `seqno` (an unsigned suffix). */
+  /** Discard everything after `seqno` (a suffix consensus did not commit). */
   async truncate(seqno: number): Promise<void> {
     if (seqno >= this.lastSeqno) return;
-    if (seqno < this.lastSigned) throw new RangeError(`cannot truncate below the last signature (${this.lastSigned})`);
     this.tree.truncate(seqno);
     this.views.length = seqno + 1;
+    while (this.lastSigned > seqno) this.signatureSeqnos.pop();
     this.lastSeqno = seqno;
     await this.writer.truncate(seqno);
   }

@@ -20,12 +20,18 @@ export class LedgerWriter {
   private waiters: Waiter[] = [];
   private failure: Error | undefined;
   private writtenSeqno: number;
+  private listener: ((seqno: number) => void) | undefined;
 
   constructor(
     private readonly storage: LedgerStorage,
     writtenSeqno = 0,
   ) {
     this.writtenSeqno = writtenSeqno;
+  }
+
+  /** Told the new written seqno after every storage write. */
+  onWritten(listener: (seqno: number) => void): void {
+    this.listener = listener;
   }
 
   /** Highest seqno whose storage write has completed. */
@@ -77,6 +83,7 @@ export class LedgerWriter {
         await this.storage.write(batch);
         this.writtenSeqno = batch[batch.length - 1]!.seqno;
         this.wake();
+        this.listener?.(this.writtenSeqno);
       }
     } catch (e) {
       this.failure = e instanceof Error ? e : new Error(String(e));

@@ -107,24 +107,30 @@ export async function loadIdentity(dir: DataDir, sealer: Sealer): Promise<NodeId
   }
 }
 
-// The highest view this node has ever started in, sealed beside the identity. A restart
-// continues above both it and the ledger's last view, so a (seqno, view) encryption IV is
-// never reused even if the host drops ledger entries the node had already written.
-// (A host that rolls back this file as well is outside what a plain file can prevent;
-// a TEE's monotonic counter closes that gap.)
-const VIEW_FLOOR_FILE = 'node.view';
+// Raft's vote: the current term (view) and whom this node voted for in it, sealed beside
+// the identity and written before any message that depends on it leaves the node. A
+// restart continues in a view above both it and the ledger's last view, so a
+// (seqno, view) encryption IV is never reused even if the host drops entries the node had
+// already written. (A host that rolls back this file as well is outside what a plain file
+// can prevent; a TEE's monotonic counter closes that gap.)
+const VOTE_FILE = 'node.vote';
 
-export async function loadViewFloor(dir: DataDir, sealer: Sealer): Promise<number> {
-  if (!(await dir.exists(VIEW_FLOOR_FILE))) return 0;
+export interface Vote {
+  term: number;
+  votedFor: string | undefined;
+}
+
+export async function loadVote(dir: DataDir, sealer: Sealer): Promise<Vote> {
+  if (!(await dir.exists(VOTE_FILE))) return { term: 0, votedFor: undefined };
   try {
-    const view = Number(fromUtf8(sealer.unseal(await dir.read(VIEW_FLOOR_FILE), 'view floor')));
-    if (!Number.isSafeInteger(view) || view < 0) throw new Error('not a view number');
-    return view;
+    const vote = JSON.parse(fromUtf8(sealer.unseal(await dir.read(VOTE_FILE), 'vote'))) as Vote;
+    if (!Number.isSafeInteger(vote.term) || vote.term < 0) throw new Error('not a term');
+    return { term: vote.term, votedFor: typeof vote.votedFor === 'string' ? vote.votedFor : undefined };
   } catch (e) {
-    throw new IdentityError(`cannot read ${dir.file(VIEW_FLOOR_FILE)}: ${(e as Error).message}`);
+    throw new IdentityError(`cannot read ${dir.file(VOTE_FILE)}: ${(e as Error).message}`);
   }
 }
 
-export async function saveViewFloor(dir: DataDir, sealer: Sealer, view: number): Promise<void> {
-  await dir.writeAtomic(VIEW_FLOOR_FILE, sealer.seal(utf8(String(view)), 'view floor'));
+export async function saveVote(dir: DataDir, sealer: Sealer, vote: Vote): Promise<void> {
+  await dir.writeAtomic(VOTE_FILE, sealer.seal(utf8(JSON.stringify(vote)), 'vote'));
 }

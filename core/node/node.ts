@@ -1,26 +1,30 @@
-// A single node's lifecycle: create a service or reopen a data directory (replaying and
-// verifying the whole ledger), run transactions, emit signature transactions on schedule,
-// tell when a transaction is committed (its covering signature is durable), and produce
-// receipts and ledger exports.
+// A node's lifecycle: create a service or reopen a data directory (replaying and
+// verifying the whole ledger), take part in consensus, run transactions as primary, emit
+// signature transactions on schedule, tell when a transaction is committed (its covering
+// signature is replicated to a majority and durable), and produce receipts and exports.
 import { signData } from '../crypto/keys.js';
 import type { Sealer } from '../crypto/sealing.js';
+import type { Entry, NodeId, PersistentState, Role } from '../consensus/types.js';
 import { NODES_INFO, SERVICE_INFO } from '../governance/tables.js';
 import { DataDir, writeFiles } from '../host/data-dir.js';
 import { LevelLedgerStorage } from '../host/level-storage.js';
 import { virtualSealer } from '../host/virtual-platform.js';
 import { ConflictError } from '../kv/errors.js';
+import type { CommittedTx } from '../kv/store.js';
 import { Store } from '../kv/store.js';
 import type { Transaction } from '../kv/transaction.js';
 import type { TxID } from '../kv/txid.js';
+import { deserialiseDomain } from '../kv/write-set.js';
 import { chunkEntries } from '../ledger/chunks.js';
-import { EntryKind } from '../ledger/entry.js';
+import { EntryKind, type LedgerEntry } from '../ledger/entry.js';
 import { Ledger } from '../ledger/ledger.js';
 import { MerkleTree } from '../ledger/merkle.js';
 import type { Receipt } from '../ledger/receipt.js';
 import { SIGNATURE_KEY, SIGNATURES } from '../ledger/signature.js';
 import type { LedgerStorage } from '../ledger/storage.js';
 import { LedgerVerifier } from '../ledger/verifier.js';
-import { createServiceIdentity, loadIdentity, loadViewFloor, saveIdentity, saveViewFloor, type NodeIdentity } from './identity.js';
+import { createServiceIdentity, loadIdentity, loadVote, saveIdentity, saveVote, type NodeIdentity } from './identity.js';
+import { DEFAULT_REPLICATION, Replication, type ReplicationHost } from './replication.js';
 
 export type TxStatus = 'Unknown' | 'Pending' | 'Committed' | 'Invalid';
 
@@ -66,14 +70,45 @@ interface CommitWaiter {
   reject: (e: Error) => void;
 }
 
-export class Node {
-  private committedSeqno: number;
+export class NotPrimaryError extends Error {
+  constructor() {
+    super('this node is not the primary');
+    this.name = 'NotPrimaryError';
+  }
+}
+
+/** The voting nodes recorded in the store: every trusted node. */
+function trustedNodes(store: Store): NodeId[] {
+  const tx = store.begin();
+  try {
+    return [...tx.map(NODES_INFO).entries()].filter(([, info]) => info.status === 'Trusted').map(([id]) => id).sort();
+  } finally {
+    tx.abort();
+  }
+}
+
+/** A configuration change carried by an entry: the trusted nodes after it, if it changed them. */
+function configAfter(entry: LedgerEntry, store: Store): NodeId[] | undefined {
+  if (entry.publicDomain.length === 0) return undefined;
+  return deserialiseDomain(entry.publicDomain, 'public').has(NODES_INFO.name) ? trustedNodes(store) : undefined;
+}
+
+export class Node implements ReplicationHost {
+  private committedSeqno = 0;
   private unsignedSince: number | undefined;
   private signTimer: NodeJS.Timeout | undefined;
   private signScheduled = false;
   private idleSignScheduled = false;
   private waiters: CommitWaiter[] = [];
   private stopped = false;
+  private replication!: Replication;
+  /** checks entries a primary sends before they touch the store (rebuilt after a truncation) */
+  private verifier: LedgerVerifier | undefined;
+  private becamePrimary: (() => void) | undefined;
+  /** a commit of the current term has happened: the node knows what is committed */
+  private termCommitted = false;
+  /** truncations run one after another */
+  private truncation: Promise<void> = Promise.resolve();
 
   private constructor(
     readonly store: Store,
@@ -82,12 +117,10 @@ export class Node {
     private readonly policy: SignaturePolicy,
     private readonly log: (message: string) => void,
     private readonly application: ApplicationHooks,
+    private readonly dir: DataDir,
+    private readonly sealer: Sealer,
   ) {
-    this.committedSeqno = ledger.lastSigned;
-    store.onCommit((committed) => {
-      ledger.appendLocal(committed);
-      if (committed.kind !== 'signature') this.noteUnsigned(committed.txid.seqno);
-    });
+    store.onCommit((committed) => this.onLocalCommit(committed));
   }
 
   static async start(options: NodeOptions): Promise<Node> {
@@ -109,14 +142,30 @@ export class Node {
       const store = new Store();
       const tree = new MerkleTree();
       const replayed = fresh ? { entries: [], highestView: 0 } : await replay(storage, identity, store, tree);
-      const view = Math.max(replayed.highestView, await loadViewFloor(dir, sealer)) + 1;
-      await saveViewFloor(dir, sealer, view);
-      store.setView(view);
+      const vote = await loadVote(dir, sealer);
       const ledger = new Ledger(storage, identity.secrets, tree);
-      for (const e of replayed.entries) ledger.adoptVerified(e);
-      const node = new Node(store, ledger, identity, policy, log, options.application ?? {});
+      for (const e of replayed.entries) ledger.adoptVerified({ seqno: e.index, view: e.term, kind: e.kind === 'signature' ? EntryKind.Signature : EntryKind.Normal });
+      const node = new Node(store, ledger, identity, policy, log, options.application ?? {}, dir, sealer);
+      const state: PersistentState<Uint8Array> = {
+        // Never below a view the ledger has used, even in entries since discarded.
+        term: Math.max(vote.term, replayed.highestView),
+        votedFor: vote.term >= replayed.highestView ? vote.votedFor : undefined,
+        entries: replayed.entries,
+        base: { index: 0, term: 0 },
+        baseConfig: fresh ? [identity.nodeId] : [],
+      };
+      node.replication = new Replication(identity.nodeId, state, node, undefined, { ...DEFAULT_REPLICATION, random: Math.random });
+      ledger.onWritten((seqno) => node.replication.persisted(seqno));
+      const primary = new Promise<void>((resolve) => (node.becamePrimary = resolve));
+      node.replication.start();
+      // Alone in its configuration, the node leads at once; wait for that and for the
+      // first commit of its term, so that it opens knowing what is committed.
+      await primary;
       if (ledger.position.seqno === 0) await node.genesis();
-      else log(`replayed and verified ${ledger.position.seqno} entries; resuming in view ${view}`);
+      else {
+        await node.waitTermCommitted();
+        log(`replayed and verified ${replayed.entries.length} entries; resuming in view ${store.view}`);
+      }
       return node;
     } catch (e) {
       await storage.close();
@@ -136,12 +185,16 @@ export class Node {
     return this.identity.nodeCert;
   }
 
+  get role(): Role {
+    return this.replication.role;
+  }
+
   /** Key and certificate for the node's TLS endpoints; the key never leaves the process. */
   tlsCredentials(): { key: string; cert: string } {
     return { key: this.identity.nodeKey.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, cert: this.identity.nodeCert };
   }
 
-  /** Seqno up to which everything is committed (covered by a durable signature). */
+  /** Seqno up to which everything is committed (signed, replicated to a majority, durable). */
   get committed(): number {
     return this.committedSeqno;
   }
@@ -153,7 +206,7 @@ export class Node {
   /**
    * Run `body` in a transaction and commit it, retrying on conflicts. Resolves with the
    * body's result and the transaction id (undefined if it wrote nothing); the commit is
-   * not yet durable: await `waitCommitted(txid)` for that.
+   * not yet durable: await `waitCommitted(txid)` for that. Only the primary writes.
    */
   async transact<T>(body: (tx: Transaction) => T | Promise<T>, maxAttempts = 16): Promise<{ result: T; txid: TxID | undefined }> {
     for (let attempt = 1; ; attempt++) {
@@ -161,6 +214,7 @@ export class Node {
       const tx = this.store.begin();
       try {
         const result = await body(tx);
+        if (tx.hasWrites && !this.replication.isPrimary) throw new NotPrimaryError();
         const txid = tx.commit();
         return { result, txid };
       } catch (e) {
@@ -170,9 +224,9 @@ export class Node {
     }
   }
 
-  /** A read-only transaction over the committed state (everything up to the last durable signature). */
+  /** A read-only transaction over the committed state. */
   committedSnapshot(): Transaction {
-    return this.store.snapshot(this.committedSeqno);
+    return this.store.snapshot(Math.min(this.committedSeqno, this.store.txid.seqno));
   }
 
   /** Resolves once `txid` is committed; rejects if it never can be (rolled back). */
@@ -211,11 +265,14 @@ export class Node {
     });
   }
 
-  /** Sign now if anything is unsigned; returns the signature's txid. */
-  emitSignature(): TxID | undefined {
+  /**
+   * As primary, sign if anything is unsigned (or always, with `force`: a new primary signs
+   * at once so that its view can commit); returns the signature's txid.
+   */
+  emitSignature(force = false): TxID | undefined {
     this.clearSignTimer();
-    if (this.stopped) return undefined;
-    if (this.store.txid.seqno === this.ledger.lastSigned) return undefined;
+    if (this.stopped || !this.replication.isPrimary) return undefined;
+    if (!force && this.store.txid.seqno === this.ledger.lastSigned) return undefined;
     if (this.application.seal) {
       const sealTx = this.store.begin();
       this.application.seal(sealTx, this.ledger.tree.root());
@@ -236,10 +293,6 @@ export class Node {
     });
     const txid = tx.commit()!;
     this.clearSignTimer(); // the seal transaction above counted as unsigned
-    this.ledger.durable(txid.seqno).then(
-      () => this.advanceCommit(txid.seqno),
-      (e: Error) => this.failWaiters(e),
-    );
     return txid;
   }
 
@@ -261,12 +314,83 @@ export class Node {
 
   async stop(): Promise<void> {
     if (this.stopped) return;
-    this.emitSignature();
+    const last = this.emitSignature();
+    if (last) await this.waitCommitted(last).catch(() => undefined);
     this.stopped = true;
+    this.replication.stop();
     this.clearSignTimer();
+    await this.truncation;
     await this.ledger.flush();
     this.failWaiters(new Error('node stopped'));
     await this.ledger.storage.close();
+  }
+
+  // -- what consensus tells the node (ReplicationHost) ----------------------------------
+
+  applyReplicated(entries: Entry<Uint8Array>[]): void {
+    for (const e of entries) {
+      this.verifier ??= new LedgerVerifier({ serviceCert: this.identity.serviceCert, secrets: this.identity.secrets, store: this.store, tree: this.ledger.tree });
+      const entry = this.verifier.verify(e.payload);
+      if (entry.seqno !== e.index || entry.view !== e.term) throw new Error(`replicated entry ${e.term}.${e.index} holds ${entry.view}.${entry.seqno}`);
+      this.ledger.appendReplicated(entry);
+    }
+  }
+
+  truncated(after: number): void {
+    this.store.rollback(after);
+    this.verifier = undefined;
+    const lost = this.waiters.filter((w) => w.seqno > after);
+    this.waiters = this.waiters.filter((w) => w.seqno <= after);
+    for (const w of lost) w.reject(new Error(`transaction at seqno ${w.seqno} was rolled back by an election`));
+    this.truncation = this.truncation.then(() => this.ledger.truncate(after));
+  }
+
+  commitAdvanced(index: number): void {
+    this.advanceCommit(index);
+  }
+
+  roleChanged(role: Role, term: number): void {
+    if (role === 'primary') {
+      this.store.setView(term);
+      this.termCommitted = false;
+      // A new primary signs at once so that its view can commit (a new service's first
+      // signature comes after its genesis transaction instead).
+      if (this.ledger.position.seqno > 0) this.emitSignature(true);
+      this.becamePrimary?.();
+    } else {
+      this.clearSignTimer();
+    }
+  }
+
+  async makeDurable(): Promise<number> {
+    await this.truncation;
+    await this.ledger.flush();
+    return this.ledger.writtenSeqno;
+  }
+
+  saveVote(term: number, votedFor: NodeId | undefined): Promise<void> {
+    return saveVote(this.dir, this.sealer, { term, votedFor });
+  }
+
+  fatal(error: Error): void {
+    this.log(`fatal: ${error.stack ?? error.message}`);
+    this.failWaiters(error);
+    this.stopped = true;
+    this.replication.stop();
+  }
+
+  // -- internals ------------------------------------------------------------------------
+
+  private onLocalCommit(committed: CommittedTx): void {
+    const entry = this.ledger.appendLocal(committed);
+    this.replication.propose(committed.kind === 'signature' ? 'signature' : 'data', entry.bytes, configAfter(entry, this.store));
+    if (committed.kind !== 'signature') this.noteUnsigned(committed.txid.seqno);
+  }
+
+  private waitTermCommitted(): Promise<void> {
+    if (this.termCommitted) return Promise.resolve();
+    const seqno = this.ledger.lastSigned;
+    return this.waitCommitted({ view: this.store.view, seqno });
   }
 
   private async genesis(): Promise<void> {
@@ -308,6 +432,7 @@ export class Node {
   private advanceCommit(seqno: number): void {
     if (seqno <= this.committedSeqno) return;
     this.committedSeqno = seqno;
+    if (this.ledger.txidAt(seqno)?.view === this.store.view) this.termCommitted = true;
     this.store.compact(seqno);
     const ready = this.waiters.filter((w) => w.seqno <= seqno);
     this.waiters = this.waiters.filter((w) => w.seqno > seqno);
@@ -331,19 +456,21 @@ async function hasEntries(storage: LedgerStorage): Promise<boolean> {
 }
 
 /**
- * Rebuild store and tree from storage, verifying every entry. An unsigned suffix (never
- * committed) is discarded; any integrity failure refuses the whole ledger.
+ * Rebuild store and tree from storage, verifying every entry, and return them as Raft's
+ * log. An unsigned suffix (never committed) is discarded; any integrity failure refuses
+ * the whole ledger.
  */
 async function replay(storage: LedgerStorage, identity: NodeIdentity, store: Store, tree: MerkleTree) {
   const verifier = new LedgerVerifier({ serviceCert: identity.serviceCert, secrets: identity.secrets, store, tree });
-  const entries: { seqno: number; view: number; kind: EntryKind }[] = [];
+  const entries: Entry<Uint8Array>[] = [];
   for await (const stored of storage.scan(1)) {
     const entry = verifier.verify(stored.bytes);
-    entries.push({ seqno: entry.seqno, view: entry.view, kind: entry.kind });
+    const config = configAfter(entry, store);
+    entries.push({ term: entry.view, index: entry.seqno, kind: entry.kind === EntryKind.Signature ? 'signature' : 'data', payload: stored.bytes, ...(config ? { config } : {}) });
   }
   const signed = verifier.lastSigned;
   if (verifier.seqno > signed) {
-    // Never committed, so never acknowledged: drop them (their views still count below).
+    // Never committed, so never acknowledged: drop them (their views still count).
     store.rollback(signed);
     tree.truncate(signed);
     await storage.truncate(signed);
@@ -354,6 +481,5 @@ async function replay(storage: LedgerStorage, identity: NodeIdentity, store: Sto
   if (signed === 0 || !me || me.status !== 'Trusted' || me.cert !== identity.nodeCert) {
     throw new Error('the ledger holds no committed genesis for this node; refusing to start');
   }
-  // The highest view counts even if its entries were discarded: see loadViewFloor.
   return { entries: entries.slice(0, signed), highestView: verifier.view };
 }
