@@ -17,6 +17,10 @@ export interface NodeInfo {
   /** PEM of the node certificate, endorsed by the service key. */
   cert: string;
   status: NodeStatus;
+  /** host:port of the node-to-node channel */
+  peerAddress?: string;
+  /** URL of the node's JSON-RPC endpoint (for forwarding writes to the primary) */
+  rpcAddress?: string;
 }
 
 /** Single entry, key 0. */

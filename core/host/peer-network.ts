@@ -56,6 +56,8 @@ interface Outgoing {
   socket: TLSSocket | undefined;
   queue: Buffer[];
   timer: NodeJS.Timeout | undefined;
+  /** the last failure reported, so that a peer that stays down is logged once */
+  lastError?: string;
 }
 
 export class PeerNetwork {
@@ -136,6 +138,8 @@ export class PeerNetwork {
     });
     peer.socket = socket;
     socket.on('secureConnect', () => {
+      if (peer.lastError) this.log(`peer ${nodeId.slice(0, 16)}: connected`);
+      peer.lastError = undefined;
       for (const data of peer.queue) socket.write(data);
       peer.queue = [];
     });
@@ -145,7 +149,8 @@ export class PeerNetwork {
       if (!this.closed && this.outgoing.get(nodeId) === peer) peer.timer = setTimeout(() => this.dial(nodeId), RECONNECT_MS);
     };
     socket.on('error', (e) => {
-      this.log(`peer ${nodeId.slice(0, 16)}: ${e.message}`);
+      if (peer.lastError !== e.message) this.log(`peer ${nodeId.slice(0, 16)}: ${e.message}`);
+      peer.lastError = e.message;
       socket.destroy();
     });
     socket.on('close', retry);

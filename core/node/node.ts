@@ -2,6 +2,7 @@
 // verifying the whole ledger), take part in consensus, run transactions as primary, emit
 // signature transactions on schedule, tell when a transaction is committed (its covering
 // signature is replicated to a majority and durable), and produce receipts and exports.
+import { createPublicKey } from 'node:crypto';
 import { signData } from '../crypto/keys.js';
 import type { Sealer } from '../crypto/sealing.js';
 import type { Entry, NodeId, PersistentState, Role } from '../consensus/types.js';
@@ -25,6 +26,9 @@ import type { LedgerStorage } from '../ledger/storage.js';
 import { LedgerVerifier } from '../ledger/verifier.js';
 import { createServiceIdentity, loadIdentity, loadVote, saveIdentity, saveVote, type NodeIdentity } from './identity.js';
 import { DEFAULT_REPLICATION, Replication, type ReplicationHost } from './replication.js';
+import { PeerNetwork } from '../host/peer-network.js';
+import { createNodeCertificate } from '../crypto/certificates.js';
+import { joinResponse, parseJoinRequest, type JoinResponse, type PeerInfo } from './join.js';
 
 export type TxStatus = 'Unknown' | 'Pending' | 'Committed' | 'Invalid';
 
@@ -48,6 +52,12 @@ export interface NodeOptions {
   storage?: LedgerStorage;
   /** The application built on this node (the EVM); core knows it only by these hooks. */
   application?: ApplicationHooks;
+  /** Node-to-node channel: where to listen, and the host others reach it by. */
+  network?: { host: string; port: number; advertise?: string };
+  /** This node's JSON-RPC URL, recorded for other nodes (they forward writes to the primary). */
+  rpcAddress?: string;
+  /** Start as a node that joined an existing service (see join.ts). */
+  joined?: { identity: NodeIdentity; peers: PeerInfo[] };
   log?: (message: string) => void;
 }
 
@@ -109,6 +119,11 @@ export class Node implements ReplicationHost {
   private termCommitted = false;
   /** truncations run one after another */
   private truncation: Promise<void> = Promise.resolve();
+  private network: PeerNetwork | undefined;
+  /** peers known before the ledger names them (a joining node's first contacts) */
+  private initialPeers: PeerInfo[] = [];
+  private peerAddress: string | undefined;
+  private rpcAddress: string | undefined;
 
   private constructor(
     readonly store: Store,
@@ -130,15 +145,19 @@ export class Node implements ReplicationHost {
     const sealer = options.sealer ?? (await virtualSealer(dir));
     const policy = { ...DEFAULT_SIGNATURES, ...options.signatures };
     let identity = await loadIdentity(dir, sealer);
-    const fresh = !identity;
     const storage = options.storage ?? (await LevelLedgerStorage.open(dir.file('ledger'), { sync: (options.durability ?? 'fsync') === 'fsync' }));
     try {
+      const empty = !(await hasEntries(storage));
       if (!identity) {
-        if (await hasEntries(storage)) throw new Error(`${dir.path} holds a ledger but no sealed node state; refusing to start a new service over it`);
-        identity = await createServiceIdentity(options);
+        if (!empty) throw new Error(`${dir.path} holds a ledger but no sealed node state; refusing to start a new service over it`);
+        identity = options.joined?.identity ?? (await createServiceIdentity(options));
         await saveIdentity(dir, sealer, identity);
-        log(`created service ${identity.nodeId.slice(0, 16)} in ${dir.path}`);
+        log(options.joined ? `joined service as ${identity.nodeId.slice(0, 16)} in ${dir.path}` : `created service ${identity.nodeId.slice(0, 16)} in ${dir.path}`);
       }
+      // A new service starts from nothing; so does a node that joined and has received
+      // nothing yet (the primary sends it the ledger).
+      const creating = empty && !options.joined && !(await loadVote(dir, sealer)).term;
+      const fresh = empty;
       const store = new Store();
       const tree = new MerkleTree();
       const replayed = fresh ? { entries: [], highestView: 0 } : await replay(storage, identity, store, tree);
@@ -152,20 +171,28 @@ export class Node implements ReplicationHost {
         votedFor: vote.term >= replayed.highestView ? vote.votedFor : undefined,
         entries: replayed.entries,
         base: { index: 0, term: 0 },
-        baseConfig: fresh ? [identity.nodeId] : [],
+        baseConfig: creating ? [identity.nodeId] : [],
       };
-      node.replication = new Replication(identity.nodeId, state, node, undefined, { ...DEFAULT_REPLICATION, random: Math.random });
+      node.replication = new Replication(identity.nodeId, state, node, (to, bytes) => node.network?.send(to, bytes), { ...DEFAULT_REPLICATION, random: Math.random });
       ledger.onWritten((seqno) => node.replication.persisted(seqno));
+      node.initialPeers = options.joined?.peers ?? [];
+      node.rpcAddress = options.rpcAddress;
+      if (options.network) await node.listen(options.network);
+      node.refreshPeers();
+      const alone = (() => {
+        const voters = new Set(node.replication.raft.activeConfigs().flat());
+        return voters.size === 1 && voters.has(identity.nodeId);
+      })();
       const primary = new Promise<void>((resolve) => (node.becamePrimary = resolve));
       node.replication.start();
-      // Alone in its configuration, the node leads at once; wait for that and for the
-      // first commit of its term, so that it opens knowing what is committed.
-      await primary;
-      if (ledger.position.seqno === 0) await node.genesis();
-      else {
-        await node.waitTermCommitted();
-        log(`replayed and verified ${replayed.entries.length} entries; resuming in view ${store.view}`);
+      if (alone) {
+        // Alone in its configuration, the node leads at once; wait for that and for the
+        // first commit of its term, so that it opens knowing what is committed.
+        await primary;
+        if (creating) await node.genesis();
+        else await node.waitTermCommitted();
       }
+      if (!creating) log(`replayed and verified ${replayed.entries.length} entries; ${alone ? `resuming in view ${store.view}` : 'following the primary'}`);
       return node;
     } catch (e) {
       await storage.close();
@@ -319,10 +346,102 @@ export class Node implements ReplicationHost {
     this.stopped = true;
     this.replication.stop();
     this.clearSignTimer();
+    await this.network?.close();
     await this.truncation;
     await this.ledger.flush();
     this.failWaiters(new Error('node stopped'));
     await this.ledger.storage.close();
+  }
+
+  /**
+   * As primary, admit a joining node: record it as trusted (consensus adds it to the
+   * configuration) and answer with its endorsed certificate and the service's secrets
+   * sealed to its key. Every well-formed request is admitted (see join.ts).
+   */
+  async admit(request: unknown): Promise<JoinResponse> {
+    if (!this.replication.isPrimary) throw new NotPrimaryError();
+    const parsed = parseJoinRequest(request);
+    const host = parsed.rpcAddress.replace(/^https?:\/\//, '').replace(/:\d+.*$/, '').replace(/^\[|\]$/g, '');
+    const read = this.store.begin();
+    const existing = read.map(NODES_INFO).get(parsed.nodeId);
+    read.abort();
+    const cert =
+      existing?.cert ??
+      (await createNodeCertificate(createPublicKey(parsed.publicKey), this.identity.serviceKey, this.identity.serviceCert, {
+        nodeId: parsed.nodeId,
+        subjectAltNames: [...new Set(['localhost', '127.0.0.1', host])],
+      }));
+    if (!existing || existing.status !== 'Trusted' || existing.peerAddress !== parsed.peerAddress || existing.rpcAddress !== parsed.rpcAddress) {
+      await this.transact((tx) => tx.map(NODES_INFO).set(parsed.nodeId, { cert, status: 'Trusted', peerAddress: parsed.peerAddress, rpcAddress: parsed.rpcAddress }));
+      this.emitSignature();
+    }
+    const peers = this.peerList().filter((p) => p.nodeId !== parsed.nodeId);
+    this.log(`admitted node ${parsed.nodeId.slice(0, 16)} at ${parsed.peerAddress}`);
+    return joinResponse(parsed, cert, this.identity, peers);
+  }
+
+  /** The trusted nodes and where they listen. */
+  peerList(): PeerInfo[] {
+    const tx = this.store.begin();
+    try {
+      return [...tx.map(NODES_INFO).entries()]
+        .filter(([, info]) => info.status === 'Trusted' && info.peerAddress)
+        .map(([nodeId, info]) => ({ nodeId, peerAddress: info.peerAddress! }));
+    } finally {
+      tx.abort();
+    }
+  }
+
+  /** The JSON-RPC URL of the current primary, if known (for forwarding writes). */
+  primaryRpcAddress(): string | undefined {
+    const primary = this.replication.raft.primary;
+    if (!primary) return undefined;
+    const tx = this.store.begin();
+    try {
+      return tx.map(NODES_INFO).get(primary)?.rpcAddress;
+    } finally {
+      tx.abort();
+    }
+  }
+
+  private async listen(network: { host: string; port: number; advertise?: string }): Promise<void> {
+    const { key, cert } = this.tlsCredentials();
+    this.network = new PeerNetwork({
+      nodeId: this.identity.nodeId,
+      key,
+      cert,
+      serviceCert: this.identity.serviceCert,
+      accept: (id) => this.knownNode(id),
+      onMessage: (from, payload) => this.replication.receive(from, payload),
+      log: this.log,
+    });
+    const port = await this.network.listen(network.host, network.port);
+    this.peerAddress = `${network.advertise ?? network.host}:${port}`;
+  }
+
+  /** Where this node's peers reach it (after start with `network`). */
+  get peerEndpoint(): string | undefined {
+    return this.peerAddress;
+  }
+
+  private knownNode(id: string): boolean {
+    if (this.initialPeers.some((p) => p.nodeId === id)) return true;
+    const tx = this.store.begin();
+    try {
+      return tx.map(NODES_INFO).has(id);
+    } finally {
+      tx.abort();
+    }
+  }
+
+  /** Point the network at every known peer's address. */
+  private refreshPeers(): void {
+    if (!this.network) return;
+    for (const peer of [...this.initialPeers, ...this.peerList()]) {
+      if (peer.nodeId === this.identity.nodeId) continue;
+      const at = peer.peerAddress.lastIndexOf(':');
+      this.network.setAddress(peer.nodeId, peer.peerAddress.slice(0, at), Number(peer.peerAddress.slice(at + 1)));
+    }
   }
 
   // -- what consensus tells the node (ReplicationHost) ----------------------------------
@@ -333,6 +452,7 @@ export class Node implements ReplicationHost {
       const entry = this.verifier.verify(e.payload);
       if (entry.seqno !== e.index || entry.view !== e.term) throw new Error(`replicated entry ${e.term}.${e.index} holds ${entry.view}.${entry.seqno}`);
       this.ledger.appendReplicated(entry);
+      if (configAfter(entry, this.store)) this.refreshPeers();
     }
   }
 
@@ -383,7 +503,9 @@ export class Node implements ReplicationHost {
 
   private onLocalCommit(committed: CommittedTx): void {
     const entry = this.ledger.appendLocal(committed);
-    this.replication.propose(committed.kind === 'signature' ? 'signature' : 'data', entry.bytes, configAfter(entry, this.store));
+    const config = configAfter(entry, this.store);
+    this.replication.propose(committed.kind === 'signature' ? 'signature' : 'data', entry.bytes, config);
+    if (config) this.refreshPeers();
     if (committed.kind !== 'signature') this.noteUnsigned(committed.txid.seqno);
   }
 
@@ -396,7 +518,7 @@ export class Node implements ReplicationHost {
   private async genesis(): Promise<void> {
     const { txid } = await this.transact((tx) => {
       tx.map(SERVICE_INFO).set(0, { cert: this.identity.serviceCert, status: 'Open' });
-      tx.map(NODES_INFO).set(this.identity.nodeId, { cert: this.identity.nodeCert, status: 'Trusted' });
+      tx.map(NODES_INFO).set(this.identity.nodeId, { cert: this.identity.nodeCert, status: 'Trusted', peerAddress: this.peerAddress, rpcAddress: this.rpcAddress });
       this.application.genesis?.(tx);
     });
     this.emitSignature();

@@ -5,7 +5,6 @@
 import { binaryCodec, type BinaryValue } from '../kv/codec.js';
 import { RaftNode, type RaftEvent } from '../consensus/raft.js';
 import type { Entry, EntryKind, Message, NodeId, PersistentState, Role } from '../consensus/types.js';
-import type { PeerNetwork } from '../host/peer-network.js';
 
 export interface ReplicationHost {
   /** Entries a primary sent: verify, apply and store them (throws if they do not verify). */
@@ -62,7 +61,8 @@ export class Replication {
     readonly id: NodeId,
     state: PersistentState<Uint8Array>,
     private readonly host: ReplicationHost,
-    private readonly network: PeerNetwork | undefined,
+    /** delivers bytes to a peer (best effort: Raft copes with loss) */
+    private readonly send: (to: NodeId, bytes: Uint8Array) => void,
     private readonly options: ReplicationOptions,
   ) {
     this.raft = new RaftNode(id, state, { electionTicks: options.electionTicks, heartbeatTicks: options.heartbeatTicks, maxEntriesPerAppend: 64, random: options.random });
@@ -141,7 +141,7 @@ export class Replication {
         this.savedVote = { term: vote.term, votedFor: vote.votedFor };
       }
       if (needsDurable) await this.host.makeDurable();
-      for (const { to, message } of messages) this.network?.send(to, encodeMessage(message));
+      for (const { to, message } of messages) this.send(to, encodeMessage(message));
     }).catch((e: Error) => this.host.fatal(e));
   }
 
