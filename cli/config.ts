@@ -12,6 +12,8 @@ export interface StartConfig {
   port: number;
   /** 0 disables HTTPS */
   httpsPort: number;
+  /** node-to-node channel (mutual TLS) */
+  peerPort: number;
   durability: 'fsync' | 'os';
   signEvery?: number;
   signMs?: number;
@@ -28,6 +30,7 @@ export interface ConfigFile {
   host?: string;
   port?: number;
   httpsPort?: number;
+  peerPort?: number;
   durability?: string;
   signEvery?: number;
   signMs?: number;
@@ -38,7 +41,7 @@ export interface ConfigFile {
   genesis?: Record<string, { balance: string | number; nonce?: string | number; code?: string }>;
 }
 
-export type Flags = Partial<Record<'data-dir' | 'host' | 'port' | 'https-port' | 'durability' | 'sign-every' | 'sign-ms' | 'dev-accounts' | 'chain-id' | 'base-fee' | 'genesis' | 'config', string>>;
+export type Flags = Partial<Record<'data-dir' | 'host' | 'port' | 'https-port' | 'peer-port' | 'durability' | 'sign-every' | 'sign-ms' | 'dev-accounts' | 'chain-id' | 'base-fee' | 'genesis' | 'config', string>>;
 
 function integer(value: unknown, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const n = typeof value === 'string' ? Number(value) : value;
@@ -113,6 +116,7 @@ export async function loadStartConfig(flags: Flags): Promise<StartConfig> {
     host: String(pick('host', 'host') ?? '127.0.0.1'),
     port,
     httpsPort: integer(pick('https-port', 'httpsPort') ?? (port === 0 ? 0 : port + 100), 'https-port', 0, 65535),
+    peerPort: integer(pick('peer-port', 'peerPort') ?? (port === 0 ? 0 : port + 1000), 'peer-port', 0, 65535),
     durability,
     signEvery: signEvery === undefined ? undefined : integer(signEvery, 'sign-every', 1),
     signMs: signMs === undefined ? undefined : integer(signMs, 'sign-ms', 1),

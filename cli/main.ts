@@ -7,14 +7,17 @@ import { CHUNK_NAME } from '../core/ledger/chunks.js';
 import { verifyReceipt, type Receipt } from '../core/ledger/receipt.js';
 import { Node } from '../core/node/node.js';
 import { ConfigError, loadStartConfig, type Flags } from './config.js';
-import { describeStart, startNode } from './start.js';
+import { runCluster } from './cluster.js';
+import { describeStart, joinNode, startNode } from './start.js';
 
 const HELP = `ccevm — a confidential consortium ledger node that speaks Ethereum
 
 usage: ccevm <command> [options]
 
 commands:
-  start            start a node with JSON-RPC (creates a new service if the data directory is empty)
+  start            start a node with JSON-RPC (creates a new service if the data directory is empty);
+                   with --nodes N, a local network of N node processes
+  join             start a node that joins the service of --target (or restarts if it already did)
   export           verify a stopped node's ledger and write it as chunk files
   audit <dir>      verify exported ledger chunks offline against the service certificate
   verify-receipt <receipt.json>
@@ -28,6 +31,9 @@ options:
   --host HOST          JSON-RPC listen address (default 127.0.0.1)
   --port PORT          JSON-RPC over HTTP (default 8545)
   --https-port PORT    JSON-RPC over HTTPS with the node certificate (default port + 100; 0: off)
+  --peer-port PORT     node-to-node channel, mutual TLS (default port + 1000)
+  --nodes N            start: N local nodes, RPC on port, port+1, …, data in .data/node0, node1, …
+  --target URL         join: JSON-RPC URL of a node of the service to join
   --chain-id ID        chain id of a new service (default 1337)
   --base-fee WEI       base fee per gas of every block (default 0)
   --genesis FILE       JSON { "0xaddress": { "balance": "0x…" } } funded in a new service
@@ -48,6 +54,9 @@ const { values, positionals } = parseArgs({
     host: { type: 'string' },
     port: { type: 'string' },
     'https-port': { type: 'string' },
+    'peer-port': { type: 'string' },
+    nodes: { type: 'string' },
+    target: { type: 'string' },
     'chain-id': { type: 'string' },
     'base-fee': { type: 'string' },
     genesis: { type: 'string' },
@@ -92,10 +101,7 @@ async function serviceCert(): Promise<string> {
   return readText(values['service-cert']);
 }
 
-async function start(): Promise<void> {
-  const config = await loadStartConfig(values as Flags);
-  const running = await startNode(config, (m) => process.stdout.write(`${m}\n`));
-  process.stdout.write(`${describeStart(config, running.urls)}\n`);
+function runUntilSignalled(running: { stop: () => Promise<void> }): void {
   const stop = async (signal: string) => {
     process.stdout.write(`${signal}: stopping\n`);
     await running.stop();
@@ -103,6 +109,25 @@ async function start(): Promise<void> {
   };
   process.once('SIGINT', () => void stop('SIGINT'));
   process.once('SIGTERM', () => void stop('SIGTERM'));
+}
+
+async function start(): Promise<void> {
+  if (values.nodes !== undefined) {
+    const count = positiveInt('nodes', values.nodes)!;
+    return runCluster(count, process.argv.slice(3));
+  }
+  const config = await loadStartConfig(values as Flags);
+  const running = await startNode(config, (m) => process.stdout.write(`${m}\n`));
+  process.stdout.write(`${describeStart(config, running.urls)}\n`);
+  runUntilSignalled(running);
+}
+
+async function join(): Promise<void> {
+  const target = values.target ?? fail('join needs --target URL (a node of the service)');
+  const config = await loadStartConfig(values as Flags);
+  const running = await joinNode(config, target, (m) => process.stdout.write(`${m}\n`));
+  process.stdout.write(`${describeStart(config, running.urls)}\n`);
+  runUntilSignalled(running);
 }
 
 async function exportLedger(): Promise<void> {
@@ -125,7 +150,7 @@ async function verifyReceiptFile(): Promise<void> {
   process.stdout.write(`receipt verified: transaction ${txid} is committed\n`);
 }
 
-const commands: Record<string, () => Promise<void>> = { start, export: exportLedger, audit, 'verify-receipt': verifyReceiptFile };
+const commands: Record<string, () => Promise<void>> = { start, join, export: exportLedger, audit, 'verify-receipt': verifyReceiptFile };
 
 if (values.help || positionals.length === 0) {
   process.stdout.write(HELP);

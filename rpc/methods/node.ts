@@ -1,6 +1,8 @@
 // web3_*, net_* and ccevm_* methods: who this node is and where it stands.
-import type { Node } from '../../core/node/node.js';
-import { formatTxID } from '../../core/kv/txid.js';
+import { NotPrimaryError, type Node } from '../../core/node/node.js';
+import { JoinError } from '../../core/node/join.js';
+import { formatTxID, parseTxID } from '../../core/kv/txid.js';
+import { invalidParams, rejected } from '../../evm-adapter/errors.js';
 import type { EvmService } from '../../evm-adapter/service.js';
 import { positional } from '../hex.js';
 import type { Method } from './eth.js';
@@ -18,13 +20,36 @@ export function nodeMethods(node: Node, evm: EvmService): Record<string, Method>
       positional(p, 0, 0);
       return {
         nodeId: node.nodeId,
-        role: 'primary',
+        role: node.role,
+        primaryRpc: node.primaryRpcAddress() ?? null,
         view: node.store.view,
         lastSigned: txidOf(node.lastSigned),
         lastCommitted: txidOf(node.committed),
         version: VERSION,
         serviceCertificate: node.serviceCertificate,
       };
+    },
+    /** CCF's transaction status for any view.seqno: Unknown, Pending, Committed or Invalid. */
+    ccevm_getTransactionStatus: (p) => {
+      const [txid] = positional(p, 1, 1);
+      let parsed;
+      try {
+        parsed = parseTxID(String(txid));
+      } catch (e) {
+        throw invalidParams((e as Error).message);
+      }
+      return { txid: formatTxID(parsed), status: node.status(parsed) };
+    },
+    /** A new node asks to join (see core/node/join.ts); answered by the primary only. */
+    ccevm_joinNetwork: async (p) => {
+      const [request] = positional(p, 1, 1);
+      try {
+        return await node.admit(request);
+      } catch (e) {
+        if (e instanceof NotPrimaryError) throw rejected(`not the primary; ask ${node.primaryRpcAddress() ?? 'the primary'}`);
+        if (e instanceof JoinError) throw invalidParams(e.message);
+        throw e;
+      }
     },
   };
 }

@@ -507,7 +507,7 @@ describe('e2e: JSON-RPC conformance', function () {
   describe('ccevm_nodeInfo', () => {
     it('describes the node and matches the service certificate on disk', async () => {
       const info = await rpc('ccevm_nodeInfo');
-      assert.deepEqual(Object.keys(info).sort(), ['lastCommitted', 'lastSigned', 'nodeId', 'role', 'serviceCertificate', 'version', 'view'].sort());
+      assert.deepEqual(Object.keys(info).sort(), ['lastCommitted', 'lastSigned', 'nodeId', 'primaryRpc', 'role', 'serviceCertificate', 'version', 'view'].sort());
       assert.match(info.nodeId, /^[0-9a-f]{64}$/);
       assert.equal(info.role, 'primary');
       assert.ok(Number.isInteger(info.view) && info.view >= 1);

@@ -43,7 +43,7 @@ export class NodeProcess {
     const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'ccevm-e2e-'));
     const port = await freePort();
     const httpsPort = options.https ? await freePort() : 0;
-    const child = spawn(process.execPath, [CLI, 'start', '--data-dir', dataDir, '--port', String(port), '--https-port', String(httpsPort), ...(options.args ?? [])], {
+    const child = spawn(process.execPath, [CLI, 'start', '--data-dir', dataDir, '--port', String(port), '--https-port', String(httpsPort), '--peer-port', '0', ...(options.args ?? [])], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const node = new NodeProcess(child, dataDir, `http://127.0.0.1:${port}`, options.https ? `https://127.0.0.1:${httpsPort}` : undefined, !options.dataDir);

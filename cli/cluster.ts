@@ -1,0 +1,61 @@
+// `ccevm start --nodes N`: a local network of N node processes. Node 0 starts (or
+// creates) the service; the others join it through node 0's JSON-RPC, or restart if they
+// already joined. Each has its own data directory and ports: RPC on port + i, HTTPS on
+// port + 100 + i, node-to-node on port + 1000 + i. Ctrl-C stops them all.
+import { spawn, type ChildProcess } from 'node:child_process';
+
+const CLI = new URL('./ccevm.js', import.meta.url).pathname;
+
+function flag(args: string[], name: string): string | undefined {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+function without(args: string[], names: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (names.includes(args[i]!.replace(/^--/, ''))) i++;
+    else out.push(args[i]!);
+  }
+  return out;
+}
+
+export async function runCluster(count: number, args: string[]): Promise<void> {
+  const base = Number(flag(args, 'port') ?? 8545);
+  const host = flag(args, 'host') ?? '127.0.0.1';
+  const root = (flag(args, 'data-dir') ?? '.data/node0').replace(/\d+$/, '');
+  const common = without(args, ['port', 'https-port', 'peer-port', 'data-dir', 'nodes']);
+  const children: ChildProcess[] = [];
+  const stopAll = (signal: NodeJS.Signals) => {
+    for (const c of children) if (c.exitCode === null) c.kill(signal);
+  };
+  process.once('SIGINT', () => stopAll('SIGINT'));
+  process.once('SIGTERM', () => stopAll('SIGTERM'));
+  for (let i = 0; i < count; i++) {
+    const own = ['--data-dir', `${root}${i}`, '--port', String(base + i), '--https-port', String(base + 100 + i), '--peer-port', String(base + 1000 + i)];
+    const command = i === 0 ? ['start'] : ['join', '--target', `http://${host}:${base}`];
+    const child = spawn(process.execPath, [CLI, ...command, ...own, ...common], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    const prefix = `[node${i}] `;
+    const relay = (chunk: Buffer) => process.stdout.write(chunk.toString().replace(/^(?=.)/gm, prefix));
+    child.stdout!.on('data', relay);
+    child.stderr!.on('data', relay);
+    // Let each node come up before the next asks to join it.
+    await waitForRpc(`http://${host}:${base + i}`, child);
+  }
+  process.stdout.write(`\nccevm network of ${count} nodes:\n${children.map((_, i) => `  node${i}: http://${host}:${base + i}`).join('\n')}\n(ccevm_nodeInfo on each says which is primary; Ctrl-C stops all)\n`);
+  await Promise.all(children.map((c) => new Promise((resolve) => c.once('exit', resolve))));
+}
+
+async function waitForRpc(url: string, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${url}: the node exited with code ${child.exitCode}`);
+    const ok = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}' })
+      .then((r) => r.ok)
+      .catch(() => false);
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${url} did not come up`);
+}
