@@ -2,7 +2,7 @@
 // ccevm node process and/or `hardhat node`, each started fresh by this script. Figures only;
 // the one thing it asserts is that every transfer it saw committed really landed.
 //
-//   npx tsx bench/evm-load.ts [--target ccevm|hardhat|both] [--concurrency 1,32] [--seconds 10]
+//   npx tsx bench/evm-load.ts [--target ccevm|ccevm3|hardhat|both|all] [--concurrency 1,32] [--seconds 10]
 //                             [--quick] [--poll-ms 5] [--max-rate 2000] [--profile-dir DIR]
 //
 // Per target: start the node (ccevm: fresh temporary data directory, default durability =
@@ -43,13 +43,13 @@ import { installCleanup, TargetProcess, type TargetKind } from './lib/evm/target
 // ---------------------------------------------------------------------------------------
 // options
 
-const USAGE = `usage: npx tsx bench/evm-load.ts [--target ccevm|hardhat|both] [--concurrency 1,32] [--seconds 10]
+const USAGE = `usage: npx tsx bench/evm-load.ts [--target ccevm|ccevm3|hardhat|both|all] [--concurrency 1,32] [--seconds 10]
        [--quick] [--poll-ms 5] [--max-rate 2000] [--per-slot-max-rate 600] [--receipt-timeout-ms 30000]
        [--recipients 16] [--profile-dir DIR] [--ccevm-args "--durability os ..."]`;
 
 function parseArgs(argv: string[]) {
   const opts = {
-    targets: ['ccevm', 'hardhat'] as TargetKind[],
+    targets: ['ccevm', 'ccevm3', 'hardhat'] as TargetKind[],
     concurrency: [1, 32],
     seconds: 10,
     pollMs: 5,
@@ -76,8 +76,9 @@ function parseArgs(argv: string[]) {
     if (a === '--target') {
       const v = next();
       if (v === 'both') opts.targets = ['ccevm', 'hardhat'];
-      else if (v === 'ccevm' || v === 'hardhat') opts.targets = [v];
-      else throw new Error('--target must be ccevm, hardhat or both');
+      else if (v === 'all') opts.targets = ['ccevm', 'ccevm3', 'hardhat'];
+      else if (v === 'ccevm' || v === 'ccevm3' || v === 'hardhat') opts.targets = [v];
+      else throw new Error('--target must be ccevm, ccevm3, hardhat, both or all');
     } else if (a === '--concurrency') {
       opts.concurrency = next().split(',').map((s) => Math.floor(positive(s.trim())));
     } else if (a === '--seconds') opts.seconds = positive(next());
@@ -599,7 +600,7 @@ async function main(): Promise<void> {
     } catch (e) {
       failures.push(`${kind}: FAILED during ${phase}: ${(e as Error).stack ?? e}\n  --- last node output ---\n${target.output.slice(-3000)}`);
     } finally {
-      const signal: NodeJS.Signals = kind === 'ccevm' ? 'SIGINT' : 'SIGTERM';
+      const signal: NodeJS.Signals = kind === 'hardhat' ? 'SIGTERM' : 'SIGINT';
       const stopped = await target.stop(signal, 30_000);
       if (stopped.killed) console.log(`  ${kind} did not exit within 30 s of ${signal}: killed`);
       else console.log(`  ${kind} stopped (${signal}, exit code ${stopped.code})`);

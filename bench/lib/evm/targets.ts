@@ -13,7 +13,8 @@ import { RpcClient } from './rpc-client.js';
 export const PROJECT_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const CCEVM_CLI = join(PROJECT_ROOT, 'cli/ccevm.js');
 
-export type TargetKind = 'ccevm' | 'hardhat';
+/** ccevm: one node; ccevm3: three node processes (load goes to the first, the primary). */
+export type TargetKind = 'ccevm' | 'ccevm3' | 'hardhat';
 
 // ---------------------------------------------------------------------------------------
 // cleanup
@@ -108,10 +109,11 @@ export class TargetProcess {
     let args: string[];
     let dataDir: string | undefined;
     let env: NodeJS.ProcessEnv = process.env;
-    if (kind === 'ccevm') {
+    const peerPort = await freePort();
+    if (kind === 'ccevm' || kind === 'ccevm3') {
       dataDir = makeTempDir('ccevm');
       const prof = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
-      args = [...prof, CCEVM_CLI, 'start', '--data-dir', dataDir, '--port', String(port), '--https-port', '0', ...(options.ccevmArgs ?? [])];
+      args = [...prof, CCEVM_CLI, 'start', '--data-dir', dataDir, '--port', String(port), '--https-port', '0', '--peer-port', String(peerPort), ...(options.ccevmArgs ?? [])];
     } else {
       const hardhat = createRequire(join(PROJECT_ROOT, 'package.json')).resolve('hardhat/internal/cli/bootstrap.js');
       args = [hardhat, 'node', '--hostname', '127.0.0.1', '--port', String(port)];
@@ -124,7 +126,35 @@ export class TargetProcess {
     const description = `node ${args.map((a) => a.replace(PROJECT_ROOT, '')).join(' ')}`;
     const target = new TargetProcess(kind, child, `http://127.0.0.1:${port}`, dataDir, description, spawnedAtUs);
     await target.waitReady();
+    if (kind === 'ccevm3') {
+      for (let i = 1; i <= 2; i++) await target.addJoiner(i, options.ccevmArgs ?? []);
+    }
     return target;
+  }
+
+  /** Further ccevm node processes that joined this one (ccevm3). */
+  private readonly joiners: { child: ChildProcess; dataDir: string }[] = [];
+
+  private async addJoiner(i: number, extra: string[]): Promise<void> {
+    const [port, peerPort] = [await freePort(), await freePort()];
+    const dataDir = makeTempDir(`ccevm-join${i}`);
+    const child = spawn(process.execPath, [CCEVM_CLI, 'join', '--target', this.url, '--data-dir', dataDir, '--port', String(port), '--https-port', '0', '--peer-port', String(peerPort), ...extra], {
+      cwd: PROJECT_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.add(child);
+    child.once('exit', () => children.delete(child));
+    this.joiners.push({ child, dataDir });
+    const rpc = new RpcClient(`http://127.0.0.1:${port}`);
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`joining node ${i} exited with ${child.exitCode}`);
+      const ready = await rpc.call('eth_chainId').then(() => true, () => false);
+      if (ready) break;
+      if (Date.now() > deadline) throw new Error(`joining node ${i} did not come up`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    rpc.close();
   }
 
   private async waitReady(): Promise<void> {
@@ -151,6 +181,10 @@ export class TargetProcess {
    */
   async stop(signal: NodeJS.Signals = 'SIGKILL', graceMs = 30_000): Promise<{ code: number | null; signal: string | null; killed: boolean }> {
     this.rpc.close();
+    for (const j of this.joiners) {
+      j.child.kill('SIGKILL');
+      removeTempDir(j.dataDir);
+    }
     let killed = false;
     if (this.alive) {
       const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
