@@ -32,6 +32,8 @@ export class LedgerVerifier {
   /** Seqno of the last verified signature transaction. */
   lastSigned = 0;
   lastSignedView = 0;
+  /** node id -> seqno at which it was marked retired */
+  private readonly retiredAt = new Map<string, number>();
 
   constructor(private readonly options: VerifierOptions) {
     this.lastSeqno = options.store.txid.seqno;
@@ -82,6 +84,7 @@ export class LedgerVerifier {
       fail('a normal entry writes the signatures map');
     }
     this.checkServiceIdentity(writes, fail);
+    this.noteRetirements(entry.seqno, writes);
 
     tree.append(entryLeaf(entry));
     store.apply({ view: entry.view, seqno: entry.seqno }, writes);
@@ -133,8 +136,23 @@ export class LedgerVerifier {
     const tx = this.options.store.begin();
     const node = tx.map(NODES_INFO).get(record.node);
     tx.abort();
-    if (!node || node.status !== 'Trusted' || node.cert !== record.cert) fail(`signer ${record.node.slice(0, 16)} is not a trusted node`);
+    // A node that retired itself signs once more: the signature that covers its own
+    // retirement (it steps down when that commits). Any later signature is refused.
+    const retiring = node?.status === 'Retired' && (this.retiredAt.get(record.node) ?? 0) > this.lastSigned;
+    if (!node || !(node.status === 'Trusted' || retiring) || node.cert !== record.cert) fail(`signer ${record.node.slice(0, 16)} is not a trusted node`);
     if (!verifyData(publicKey, record.root, record.signature)) fail(`signature does not verify (root ${toHex(record.root).slice(0, 16)}…)`);
+  }
+
+  private noteRetirements(seqno: number, writes: Writes): void {
+    const nodes = writes.get(NODES_INFO.name);
+    if (!nodes) return;
+    for (const [key, value] of nodes) {
+      try {
+        if (value && NODES_INFO.value.decode(value).status === 'Retired') this.retiredAt.set(NODES_INFO.key.decode(Buffer.from(key, 'latin1')), seqno);
+      } catch {
+        // A malformed record cannot make a signer acceptable: ignore it here.
+      }
+    }
   }
 
   private checkServiceIdentity(writes: Writes, fail: (reason: string) => never): void {

@@ -120,6 +120,8 @@ export class Node implements ReplicationHost {
   /** truncations run one after another */
   private truncation: Promise<void> = Promise.resolve();
   private network: PeerNetwork | undefined;
+  /** this primary retired itself and awaits stepping down */
+  private retiring = false;
   /** peers known before the ledger names them (a joining node's first contacts) */
   private initialPeers: PeerInfo[] = [];
   private peerAddress: string | undefined;
@@ -241,7 +243,7 @@ export class Node implements ReplicationHost {
       const tx = this.store.begin();
       try {
         const result = await body(tx);
-        if (tx.hasWrites && !this.replication.isPrimary) throw new NotPrimaryError();
+        if (tx.hasWrites && (!this.replication.isPrimary || this.retiring)) throw new NotPrimaryError();
         const txid = tx.commit();
         return { result, txid };
       } catch (e) {
@@ -298,7 +300,7 @@ export class Node implements ReplicationHost {
    */
   emitSignature(force = false): TxID | undefined {
     this.clearSignTimer();
-    if (this.stopped || !this.replication.isPrimary) return undefined;
+    if (this.stopped || !this.replication.isPrimary || this.retiring) return undefined;
     if (!force && this.store.txid.seqno === this.ledger.lastSigned) return undefined;
     if (this.application.seal) {
       const sealTx = this.store.begin();
@@ -378,6 +380,29 @@ export class Node implements ReplicationHost {
     const peers = this.peerList().filter((p) => p.nodeId !== parsed.nodeId);
     this.log(`admitted node ${parsed.nodeId.slice(0, 16)} at ${parsed.peerAddress}`);
     return joinResponse(parsed, cert, this.identity, peers);
+  }
+
+  /**
+   * As primary, retire a node: it leaves the configuration once the change commits under
+   * the quorums of both the old and the new configuration; a retired primary then steps
+   * down and the others elect a successor. (Who may ask for this is governance's to
+   * decide; this is the mechanism.)
+   */
+  async retire(nodeId: string): Promise<TxID> {
+    if (!this.replication.isPrimary) throw new NotPrimaryError();
+    const { txid } = await this.transact((tx) => {
+      const nodes = tx.map(NODES_INFO);
+      const info = nodes.get(nodeId);
+      if (!info || info.status !== 'Trusted') throw new Error(`node ${nodeId.slice(0, 16)} is not a trusted node`);
+      const remaining = [...nodes.entries()].filter(([id, n]) => n.status === 'Trusted' && id !== nodeId);
+      if (remaining.length === 0) throw new Error('cannot retire the last node');
+      nodes.set(nodeId, { ...info, status: 'Retired' });
+    });
+    this.emitSignature();
+    // Having retired itself, the primary writes nothing more: the signature above is
+    // the last a retired node may sign; it steps down once the change commits.
+    if (nodeId === this.identity.nodeId) this.retiring = true;
+    return txid!;
   }
 
   /** The trusted nodes and where they listen. */
@@ -470,6 +495,9 @@ export class Node implements ReplicationHost {
   }
 
   roleChanged(role: Role, term: number): void {
+    // The verifier of replicated entries tracks the ledger's end; as primary the node
+    // appended its own entries, so start a fresh one from wherever the ledger now ends.
+    this.verifier = undefined;
     if (role === 'primary') {
       this.store.setView(term);
       this.termCommitted = false;

@@ -108,4 +108,23 @@ describe('node / replication over TLS (three nodes, one process)', function () {
     const again = await write('with all three', 'yes');
     await until(() => restarted.committed >= again.seqno, 'the restarted node to follow');
   });
+
+  it('retires a node: the configuration shrinks and a retired primary hands over', async () => {
+    // Retire a backup first: the other two keep committing.
+    const backupName = [...nodes].find(([, n]) => n.role !== 'primary')![0];
+    const backup = nodes.get(backupName)!;
+    const retired = await primary().retire(backup.nodeId);
+    await primary().waitCommitted(retired);
+    const afterBackup = await write('after retiring a backup', 'ok');
+    assert.ok(primary().committed >= afterBackup.seqno);
+    // Then retire the primary itself: it steps down once the change commits.
+    const [oldName, old] = [...nodes].find(([, n]) => n.role === 'primary')!;
+    const retiredPrimary = await old.retire(old.nodeId);
+    await until(() => old.committed >= retiredPrimary.seqno || old.role !== 'primary', 'the retirement to commit');
+    await until(() => old.role !== 'primary', 'the retired primary to step down');
+    const survivors = [...nodes].filter(([name]) => name !== oldName && name !== backupName).map(([, n]) => n);
+    await until(() => survivors.some((n) => n.role === 'primary'), 'a successor');
+    const last = await write('with one node left', 'still commits');
+    assert.ok(survivors[0]!.committed >= last.seqno);
+  });
 });
