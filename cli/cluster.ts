@@ -24,7 +24,7 @@ export async function runCluster(count: number, args: string[]): Promise<void> {
   const base = Number(flag(args, 'port') ?? 8545);
   const host = flag(args, 'host') ?? '127.0.0.1';
   const root = (flag(args, 'data-dir') ?? '.data/node0').replace(/\d+$/, '');
-  const common = without(args, ['port', 'https-port', 'peer-port', 'data-dir', 'nodes']);
+  const common = without(args, ['port', 'https-port', 'peer-port', 'data-dir', 'nodes']).filter((a) => a !== '--admit-joiners');
   const children: ChildProcess[] = [];
   const stopAll = (signal: NodeJS.Signals) => {
     for (const c of children) if (c.exitCode === null) c.kill(signal);
@@ -32,7 +32,8 @@ export async function runCluster(count: number, args: string[]): Promise<void> {
   process.once('SIGINT', () => stopAll('SIGINT'));
   process.once('SIGTERM', () => stopAll('SIGTERM'));
   for (let i = 0; i < count; i++) {
-    const own = ['--data-dir', `${root}${i}`, '--port', String(base + i), '--https-port', String(base + 100 + i), '--peer-port', String(base + 1000 + i)];
+    // Every node may become primary and then admit the next: a local development network.
+    const own = ['--data-dir', `${root}${i}`, '--port', String(base + i), '--https-port', String(base + 100 + i), '--peer-port', String(base + 1000 + i), '--admit-joiners'];
     const command = i === 0 ? ['start'] : ['join', '--target', `http://${host}:${base}`];
     const child = spawn(process.execPath, [CLI, ...command, ...own, ...common], { stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(child);

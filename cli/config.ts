@@ -17,6 +17,8 @@ export interface StartConfig {
   durability: 'fsync' | 'os';
   signEvery?: number;
   signMs?: number;
+  /** admit nodes that ask to join (no governance check yet: development networks only) */
+  admitJoiners: boolean;
   /** pre-funded accounts derived from the dev mnemonic (only when a service is created) */
   devAccounts: number;
   evm: EvmConfig;
@@ -41,7 +43,7 @@ export interface ConfigFile {
   genesis?: Record<string, { balance: string | number; nonce?: string | number; code?: string }>;
 }
 
-export type Flags = Partial<Record<'data-dir' | 'host' | 'port' | 'https-port' | 'peer-port' | 'durability' | 'sign-every' | 'sign-ms' | 'dev-accounts' | 'chain-id' | 'base-fee' | 'genesis' | 'config', string>>;
+export type Flags = { 'admit-joiners'?: boolean } & Partial<Record<'data-dir' | 'host' | 'port' | 'https-port' | 'peer-port' | 'durability' | 'sign-every' | 'sign-ms' | 'dev-accounts' | 'chain-id' | 'base-fee' | 'genesis' | 'config', string>>;
 
 function integer(value: unknown, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const n = typeof value === 'string' ? Number(value) : value;
@@ -100,7 +102,7 @@ async function readJson<T>(path: string): Promise<T> {
 export async function loadStartConfig(flags: Flags): Promise<StartConfig> {
   const file: ConfigFile = flags.config ? await readJson<ConfigFile>(flags.config) : {};
   if (typeof file !== 'object' || file === null || Array.isArray(file)) throw new ConfigError('the config file must hold a JSON object');
-  const pick = <K extends keyof ConfigFile>(flag: keyof Flags, key: K): ConfigFile[K] | string | undefined => flags[flag] ?? file[key];
+  const pick = <K extends keyof ConfigFile>(flag: Exclude<keyof Flags, 'admit-joiners'>, key: K): ConfigFile[K] | string | undefined => flags[flag] ?? file[key];
   const durability = pick('durability', 'durability') ?? 'fsync';
   if (durability !== 'fsync' && durability !== 'os') throw new ConfigError('durability must be fsync or os');
   const port = integer(pick('port', 'port') ?? 8545, 'port', 0, 65535);
@@ -118,6 +120,7 @@ export async function loadStartConfig(flags: Flags): Promise<StartConfig> {
     httpsPort: integer(pick('https-port', 'httpsPort') ?? (port === 0 ? 0 : port + 100), 'https-port', 0, 65535),
     peerPort: integer(pick('peer-port', 'peerPort') ?? (port === 0 ? 0 : port + 1000), 'peer-port', 0, 65535),
     durability,
+    admitJoiners: flags['admit-joiners'] === true,
     signEvery: signEvery === undefined ? undefined : integer(signEvery, 'sign-every', 1),
     signMs: signMs === undefined ? undefined : integer(signMs, 'sign-ms', 1),
     devAccounts: dev,

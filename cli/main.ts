@@ -34,6 +34,8 @@ options:
   --peer-port PORT     node-to-node channel, mutual TLS (default port + 1000)
   --nodes N            start: N local nodes, RPC on port, port+1, …, data in .data/node0, node1, …
   --target URL         join: JSON-RPC URL of a node of the service to join
+  --admit-joiners      admit any node that asks to join (hands it the service's secrets;
+                       there is no governance check yet: development networks only)
   --chain-id ID        chain id of a new service (default 1337)
   --base-fee WEI       base fee per gas of every block (default 0)
   --genesis FILE       JSON { "0xaddress": { "balance": "0x…" } } funded in a new service
@@ -57,6 +59,7 @@ const { values, positionals } = parseArgs({
     'peer-port': { type: 'string' },
     nodes: { type: 'string' },
     target: { type: 'string' },
+    'admit-joiners': { type: 'boolean' },
     'chain-id': { type: 'string' },
     'base-fee': { type: 'string' },
     genesis: { type: 'string' },

@@ -22,6 +22,7 @@ export async function startNode(
     application: app.hooks,
     network: { host: config.host, port: config.peerPort },
     rpcAddress: `http://${config.host}:${config.port}`,
+    admitJoiners: config.admitJoiners,
     joined,
     log,
   });

@@ -31,7 +31,6 @@ export class LedgerVerifier {
   private lastView: number;
   /** Seqno of the last verified signature transaction. */
   lastSigned = 0;
-  lastSignedView = 0;
   /** node id -> seqno at which it was marked retired */
   private readonly retiredAt = new Map<string, number>();
 
@@ -92,7 +91,6 @@ export class LedgerVerifier {
     this.lastView = entry.view;
     if (entry.kind === EntryKind.Signature) {
       this.lastSigned = entry.seqno;
-      this.lastSignedView = entry.view;
     }
     return entry;
   }

@@ -19,6 +19,8 @@ export class LedgerWriter {
   private inFlight: Promise<void> | undefined;
   private waiters: Waiter[] = [];
   private failure: Error | undefined;
+  /** a commit point, a flush or a waiter asked for a write */
+  private urgent = false;
   private writtenSeqno: number;
   private listener: ((seqno: number) => void) | undefined;
 
@@ -46,7 +48,9 @@ export class LedgerWriter {
     if (commitPoint || this.queue.length >= MAX_QUEUED) this.startDrain();
   }
 
+  /** Write everything queued, now (also what does not end on a commit point). */
   private startDrain(): void {
+    this.urgent = true;
     if (!this.inFlight && this.queue.length > 0) this.inFlight = this.drain();
   }
 
@@ -77,7 +81,9 @@ export class LedgerWriter {
     // Let the current synchronous burst of commits join the batch.
     await Promise.resolve();
     try {
-      while (this.queue.length > 0) {
+      while (this.urgent && this.queue.length > 0) {
+        // Entries arriving during this write wait for their own signature (or flush).
+        this.urgent = false;
         const batch = this.queue;
         this.queue = [];
         await this.storage.write(batch);

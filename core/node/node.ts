@@ -28,7 +28,7 @@ import { createServiceIdentity, loadIdentity, loadVote, saveIdentity, saveVote, 
 import { DEFAULT_REPLICATION, Replication, type ReplicationHost } from './replication.js';
 import { PeerNetwork } from '../host/peer-network.js';
 import { createNodeCertificate } from '../crypto/certificates.js';
-import { joinResponse, parseJoinRequest, type JoinResponse, type PeerInfo } from './join.js';
+import { JoinError, joinResponse, parseJoinRequest, type JoinResponse, type PeerInfo } from './join.js';
 
 export type TxStatus = 'Unknown' | 'Pending' | 'Committed' | 'Invalid';
 
@@ -56,6 +56,11 @@ export interface NodeOptions {
   network?: { host: string; port: number; advertise?: string };
   /** This node's JSON-RPC URL, recorded for other nodes (they forward writes to the primary). */
   rpcAddress?: string;
+  /**
+   * Admit nodes that ask to join. Off by default: until governance decides who may join
+   * (attestation, member votes), admitting hands the service's secrets to whoever asks.
+   */
+  admitJoiners?: boolean;
   /** Start as a node that joined an existing service (see join.ts). */
   joined?: { identity: NodeIdentity; peers: PeerInfo[] };
   log?: (message: string) => void;
@@ -71,6 +76,9 @@ export interface ApplicationHooks {
    */
   seal?(tx: Transaction, root: Uint8Array): void;
 }
+
+/** How long stop() waits for its final signature to commit. */
+const STOP_GRACE_MS = 2_000;
 
 export const DEFAULT_SIGNATURES: SignaturePolicy = { transactions: 1000, milliseconds: 20 };
 
@@ -116,7 +124,6 @@ export class Node implements ReplicationHost {
   private verifier: LedgerVerifier | undefined;
   private becamePrimary: (() => void) | undefined;
   /** a commit of the current term has happened: the node knows what is committed */
-  private termCommitted = false;
   /** truncations run one after another */
   private truncation: Promise<void> = Promise.resolve();
   private network: PeerNetwork | undefined;
@@ -126,6 +133,7 @@ export class Node implements ReplicationHost {
   private initialPeers: PeerInfo[] = [];
   private peerAddress: string | undefined;
   private rpcAddress: string | undefined;
+  private admitJoiners = false;
 
   private constructor(
     readonly store: Store,
@@ -159,10 +167,9 @@ export class Node implements ReplicationHost {
       // A new service starts from nothing; so does a node that joined and has received
       // nothing yet (the primary sends it the ledger).
       const creating = empty && !options.joined && !(await loadVote(dir, sealer)).term;
-      const fresh = empty;
       const store = new Store();
       const tree = new MerkleTree();
-      const replayed = fresh ? { entries: [], highestView: 0 } : await replay(storage, identity, store, tree);
+      const replayed = empty ? { entries: [], highestView: 0 } : await replay(storage, identity, store, tree);
       const vote = await loadVote(dir, sealer);
       const ledger = new Ledger(storage, identity.secrets, tree);
       for (const e of replayed.entries) ledger.adoptVerified({ seqno: e.index, view: e.term, kind: e.kind === 'signature' ? EntryKind.Signature : EntryKind.Normal });
@@ -179,6 +186,7 @@ export class Node implements ReplicationHost {
       ledger.onWritten((seqno) => node.replication.persisted(seqno));
       node.initialPeers = options.joined?.peers ?? [];
       node.rpcAddress = options.rpcAddress;
+      node.admitJoiners = options.admitJoiners ?? false;
       if (options.network) await node.listen(options.network);
       node.refreshPeers();
       const alone = (() => {
@@ -344,7 +352,9 @@ export class Node implements ReplicationHost {
   async stop(): Promise<void> {
     if (this.stopped) return;
     const last = this.emitSignature();
-    if (last) await this.waitCommitted(last).catch(() => undefined);
+    // Give the last signature a moment to commit; a primary cut off from its peers
+    // cannot, and stopping must not wait for them.
+    if (last) await Promise.race([this.waitCommitted(last).catch(() => undefined), new Promise((r) => setTimeout(r, STOP_GRACE_MS))]);
     this.stopped = true;
     this.replication.stop();
     this.clearSignTimer();
@@ -361,6 +371,7 @@ export class Node implements ReplicationHost {
    * sealed to its key. Every well-formed request is admitted (see join.ts).
    */
   async admit(request: unknown): Promise<JoinResponse> {
+    if (!this.admitJoiners) throw new JoinError('this node does not admit joining nodes (it was not started to: --admit-joiners)');
     if (!this.replication.isPrimary) throw new NotPrimaryError();
     const parsed = parseJoinRequest(request);
     const host = parsed.rpcAddress.replace(/^https?:\/\//, '').replace(/:\d+.*$/, '').replace(/^\[|\]$/g, '');
@@ -444,10 +455,6 @@ export class Node implements ReplicationHost {
     this.peerAddress = `${network.advertise ?? network.host}:${port}`;
   }
 
-  /** Where this node's peers reach it (after start with `network`). */
-  get peerEndpoint(): string | undefined {
-    return this.peerAddress;
-  }
 
   private knownNode(id: string): boolean {
     if (this.initialPeers.some((p) => p.nodeId === id)) return true;
@@ -500,7 +507,6 @@ export class Node implements ReplicationHost {
     this.verifier = undefined;
     if (role === 'primary') {
       this.store.setView(term);
-      this.termCommitted = false;
       // A new primary signs at once so that its view can commit (a new service's first
       // signature comes after its genesis transaction instead).
       if (this.ledger.position.seqno > 0) this.emitSignature(true);
@@ -531,16 +537,16 @@ export class Node implements ReplicationHost {
 
   private onLocalCommit(committed: CommittedTx): void {
     const entry = this.ledger.appendLocal(committed);
-    const config = configAfter(entry, this.store);
+    // A local commit still has its write set: no need to decode the entry to see it.
+    const config = committed.writes.has(NODES_INFO.name) ? trustedNodes(this.store) : undefined;
     this.replication.propose(committed.kind === 'signature' ? 'signature' : 'data', entry.bytes, config);
     if (config) this.refreshPeers();
     if (committed.kind !== 'signature') this.noteUnsigned(committed.txid.seqno);
   }
 
+  /** Wait for the signature a new primary made in its view: then it knows what is committed. */
   private waitTermCommitted(): Promise<void> {
-    if (this.termCommitted) return Promise.resolve();
-    const seqno = this.ledger.lastSigned;
-    return this.waitCommitted({ view: this.store.view, seqno });
+    return this.waitCommitted({ view: this.store.view, seqno: this.ledger.lastSigned });
   }
 
   private async genesis(): Promise<void> {
@@ -582,7 +588,6 @@ export class Node implements ReplicationHost {
   private advanceCommit(seqno: number): void {
     if (seqno <= this.committedSeqno) return;
     this.committedSeqno = seqno;
-    if (this.ledger.txidAt(seqno)?.view === this.store.view) this.termCommitted = true;
     this.store.compact(seqno);
     const ready = this.waiters.filter((w) => w.seqno <= seqno);
     this.waiters = this.waiters.filter((w) => w.seqno > seqno);

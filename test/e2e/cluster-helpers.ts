@@ -88,7 +88,7 @@ export class ClusterNode {
   spawn(target?: string): void {
     if (this.running) throw new Error(`${this.name} is already running`);
     const command = target ? ['join', '--target', target] : ['start'];
-    const child = spawn(process.execPath, [CLI, ...command, '--data-dir', this.dataDir, '--port', String(this.port), '--https-port', '0', '--peer-port', String(this.peerPort)], {
+    const child = spawn(process.execPath, [CLI, ...command, '--data-dir', this.dataDir, '--port', String(this.port), '--https-port', '0', '--peer-port', String(this.peerPort), '--admit-joiners'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;

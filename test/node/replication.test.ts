@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { generateKeyPair } from '../../core/crypto/keys.js';
 import { rawMap } from '../../core/kv/map-def.js';
 import { verifyReceipt } from '../../core/ledger/receipt.js';
-import { identityFromJoin, joinRequest } from '../../core/node/join.js';
+import { identityFromJoin, JoinError, joinRequest } from '../../core/node/join.js';
 import { Node, NotPrimaryError } from '../../core/node/node.js';
 import { fromUtf8, utf8 } from '../../core/util/bytes.js';
 import { freePort } from '../support/node-process.js';
@@ -47,7 +47,7 @@ describe('node / replication over TLS (three nodes, one process)', function () {
   before(async () => {
     ports.set('a', await freePort());
     dataDirs.set('a', dir('a'));
-    nodes.set('a', await Node.start({ dataDir: dataDirs.get('a')!, network: { host: '127.0.0.1', port: ports.get('a')! }, rpcAddress: 'http://127.0.0.1:1' }));
+    nodes.set('a', await Node.start({ dataDir: dataDirs.get('a')!, network: { host: '127.0.0.1', port: ports.get('a')! }, rpcAddress: 'http://127.0.0.1:1', admitJoiners: true }));
     for (const name of ['b', 'c']) {
       const key = generateKeyPair();
       const port = await freePort();
@@ -82,6 +82,13 @@ describe('node / replication over TLS (three nodes, one process)', function () {
       assert.ok(receipt, `${name} has a receipt`);
       verifyReceipt(receipt, n.serviceCertificate);
     }
+  });
+
+  it('admits joining nodes only where the operator allowed it', async () => {
+    const joined = nodes.get('b')!; // started without admitJoiners
+    const request = joinRequest(generateKeyPair(), '127.0.0.1:1', 'http://127.0.0.1:2');
+    await assert.rejects(joined.admit(request), JoinError);
+    await assert.rejects(nodes.get('a')!.admit({ ...request, publicKey: 'not a key' }), JoinError);
   });
 
   it('refuses writes on a backup', async () => {

@@ -113,7 +113,7 @@ export class TargetProcess {
     if (kind === 'ccevm' || kind === 'ccevm3') {
       dataDir = makeTempDir('ccevm');
       const prof = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
-      args = [...prof, CCEVM_CLI, 'start', '--data-dir', dataDir, '--port', String(port), '--https-port', '0', '--peer-port', String(peerPort), ...(options.ccevmArgs ?? [])];
+      args = [...prof, CCEVM_CLI, 'start', '--data-dir', dataDir, '--port', String(port), '--https-port', '0', '--peer-port', String(peerPort), ...(kind === 'ccevm3' ? ['--admit-joiners'] : []), ...(options.ccevmArgs ?? [])];
     } else {
       const hardhat = createRequire(join(PROJECT_ROOT, 'package.json')).resolve('hardhat/internal/cli/bootstrap.js');
       args = [hardhat, 'node', '--hostname', '127.0.0.1', '--port', String(port)];
