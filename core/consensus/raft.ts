@@ -9,7 +9,9 @@
 //   its unsigned suffix before replicating;
 // - pre-vote and check-quorum keep a partitioned node from disrupting a healthy majority;
 // - a configuration entry takes effect as soon as it is appended, and until it commits,
-//   elections and commits need a majority of the old and of the new configuration.
+//   elections and commits need a majority of the old and of the new configuration;
+// - the host compacts the log behind a snapshot of committed state (taken at a signature);
+//   a backup that needs entries from before it is sent the snapshot instead.
 import type { Entry, EntryKind, Message, NodeId, Outbound, PersistentState, Role } from './types.js';
 
 export interface RaftOptions {
@@ -27,6 +29,8 @@ export type RaftEvent<P> =
   | { type: 'appended'; entries: Entry<P>[] }
   | { type: 'truncated'; after: number }
   | { type: 'committed'; index: number }
+  /** the log was replaced by a snapshot from the primary: install it (it is committed state) */
+  | { type: 'snapshot'; index: number; term: number; data: P }
   | { type: 'role'; role: Role; term: number };
 
 export class RaftNode<P> {
@@ -38,6 +42,7 @@ export class RaftNode<P> {
   private configIndexes: number[] = [];
   private base: { index: number; term: number };
   private baseConfig: readonly NodeId[];
+  private snapshot: P | undefined;
 
   private roleValue: Role = 'backup';
   private leader: NodeId | undefined;
@@ -50,6 +55,9 @@ export class RaftNode<P> {
   private matchIndex = new Map<NodeId, number>();
   /** peers heard from since the last check-quorum round (primary) */
   private heardFrom = new Set<NodeId>();
+  /** tick at which each backup was last sent the snapshot (primary) */
+  private snapshotSent = new Map<NodeId, number>();
+  private ticks = 0;
   /** highest index this node has made durable (the host says so through `persisted`) */
   private durableIndex: number;
   private outbox: Outbound<P>[] = [];
@@ -65,6 +73,8 @@ export class RaftNode<P> {
     this.entries = [...state.entries];
     this.base = { ...state.base };
     this.baseConfig = state.baseConfig;
+    this.snapshot = state.snapshot;
+    if (this.base.index > 0 && this.snapshot === undefined) throw new RangeError('a log that starts after index 0 needs the snapshot it starts from');
     this.commitIndex = state.base.index;
     for (const e of this.entries) this.index(e);
     this.durableIndex = this.base.index + this.entries.length;
@@ -119,7 +129,19 @@ export class RaftNode<P> {
   }
 
   persistentState(): PersistentState<P> {
-    return { term: this.term, votedFor: this.votedFor, entries: [...this.entries], base: { ...this.base }, baseConfig: this.baseConfig };
+    return {
+      term: this.term,
+      votedFor: this.votedFor,
+      entries: [...this.entries],
+      base: { ...this.base },
+      baseConfig: this.baseConfig,
+      ...(this.snapshot === undefined ? {} : { snapshot: this.snapshot }),
+    };
+  }
+
+  /** Index of the snapshot the log starts after (0: the log starts at 1). */
+  get baseIndex(): number {
+    return this.base.index;
   }
 
   /** The configuration in force at `index`: the last configuration entry at or before it. */
@@ -169,6 +191,7 @@ export class RaftNode<P> {
   // -- inputs ---------------------------------------------------------------------------
 
   tick(): void {
+    this.ticks++;
     if (this.roleValue === 'primary') {
       this.heartbeatElapsed++;
       this.electionElapsed++;
@@ -217,6 +240,24 @@ export class RaftNode<P> {
     if (this.roleValue !== 'primary' && this.voters().has(this.id)) this.startPreVote();
   }
 
+  /**
+   * The host holds `snapshot`, the committed state up to `index` (a signature entry):
+   * forget the entries up to there. Backups that still need them get the snapshot.
+   */
+  compact(index: number, snapshot: P): void {
+    if (index > this.commitIndex) throw new RangeError(`raft ${this.id}: cannot compact past the commit index (${index} > ${this.commitIndex})`);
+    if (index <= this.base.index) return;
+    if (this.entry(index)!.kind !== 'signature') throw new RangeError(`raft ${this.id}: a snapshot must be taken at a signature (index ${index})`);
+    const config = this.configAt(index);
+    const term = this.termAt(index)!;
+    this.entries = this.entries.slice(index - this.base.index);
+    this.base = { index, term };
+    this.baseConfig = config;
+    this.snapshot = snapshot;
+    this.signatureIndexes = this.signatureIndexes.filter((i) => i > index);
+    this.configIndexes = this.configIndexes.filter((i) => i > index);
+  }
+
   /** Send pending entries now rather than at the next heartbeat. */
   flush(): void {
     if (this.roleValue === 'primary') this.broadcastAppend();
@@ -225,7 +266,7 @@ export class RaftNode<P> {
   receive(from: NodeId, message: Message<P>): void {
     // A higher term always wins, except a pre-vote request, which must not disturb us.
     if (message.term > this.term && !(message.type === 'vote' && message.preVote) && !(message.type === 'vote-response' && message.preVote && message.granted)) {
-      this.becomeBackup(message.term, message.type === 'append' ? from : undefined);
+      this.becomeBackup(message.term, message.type === 'append' || message.type === 'snapshot' ? from : undefined);
     }
     switch (message.type) {
       case 'append':
@@ -236,6 +277,8 @@ export class RaftNode<P> {
         return this.onVote(from, message);
       case 'vote-response':
         return this.onVoteResponse(from, message);
+      case 'snapshot':
+        return this.onSnapshot(from, message);
     }
   }
 
@@ -339,6 +382,7 @@ export class RaftNode<P> {
     this.heartbeatElapsed = 0;
     this.electionElapsed = 0;
     this.heardFrom = new Set();
+    this.snapshotSent.clear();
     this.nextIndex.clear();
     this.matchIndex.clear();
     for (const peer of this.voters()) {
@@ -366,12 +410,52 @@ export class RaftNode<P> {
   }
 
   private sendAppend(peer: NodeId): void {
-    const next = Math.max(this.nextIndex.get(peer) ?? this.lastIndex + 1, this.base.index + 1);
+    const next = this.nextIndex.get(peer) ?? this.lastIndex + 1;
+    if (next <= this.base.index) return this.sendSnapshot(peer);
     const prevIndex = next - 1;
     const entries = this.entries.slice(next - this.base.index - 1, next - this.base.index - 1 + this.options.maxEntriesPerAppend);
     this.send(peer, { type: 'append', term: this.term, prevIndex, prevTerm: this.termAt(prevIndex)!, entries, commit: this.commitIndex });
     // Pipelining: assume delivery; a lost append shows up as a refusal that backs off.
     this.nextIndex.set(peer, next + entries.length);
+  }
+
+  private sendSnapshot(peer: NodeId): void {
+    // A snapshot is large: send it again only once the last one looks lost.
+    const sent = this.snapshotSent.get(peer);
+    if (sent !== undefined && this.ticks - sent < this.options.electionTicks[0]) return;
+    this.snapshotSent.set(peer, this.ticks);
+    this.send(peer, { type: 'snapshot', term: this.term, index: this.base.index, lastTerm: this.base.term, config: [...this.baseConfig], data: this.snapshot! });
+    this.nextIndex.set(peer, this.base.index + 1);
+  }
+
+  private onSnapshot(from: NodeId, m: Extract<Message<P>, { type: 'snapshot' }>): void {
+    if (m.term < this.term) {
+      this.send(from, { type: 'append-response', term: this.term, success: false, lastIndex: this.lastIndex });
+      return;
+    }
+    if (this.roleValue !== 'backup' || this.leader !== from) this.becomeBackup(m.term, from);
+    this.resetElectionTimer();
+    if (m.index <= this.commitIndex) {
+      // Already past it: what we committed is what the primary holds.
+      this.send(from, { type: 'append-response', term: this.term, success: true, lastIndex: this.commitIndex });
+      return;
+    }
+    if (this.termAt(m.index) === m.lastTerm) {
+      // We hold that entry: the snapshot only tells us it is committed.
+      this.commitUpTo(m.index);
+    } else {
+      // Our log diverges or stops short: the snapshot replaces all of it.
+      this.entries = [];
+      this.signatureIndexes = [];
+      this.configIndexes = [];
+      this.base = { index: m.index, term: m.lastTerm };
+      this.baseConfig = [...m.config];
+      this.snapshot = m.data;
+      this.commitIndex = m.index;
+      this.durableIndex = m.index; // the host makes it durable before this answer leaves
+      this.events.push({ type: 'snapshot', index: m.index, term: m.lastTerm, data: m.data });
+    }
+    this.send(from, { type: 'append-response', term: this.term, success: true, lastIndex: m.index });
   }
 
   private onAppend(from: NodeId, m: Extract<Message<P>, { type: 'append' }>): void {
@@ -409,6 +493,7 @@ export class RaftNode<P> {
     if (this.roleValue !== 'primary' || m.term !== this.term) return;
     this.heardFrom.add(from);
     if (m.success) {
+      if (m.lastIndex >= this.base.index) this.snapshotSent.delete(from);
       if (m.lastIndex > (this.matchIndex.get(from) ?? 0)) this.matchIndex.set(from, m.lastIndex);
       this.nextIndex.set(from, Math.max(this.nextIndex.get(from) ?? 0, m.lastIndex + 1));
       this.advanceCommit();

@@ -19,7 +19,9 @@ export type Message<P> =
   | { type: 'append'; term: number; prevIndex: number; prevTerm: number; entries: Entry<P>[]; commit: number }
   | { type: 'append-response'; term: number; success: boolean; lastIndex: number }
   | { type: 'vote'; term: number; lastCommittableIndex: number; lastCommittableTerm: number; preVote: boolean }
-  | { type: 'vote-response'; term: number; granted: boolean; preVote: boolean };
+  | { type: 'vote-response'; term: number; granted: boolean; preVote: boolean }
+  /** the primary no longer holds the entries a backup needs: here is the state at `index` */
+  | { type: 'snapshot'; term: number; index: number; lastTerm: number; config: NodeId[]; data: P };
 
 /** What a node must keep on disk to restart safely. */
 export interface PersistentState<P> {
@@ -31,6 +33,8 @@ export interface PersistentState<P> {
   base: { index: number; term: number };
   /** the configuration in force at `base` */
   baseConfig: readonly NodeId[];
+  /** the host's snapshot of the state at `base`, sent to backups that need earlier entries */
+  snapshot?: P;
 }
 
 export type Role = 'backup' | 'pre-candidate' | 'candidate' | 'primary';

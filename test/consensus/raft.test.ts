@@ -94,14 +94,50 @@ describe('consensus / raft state machine', () => {
     assert.ok(sim.nodes.get('d')!.raft!.committed >= raft.lastIndex, 'the added node holds the committed log');
   });
 
+  it('a backup that was down while the log was compacted catches up from a snapshot', () => {
+    const sim = new Simulation(21, ['a', 'b', 'c'], CALM);
+    for (let i = 0; i < 60; i++) sim.runStep(false);
+    const primary = sim.primary()!;
+    const lagging = ['a', 'b', 'c'].find((x) => x !== primary)!;
+    sim.crashNode(lagging);
+    for (let i = 0; i < 300; i++) sim.runStep(false);
+    const leader = sim.nodes.get(sim.primary()!)!.raft!;
+    assert.ok(leader.baseIndex > sim.nodes.get(lagging)!.disk.entries.length, 'the primary compacted past what the backup holds');
+    const before = sim.installs;
+    sim.restartNode(lagging);
+    for (let i = 0; i < 100; i++) sim.runStep(false);
+    assert.ok(sim.installs > before, 'it was sent a snapshot');
+    const raft = sim.nodes.get(lagging)!.raft!;
+    assert.ok(raft.committed >= leader.committed - 20, `it caught up (${raft.committed} of ${leader.committed})`);
+    assert.ok(raft.lastIndex - raft.baseIndex < 60, 'and holds only the entries after a snapshot');
+  });
+
+  it('compact refuses what is not committed or not a signature', () => {
+    const raft = new RaftNode<string>('a', initialState(['a']), { electionTicks: [3, 5], heartbeatTicks: 1, maxEntriesPerAppend: 8, random: seededRandom(1) });
+    for (let i = 0; i < 10 && raft.role !== 'primary'; i++) raft.tick();
+    raft.propose('data', 'x');
+    raft.propose('signature', 's');
+    raft.propose('data', 'y');
+    raft.persisted(raft.lastIndex);
+    assert.throws(() => raft.compact(1, 'snap'), /signature/);
+    assert.throws(() => raft.compact(3, 'snap'), /commit index/);
+    raft.compact(2, 'snap');
+    assert.equal(raft.baseIndex, 2);
+    assert.equal(raft.entry(3)?.payload, 'y');
+    assert.equal(raft.persistentState().snapshot, 'snap');
+    assert.throws(() => new RaftNode<string>('a', { ...initialState(['a']), base: { index: 2, term: 1 } }, { electionTicks: [3, 5], heartbeatTicks: 1, maxEntriesPerAppend: 8, random: seededRandom(1) }), /snapshot/);
+  });
+
   it(`keeps every safety invariant and makes progress after healing, for ${SEEDS} seeds`, function () {
     this.timeout(0);
+    let installs = 0;
     for (let seed = SEED_START; seed < SEED_START + SEEDS; seed++) {
       try {
-        runSeed(seed, { nodes: seed % 2 === 0 ? 3 : 5 });
+        installs += runSeed(seed, { nodes: seed % 2 === 0 ? 3 : 5 }).installs;
       } catch (e) {
         throw new Error(`${(e as Error).message}\n  replay: SEED_START=${seed} SEEDS=1 npx mocha --no-config -n import=tsx test/consensus/raft.test.ts`);
       }
     }
+    if (SEEDS >= 100) assert.ok(installs > SEEDS / 10, `snapshot catch-up was exercised (${installs} installs)`);
   });
 });

@@ -1,7 +1,9 @@
 // A deterministic simulator for the Raft state machine: N nodes, a virtual clock and a
 // virtual network, all driven by one seed. Faults: message loss, duplication, reordering
 // and delay; partitions, including one-way ones; crashes and restarts from persisted
-// state; slow nodes. After every step it checks Raft's safety invariants and throws with
+// state; slow nodes. Each node's host snapshots its committed state every few entries and
+// compacts its log behind a snapshot, so backups that fall behind catch up from one.
+// After every step it checks Raft's safety invariants and throws with
 // the seed and step on the first violation, so a failure replays exactly.
 import { RaftNode, initialState, type RaftOptions } from '../../core/consensus/raft.js';
 import type { Entry, Message, NodeId, PersistentState } from '../../core/consensus/types.js';
@@ -46,12 +48,34 @@ export const DEFAULT_FAULTS: FaultProfile = {
 
 type Payload = string;
 
+/** The host's state machine is a running digest of the committed entries. */
+function digestOf(previous: string, entry: Entry<Payload>): string {
+  let h = 0x811c9dc5;
+  for (const c of `${previous}|${entry.term}:${entry.payload}`) h = Math.imul(h ^ c.charCodeAt(0), 0x01000193) >>> 0;
+  return h.toString(16);
+}
+
+/** A snapshot payload: the index it was taken at and the state digest there. */
+function snapshotPayload(index: number, digest: string): Payload {
+  return `snap:${index}:${digest}`;
+}
+
+function parseSnapshot(payload: Payload): { index: number; digest: string } {
+  const [, index, digest] = payload.split(':');
+  return { index: Number(index), digest: digest! };
+}
+
+/** A host takes a snapshot once its commit index has moved this far past the last one. */
+const SNAPSHOT_EVERY = 12;
+
 interface SimNode {
   raft: RaftNode<Payload> | undefined;
   disk: PersistentState<Payload>;
-  /** committed entries this node has applied, by index */
-  applied: Map<number, Entry<Payload>>;
+  /** digest of the committed state this node has applied, and up to where */
+  digest: string;
   appliedUpTo: number;
+  /** snapshots this node's host took, newest last */
+  snapshots: Payload[];
   slow: boolean;
 }
 
@@ -76,10 +100,13 @@ export class Simulation {
   /** after heal(): no more loss, duplication or extra delay */
   private calm = false;
   private proposals = 0;
+  /** snapshots installed by backups (the tests check that the path is exercised) */
+  installs = 0;
   /** term -> the node that was primary in it */
   private primaries = new Map<number, NodeId>();
-  /** the globally committed log: index -> entry */
+  /** the globally committed log: index -> entry, and the state digest after it */
   private committed = new Map<number, Entry<Payload>>();
+  private committedDigests = new Map<number, string>([[0, '']]);
   private committedUpTo = 0;
   private checkedUpTo = 0;
   readonly options: RaftOptions;
@@ -93,7 +120,7 @@ export class Simulation {
     this.options = { electionTicks: [10, 20], heartbeatTicks: 3, maxEntriesPerAppend: 16, random: this.random };
     for (const id of ids) {
       const disk = initialState<Payload>(ids);
-      this.nodes.set(id, { raft: new RaftNode(id, disk, this.options), disk, applied: new Map(), appliedUpTo: 0, slow: false });
+      this.nodes.set(id, { raft: new RaftNode(id, disk, this.options), disk, digest: '', appliedUpTo: 0, snapshots: [], slow: false });
     }
   }
 
@@ -184,13 +211,16 @@ export class Simulation {
     const n = this.nodes.get(id)!;
     n.disk = n.raft!.persistentState();
     n.raft = undefined; // volatile state gone; `disk` holds what was persisted
-    n.applied.clear();
-    n.appliedUpTo = 0;
   }
 
   restartNode(id: NodeId): void {
     const n = this.nodes.get(id)!;
     n.raft = new RaftNode(id, n.disk, this.options);
+    // The host reloads the snapshot its log starts from, then applies commits after it.
+    const base = n.disk.snapshot === undefined ? { index: 0, digest: '' } : parseSnapshot(n.disk.snapshot);
+    n.appliedUpTo = base.index;
+    n.digest = base.digest;
+    n.snapshots = n.disk.snapshot === undefined ? [] : [n.disk.snapshot];
   }
 
   /** Persist, then apply events and queue messages: what a host does after each input. */
@@ -203,7 +233,9 @@ export class Simulation {
     for (const event of raft.takeEvents()) {
       if (event.type === 'role' && event.role === 'primary') this.onNewPrimary(id, event.term);
       if (event.type === 'committed') this.onCommit(id, event.index);
+      if (event.type === 'snapshot') this.onInstall(id, event.index, event.data);
     }
+    this.maybeSnapshot(id);
     for (const { to, message } of raft.takeMessages()) {
       if (this.cut.has(`${id}>${to}`) || (!this.calm && this.random() < this.faults.loss)) continue;
       const copies = !this.calm && this.random() < this.faults.duplicate ? 2 : 1;
@@ -253,6 +285,7 @@ export class Simulation {
     // Leader completeness: every committed entry is in the new primary's log.
     const raft = this.nodes.get(id)!.raft!;
     for (const [index, entry] of this.committed) {
+      if (index <= raft.baseIndex) continue; // in the snapshot it holds (checked when taken or installed)
       const mine = raft.entry(index);
       if (!mine || mine.term !== entry.term || mine.payload !== entry.payload) {
         this.fail(`new primary ${id} (term ${term}) lacks committed entry ${index}`);
@@ -272,12 +305,43 @@ export class Simulation {
       if (known && (known.term !== entry.term || known.payload !== entry.payload)) {
         this.fail(`${id} applies ${entry.payload}@${entry.term} at ${i}, but ${known.payload}@${known.term} was committed there`);
       }
-      if (!known) this.committed.set(i, entry);
-      n.applied.set(i, entry);
+      n.digest = digestOf(n.digest, entry);
+      if (!known) {
+        this.committed.set(i, entry);
+        this.committedDigests.set(i, n.digest);
+      }
     }
     if (index < n.appliedUpTo) this.fail(`${id} commit index went back from ${n.appliedUpTo} to ${index}`);
     n.appliedUpTo = index;
     if (index > this.committedUpTo) this.committedUpTo = index;
+  }
+
+  /** The primary sent a snapshot that replaced this node's log: it must be committed state. */
+  private onInstall(id: NodeId, index: number, data: Payload): void {
+    const n = this.nodes.get(id)!;
+    const snapshot = parseSnapshot(data);
+    if (snapshot.index !== index) this.fail(`${id} was sent a snapshot of ${snapshot.index} as one of ${index}`);
+    if (this.committedDigests.get(index) !== snapshot.digest) this.fail(`${id} installs a snapshot at ${index} that is not the committed state there`);
+    if (index < n.appliedUpTo) this.fail(`${id} installs a snapshot at ${index}, behind its applied ${n.appliedUpTo}`);
+    n.appliedUpTo = index;
+    n.digest = snapshot.digest;
+    n.snapshots = [data];
+    this.installs++;
+  }
+
+  /**
+   * Every SNAPSHOT_EVERY committed entries the host snapshots its state and compacts the
+   * log, behind the newest snapshot or (at random) the one before, which leaves backups
+   * a little behind the entries they need.
+   */
+  private maybeSnapshot(id: NodeId): void {
+    const n = this.nodes.get(id)!;
+    const raft = n.raft!;
+    const last = n.snapshots.length === 0 ? raft.baseIndex : parseSnapshot(n.snapshots[n.snapshots.length - 1]!).index;
+    if (n.appliedUpTo - last < SNAPSHOT_EVERY || n.appliedUpTo !== raft.committed) return;
+    n.snapshots = [...n.snapshots.slice(-1), snapshotPayload(n.appliedUpTo, n.digest)];
+    const target = this.random() < 0.5 || n.snapshots.length === 1 ? n.snapshots[n.snapshots.length - 1]! : n.snapshots[0]!;
+    raft.compact(parseSnapshot(target).index, target);
   }
 
   private checkInvariants(): void {
@@ -289,14 +353,16 @@ export class Simulation {
         const [ida, x] = live[a]!;
         const [idb, y] = live[b]!;
         const common = Math.min(x.raft.lastIndex, y.raft.lastIndex);
+        // Below either log's base the entries are compacted into (committed) snapshots.
+        const floor = Math.max(x.raft.baseIndex, y.raft.baseIndex);
         let matchAt = 0;
-        for (let i = common; i > 0; i--) {
+        for (let i = common; i > floor; i--) {
           if (x.raft.termAt(i) === y.raft.termAt(i)) {
             matchAt = i;
             break;
           }
         }
-        for (let i = 1; i <= matchAt; i++) {
+        for (let i = floor + 1; i <= matchAt; i++) {
           const ex = x.raft.entry(i)!;
           const ey = y.raft.entry(i)!;
           if (ex.term !== ey.term || ex.payload !== ey.payload) this.fail(`logs of ${ida} and ${idb} agree at ${matchAt} but differ at ${i}`);
@@ -315,8 +381,9 @@ export class Simulation {
       let holders = 0;
       for (const id of config) {
         const n = this.nodes.get(id)!;
+        const base = n.raft ? n.raft.baseIndex : n.disk.base.index;
         const e = n.raft ? n.raft.entry(index) : n.disk.entries[index - n.disk.base.index - 1];
-        if (e && e.term === entry.term && e.payload === entry.payload) holders++;
+        if (index <= base || (e && e.term === entry.term && e.payload === entry.payload)) holders++;
       }
       if (holders * 2 <= config.length) this.fail(`committed entry ${index} is held by only ${holders} of ${config.length} nodes`);
     }
