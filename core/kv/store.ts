@@ -135,6 +135,37 @@ export class Store {
     this.seqno = txid.seqno;
   }
 
+  /** Every live key of every map as of `seqno` (what a snapshot holds). */
+  state(seqno: number): Writes {
+    if (seqno > this.seqno || seqno < this.compactedTo) {
+      throw new RangeError(`no state at seqno ${seqno}: the store holds ${this.compactedTo}..${this.seqno}`);
+    }
+    const state: Writes = new Map();
+    for (const name of this.mapNames()) {
+      const map = this.maps.get(name)!;
+      const entries = new Map<string, Uint8Array | undefined>();
+      for (const key of map.keys()) {
+        const value = map.get(key, seqno)?.value;
+        if (value !== undefined) entries.set(key, value);
+      }
+      if (entries.size > 0) state.set(name, entries);
+    }
+    return state;
+  }
+
+  /**
+   * Replace everything by the state a snapshot holds at `txid`. Transactions open before
+   * can no longer read or commit.
+   */
+  restore(txid: TxID, state: Writes): void {
+    this.maps.clear();
+    this.readers.clear();
+    this.install(txid, state);
+    this.currentView = txid.view;
+    this.compactedTo = txid.seqno;
+    this.rollbackEpoch++;
+  }
+
   /** Discard every transaction after `seqno` (an unsigned suffix after an election). */
   rollback(seqno: number): void {
     if (seqno >= this.seqno) return;

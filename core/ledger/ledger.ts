@@ -1,6 +1,7 @@
 // The node's ledger: turns committed transactions into entries, keeps the Merkle tree
 // and the positions of signature transactions, hands entries to the group-commit writer,
-// and answers receipts.
+// and answers receipts. A ledger that starts from a snapshot holds the entries after it
+// only (its tree starts from the snapshot's peaks).
 import { serialiseWrites } from '../kv/write-set.js';
 import type { CommittedTx } from '../kv/store.js';
 import { formatTxID, type TxID } from '../kv/txid.js';
@@ -11,6 +12,7 @@ import { proofToJson, type Receipt } from './receipt.js';
 import { commitEvidenceDigest, type LedgerSecrets } from './secrets.js';
 import { parseSignatureRecord, SIGNATURES } from './signature.js';
 import type { LedgerStorage } from './storage.js';
+import { ViewHistory, type ViewStart } from './view-history.js';
 import { LedgerWriter } from './writer.js';
 import { deserialiseDomain } from '../kv/write-set.js';
 
@@ -22,22 +24,56 @@ export interface LedgerPosition {
 }
 
 export class Ledger {
-  readonly tree: MerkleTree;
+  private treeValue: MerkleTree;
   private readonly writer: LedgerWriter;
   /** Seqnos of signature transactions, ascending. */
   private readonly signatureSeqnos: number[] = [];
   private lastSeqno: number;
-  /** view of each seqno is needed to answer "which txid is at seqno s" without reading */
-  private readonly views: number[] = [];
+  /** answers "which txid is at seqno s" without reading */
+  private views: ViewHistory;
 
+  /**
+   * `tree` holds what is already in storage (replayed, or a snapshot's peaks); after a
+   * snapshot, `views` is its view history (the snapshot is at a signature).
+   */
   constructor(
     readonly storage: LedgerStorage,
     readonly secrets: LedgerSecrets,
     tree = new MerkleTree(),
+    views: readonly ViewStart[] = [],
   ) {
-    this.tree = tree;
+    this.treeValue = tree;
     this.lastSeqno = tree.size;
+    this.views = new ViewHistory(views);
+    if (tree.base > 0) this.signatureSeqnos.push(tree.base);
     this.writer = new LedgerWriter(storage, tree.size);
+  }
+
+  get tree(): MerkleTree {
+    return this.treeValue;
+  }
+
+  /**
+   * Start over from a snapshot at `seqno` (a backup sent one by the primary): the tree
+   * restarts from its peaks, and once `persist` has stored the snapshot, every stored
+   * entry is dropped; entries after `seqno` follow.
+   */
+  restore(seqno: number, peaks: readonly Uint8Array[], views: readonly ViewStart[], persist: () => Promise<void>): Promise<void> {
+    this.treeValue = MerkleTree.fromPeaks(seqno, peaks);
+    this.views = new ViewHistory(views);
+    this.signatureSeqnos.length = 0;
+    this.signatureSeqnos.push(seqno);
+    this.lastSeqno = seqno;
+    return this.writer.reset(seqno, persist);
+  }
+
+  /** Entries up to here came in a snapshot: this ledger does not hold them. */
+  get base(): number {
+    return this.tree.base;
+  }
+
+  get viewHistory(): readonly ViewStart[] {
+    return this.views.all;
   }
 
   get position(): LedgerPosition {
@@ -50,7 +86,7 @@ export class Ledger {
 
   /** Record an entry that is already in storage (replayed and verified at start-up). */
   adoptVerified(entry: Pick<LedgerEntry, 'seqno' | 'view' | 'kind'>): void {
-    this.views[entry.seqno] = entry.view;
+    this.views.note(entry.view, entry.seqno);
     if (entry.kind === EntryKind.Signature) this.signatureSeqnos.push(entry.seqno);
     this.lastSeqno = entry.seqno;
   }
@@ -108,8 +144,8 @@ export class Ledger {
 
   /** The txid at `seqno`, if the ledger has it. */
   txidAt(seqno: number): TxID | undefined {
-    const view = this.views[seqno];
-    return view === undefined || seqno > this.lastSeqno ? undefined : { view, seqno };
+    const view = seqno >= 1 && seqno <= this.lastSeqno ? this.views.viewAt(seqno) : undefined;
+    return view === undefined ? undefined : { view, seqno };
   }
 
   /** First signature transaction after `seqno`, if any. */
@@ -128,7 +164,7 @@ export class Ledger {
   async truncate(seqno: number): Promise<void> {
     if (seqno >= this.lastSeqno) return;
     this.tree.truncate(seqno);
-    this.views.length = seqno + 1;
+    this.views.truncate(seqno);
     while (this.lastSigned > seqno) this.signatureSeqnos.pop();
     this.lastSeqno = seqno;
     await this.writer.truncate(seqno);
@@ -147,6 +183,9 @@ export class Ledger {
   async receipt(txid: TxID, committedSeqno: number): Promise<Receipt | undefined> {
     const known = this.txidAt(txid.seqno);
     if (!known || known.view !== txid.view) return undefined;
+    if (txid.seqno <= this.base) {
+      throw new RangeError(`this node started from a snapshot at seqno ${this.base} and does not hold transaction ${formatTxID(txid)}: ask a node with the full ledger`);
+    }
     const sigSeqno = this.signatureAfter(txid.seqno);
     if (sigSeqno === undefined || sigSeqno > committedSeqno) return undefined;
     await this.writer.durable(sigSeqno);

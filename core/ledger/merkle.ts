@@ -6,6 +6,10 @@
 // Every complete, aligned subtree is kept (level h holds the roots of subtrees of 2^h
 // leaves, contiguously), so the root of any prefix and any inclusion proof cost
 // O(log n) hashes, and truncation after a rollback is cheap.
+//
+// A tree restored from a snapshot starts from the *peaks* of its first `base` leaves (the
+// roots of the perfect subtrees that make up that prefix, O(log n) of them): enough to
+// append, and to compute roots of, and proofs for leaves in, every larger tree.
 import { DIGEST_SIZE, sha256 } from '../crypto/hash.js';
 import { equalBytes } from '../util/bytes.js';
 import { ZERO_DIGEST } from './entry.js';
@@ -14,21 +18,47 @@ export type ProofStep = { left: Uint8Array } | { right: Uint8Array };
 
 class HashArray {
   private buf = new Uint8Array(DIGEST_SIZE * 64);
-  length = 0;
+  /** hashes before this index are not held (a tree restored from peaks) */
+  private first: number;
+  private end: number;
+
+  constructor(first = 0) {
+    this.first = first;
+    this.end = first;
+  }
+
+  get length(): number {
+    return this.end;
+  }
+
+  set length(n: number) {
+    if (n < this.first) throw new RangeError(`cannot truncate below ${this.first}: earlier hashes are not held`);
+    this.end = n;
+  }
 
   push(hash: Uint8Array): void {
-    if ((this.length + 1) * DIGEST_SIZE > this.buf.length) {
+    const slot = this.end - this.first;
+    if ((slot + 1) * DIGEST_SIZE > this.buf.length) {
       const next = new Uint8Array(this.buf.length * 2);
       next.set(this.buf);
       this.buf = next;
     }
-    this.buf.set(hash, this.length * DIGEST_SIZE);
-    this.length++;
+    this.buf.set(hash, slot * DIGEST_SIZE);
+    this.end++;
   }
 
   at(i: number): Uint8Array {
-    return this.buf.subarray(i * DIGEST_SIZE, (i + 1) * DIGEST_SIZE);
+    if (i < this.first || i >= this.end) throw new RangeError(`tree node ${i} is not held`);
+    const slot = i - this.first;
+    return this.buf.subarray(slot * DIGEST_SIZE, (slot + 1) * DIGEST_SIZE);
   }
+}
+
+/** Heights of the perfect subtrees that make up `size` leaves (its set bits), highest first. */
+function peakHeights(size: number): number[] {
+  const heights: number[] = [];
+  for (let h = 52; h >= 0; h--) if (Math.floor(size / 2 ** h) % 2 === 1) heights.push(h);
+  return heights;
 }
 
 function largestPowerOfTwoBelow(n: number): number {
@@ -39,9 +69,42 @@ function largestPowerOfTwoBelow(n: number): number {
 
 export class MerkleTree {
   private readonly levels: HashArray[] = [new HashArray()];
+  /** leaves before this are known only through the peaks (0 for a full tree) */
+  private baseSize = 0;
+
+  /** A tree of `size` leaves known only by its peaks (as `peaks(size)` returns them). */
+  static fromPeaks(size: number, peaks: readonly Uint8Array[]): MerkleTree {
+    const tree = new MerkleTree();
+    const heights = peakHeights(size);
+    if (peaks.length !== heights.length || peaks.some((p) => p.length !== DIGEST_SIZE)) {
+      throw new RangeError(`a tree of ${size} leaves has ${heights.length} peaks of ${DIGEST_SIZE} bytes`);
+    }
+    const top = heights[0] ?? 0;
+    tree.levels.length = 0;
+    for (let h = 0; h <= top; h++) {
+      const count = Math.floor(size / 2 ** h);
+      const k = heights.indexOf(h);
+      const level = new HashArray(k >= 0 ? count - 1 : count);
+      if (k >= 0) level.push(peaks[k]!);
+      tree.levels.push(level);
+    }
+    tree.baseSize = size;
+    return tree;
+  }
 
   get size(): number {
     return this.levels[0]!.length;
+  }
+
+  /** Leaves up to here are held only as peaks: no proofs for them, no truncation below. */
+  get base(): number {
+    return this.baseSize;
+  }
+
+  /** Roots of the perfect subtrees that make up the first `size` leaves, largest first. */
+  peaks(size = this.size): Uint8Array[] {
+    if (size > this.size || size < this.baseSize) throw new RangeError(`no peaks for ${size} leaves in a tree holding ${this.baseSize}..${this.size}`);
+    return peakHeights(size).map((h) => this.levels[h]!.at(Math.floor(size / 2 ** h) - 1).slice());
   }
 
   append(leaf: Uint8Array): void {
@@ -62,6 +125,7 @@ export class MerkleTree {
   /** Keep only the first `size` leaves. */
   truncate(size: number): void {
     if (size >= this.size) return;
+    if (size < this.baseSize) throw new RangeError(`cannot truncate to ${size}: the tree starts from peaks at ${this.baseSize}`);
     for (let h = 0; h < this.levels.length; h++) {
       this.levels[h]!.length = Math.floor(size / 2 ** h);
     }

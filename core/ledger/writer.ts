@@ -3,6 +3,10 @@
 // has completed, which is the point at which the node may acknowledge a commit. Only
 // signature entries are commit points, so other entries wait for the next one (or for
 // the queue to grow large): one storage write, and one fsync, per signature.
+//
+// Every storage operation (writes, truncations, the reset to a snapshot) runs through one
+// chain, in the order asked for, so a truncation can never race the write of entries
+// that replace the ones it removes.
 import type { LedgerStorage, StoredEntry } from './storage.js';
 
 /** Entries that may wait for a signature before a write is started anyway. */
@@ -17,6 +21,10 @@ interface Waiter {
 export class LedgerWriter {
   private queue: StoredEntry[] = [];
   private inFlight: Promise<void> | undefined;
+  /** the tail of the chain of storage operations */
+  private operations: Promise<void> = Promise.resolve();
+  /** bumped by truncations and resets: a write begun before one no longer counts */
+  private generation = 0;
   private waiters: Waiter[] = [];
   private failure: Error | undefined;
   /** a commit point, a flush or a waiter asked for a write */
@@ -62,19 +70,44 @@ export class LedgerWriter {
     return waiting;
   }
 
-  /** Wait until everything enqueued so far is written. */
+  /** Wait until everything enqueued, truncated or reset so far has reached storage. */
   async flush(): Promise<void> {
     this.startDrain();
-    while (this.inFlight) await this.inFlight;
+    do {
+      while (this.inFlight) await this.inFlight;
+      await this.operations;
+    } while (this.inFlight);
     if (this.failure) throw this.failure;
   }
 
   /** Drop queued and stored entries after `lastKept` (rollback of an unsigned suffix). */
-  async truncate(lastKept: number): Promise<void> {
+  truncate(lastKept: number): Promise<void> {
     this.queue = this.queue.filter((e) => e.seqno <= lastKept);
-    while (this.inFlight) await this.inFlight;
-    await this.storage.truncate(lastKept);
+    this.generation++;
     if (this.writtenSeqno > lastKept) this.writtenSeqno = lastKept;
+    return this.exclusive(() => this.storage.truncate(lastKept));
+  }
+
+  /**
+   * Start over after a snapshot at `seqno`: drop every queued and stored entry once
+   * `persist` (which stores the snapshot) has completed; entries after `seqno` follow.
+   */
+  reset(seqno: number, persist: () => Promise<void>): Promise<void> {
+    this.queue = [];
+    this.generation++;
+    this.writtenSeqno = Math.min(this.writtenSeqno, seqno);
+    return this.exclusive(async () => {
+      await persist();
+      await this.storage.truncate(0);
+      this.writtenSeqno = seqno;
+      this.wake();
+    });
+  }
+
+  private exclusive(operation: () => Promise<void>): Promise<void> {
+    const run = this.operations.then(operation);
+    this.operations = run.catch((e: Error) => this.fail(e));
+    return run;
   }
 
   private async drain(): Promise<void> {
@@ -86,18 +119,24 @@ export class LedgerWriter {
         this.urgent = false;
         const batch = this.queue;
         this.queue = [];
-        await this.storage.write(batch);
+        const generation = this.generation;
+        await this.exclusive(() => this.storage.write(batch));
+        if (generation !== this.generation) continue;
         this.writtenSeqno = batch[batch.length - 1]!.seqno;
         this.wake();
         this.listener?.(this.writtenSeqno);
       }
-    } catch (e) {
-      this.failure = e instanceof Error ? e : new Error(String(e));
-      for (const w of this.waiters) w.reject(this.failure);
-      this.waiters = [];
+    } catch {
+      // exclusive() recorded the failure
     } finally {
       this.inFlight = undefined;
     }
+  }
+
+  private fail(e: Error): void {
+    this.failure = e instanceof Error ? e : new Error(String(e));
+    for (const w of this.waiters) w.reject(this.failure);
+    this.waiters = [];
   }
 
   private wake(): void {

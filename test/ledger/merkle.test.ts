@@ -155,4 +155,34 @@ describe('ledger / merkle tree', () => {
   it('rootFromProof of an empty proof is the leaf itself', () => {
     assert.equal(hex(rootFromProof(leaves[0]!, [])), hex(leaves[0]!));
   });
+
+  it('a tree restored from the peaks of any prefix grows, roots and proves exactly like the full tree', () => {
+    for (let base = 0; base <= 40; base++) {
+      const restored = MerkleTree.fromPeaks(base, treeOf(leaves.slice(0, base)).peaks());
+      assert.equal(restored.size, base);
+      assert.equal(hex(restored.root()), hex(naiveRoot(leaves.slice(0, base))), `root at base ${base}`);
+      for (let n = base + 1; n <= 70; n++) {
+        restored.append(leaves[n - 1]!);
+        assert.equal(hex(restored.root()), hex(naiveRoot(leaves.slice(0, n))), `root of ${n} from base ${base}`);
+      }
+      for (let size = Math.max(base, 1); size <= 70; size += 7) {
+        assert.equal(hex(restored.root(size)), hex(naiveRoot(leaves.slice(0, size))));
+        for (let i = base; i < size; i++) {
+          assert.deepEqual(stepsHex(restored.proof(i, size)), stepsHex(naiveProof(i, leaves.slice(0, size))), `proof ${i} in ${size} from base ${base}`);
+        }
+        assert.equal(restored.peaks(size).length, treeOf(leaves.slice(0, size)).peaks().length);
+      }
+      restored.truncate(base);
+      assert.equal(hex(restored.root()), hex(naiveRoot(leaves.slice(0, base))), `truncated back to base ${base}`);
+    }
+  });
+
+  it('a restored tree refuses what it does not hold', () => {
+    const restored = MerkleTree.fromPeaks(12, treeOf(leaves.slice(0, 12)).peaks());
+    restored.append(leaves[12]!);
+    assert.throws(() => restored.proof(3), /not held/);
+    assert.throws(() => restored.root(11), /not held/);
+    assert.throws(() => restored.truncate(11), /starts from peaks/);
+    assert.throws(() => MerkleTree.fromPeaks(12, [leaves[0]!]), /peaks/);
+  });
 });
