@@ -17,6 +17,8 @@ export interface StartConfig {
   durability: 'fsync' | 'os';
   signEvery?: number;
   signMs?: number;
+  /** snapshot at the first signature past every multiple of this many seqnos (same on every node) */
+  snapshotInterval?: number;
   /** admit nodes that ask to join (no governance check yet: development networks only) */
   admitJoiners: boolean;
   /** pre-funded accounts derived from the dev mnemonic (only when a service is created) */
@@ -36,6 +38,7 @@ export interface ConfigFile {
   durability?: string;
   signEvery?: number;
   signMs?: number;
+  snapshotInterval?: number;
   devAccounts?: number;
   chainId?: number | string;
   baseFeePerGas?: number | string;
@@ -43,7 +46,7 @@ export interface ConfigFile {
   genesis?: Record<string, { balance: string | number; nonce?: string | number; code?: string }>;
 }
 
-export type Flags = { 'admit-joiners'?: boolean } & Partial<Record<'data-dir' | 'host' | 'port' | 'https-port' | 'peer-port' | 'durability' | 'sign-every' | 'sign-ms' | 'dev-accounts' | 'chain-id' | 'base-fee' | 'genesis' | 'config', string>>;
+export type Flags = { 'admit-joiners'?: boolean } & Partial<Record<'data-dir' | 'host' | 'port' | 'https-port' | 'peer-port' | 'durability' | 'sign-every' | 'sign-ms' | 'snapshot-interval' | 'dev-accounts' | 'chain-id' | 'base-fee' | 'genesis' | 'config', string>>;
 
 function integer(value: unknown, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const n = typeof value === 'string' ? Number(value) : value;
@@ -113,6 +116,7 @@ export async function loadStartConfig(flags: Flags): Promise<StartConfig> {
   }
   const signEvery = pick('sign-every', 'signEvery');
   const signMs = pick('sign-ms', 'signMs');
+  const snapshotInterval = pick('snapshot-interval', 'snapshotInterval');
   return {
     dataDir: String(pick('data-dir', 'dataDir') ?? '.data/node0'),
     host: String(pick('host', 'host') ?? '127.0.0.1'),
@@ -123,6 +127,7 @@ export async function loadStartConfig(flags: Flags): Promise<StartConfig> {
     admitJoiners: flags['admit-joiners'] === true,
     signEvery: signEvery === undefined ? undefined : integer(signEvery, 'sign-every', 1),
     signMs: signMs === undefined ? undefined : integer(signMs, 'sign-ms', 1),
+    snapshotInterval: snapshotInterval === undefined ? undefined : integer(snapshotInterval, 'snapshot-interval', 1),
     devAccounts: dev,
     evm: {
       ...DEFAULT_EVM_CONFIG,

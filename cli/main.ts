@@ -4,6 +4,7 @@ import { readFiles } from '../core/host/data-dir.js';
 import { readText } from '../core/host/files.js';
 import { auditChunks } from '../core/ledger/audit.js';
 import { CHUNK_NAME } from '../core/ledger/chunks.js';
+import { SNAPSHOT_NAME } from '../core/ledger/snapshot.js';
 import { verifyReceipt, type Receipt } from '../core/ledger/receipt.js';
 import { Node } from '../core/node/node.js';
 import { ConfigError, loadStartConfig, type Flags } from './config.js';
@@ -25,7 +26,7 @@ commands:
 
 options:
   --config FILE        JSON config file (keys: dataDir, host, port, httpsPort, durability,
-                       signEvery, signMs, devAccounts, chainId, baseFeePerGas, blockGasLimit,
+                       signEvery, signMs, snapshotInterval, devAccounts, chainId, baseFeePerGas, blockGasLimit,
                        genesis); flags override it
   --data-dir DIR       node data directory (default .data/node0)
   --host HOST          JSON-RPC listen address (default 127.0.0.1)
@@ -43,6 +44,8 @@ options:
   --durability MODE    fsync (default): acknowledge commits once fsync'd; os: once written
   --sign-every N       signature transaction (block) after N transactions (default 1000)
   --sign-ms MS         ... or MS milliseconds after the first unsigned one (default 20)
+  --snapshot-interval N  snapshot the state every N transactions (default 10000; use the
+                       same value on every node): new and lagging nodes start from one
   --service-cert FILE  PEM service certificate to verify against (audit, verify-receipt)
   --out DIR            where export writes chunks (default <data-dir>/export)
   -h, --help           this text
@@ -67,6 +70,7 @@ const { values, positionals } = parseArgs({
     durability: { type: 'string' },
     'sign-every': { type: 'string' },
     'sign-ms': { type: 'string' },
+    'snapshot-interval': { type: 'string' },
     'service-cert': { type: 'string' },
     out: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
@@ -142,8 +146,11 @@ async function exportLedger(): Promise<void> {
 
 async function audit(): Promise<void> {
   const dir = positionals[1] ?? fail('audit needs the directory of ledger chunks');
-  const result = auditChunks(await readFiles(dir, CHUNK_NAME), await serviceCert());
-  process.stdout.write(`ledger verified: ${result.entries} entries, ${result.signatures} signatures, last txid ${result.lastView}.${result.lastSeqno}\n`);
+  const snapshots = await readFiles(dir, SNAPSHOT_NAME);
+  if (snapshots.length > 1) fail('an export holds at most one snapshot (the one its chunks start after)');
+  const result = auditChunks(await readFiles(dir, CHUNK_NAME), await serviceCert(), undefined, snapshots[0]);
+  const from = result.from > 0 ? ` after the committed snapshot at seqno ${result.from}` : '';
+  process.stdout.write(`ledger verified: ${result.entries} entries${from}, ${result.signatures} signatures, last txid ${result.lastView}.${result.lastSeqno}\n`);
 }
 
 async function verifyReceiptFile(): Promise<void> {

@@ -23,6 +23,7 @@ export async function startNode(
     network: { host: config.host, port: config.peerPort },
     rpcAddress: `http://${config.host}:${config.port}`,
     admitJoiners: config.admitJoiners,
+    ...(config.snapshotInterval ? { snapshotInterval: config.snapshotInterval } : {}),
     joined,
     log,
   });

@@ -21,6 +21,10 @@ export interface PeerNetworkOptions {
 
 const MAX_FRAME = 64 * 1024 * 1024;
 const RECONNECT_MS = 200;
+// Messages for an unreachable peer wait at most this long and this much: Raft resends
+// what matters, and a stale backlog (or a queued snapshot) is only memory and noise.
+const QUEUE_MAX_AGE_MS = 1_000;
+const QUEUE_MAX_BYTES = 16 * 1024 * 1024;
 
 function peerNodeId(socket: TLSSocket): string | undefined {
   const raw = socket.getPeerX509Certificate?.() as X509Certificate | undefined;
@@ -54,7 +58,8 @@ function frame(payload: Uint8Array): Buffer {
 interface Outgoing {
   address: { host: string; port: number };
   socket: TLSSocket | undefined;
-  queue: Buffer[];
+  queue: { data: Buffer; at: number }[];
+  queuedBytes: number;
   timer: NodeJS.Timeout | undefined;
   /** the last failure reported, so that a peer that stays down is logged once */
   lastError?: string;
@@ -108,7 +113,7 @@ export class PeerNetwork {
     const existing = this.outgoing.get(nodeId);
     if (existing && existing.address.host === host && existing.address.port === port) return;
     existing?.socket?.destroy();
-    this.outgoing.set(nodeId, { address: { host, port }, socket: undefined, queue: existing?.queue ?? [], timer: undefined });
+    this.outgoing.set(nodeId, { address: { host, port }, socket: undefined, queue: existing?.queue ?? [], queuedBytes: existing?.queuedBytes ?? 0, timer: undefined });
     this.dial(nodeId);
   }
 
@@ -117,7 +122,10 @@ export class PeerNetwork {
     if (!peer) return; // unknown address: Raft retries on its own
     const data = frame(payload);
     if (peer.socket && !peer.socket.connecting) peer.socket.write(data);
-    else if (peer.queue.length < 10_000) peer.queue.push(data);
+    else if (peer.queuedBytes + data.length <= QUEUE_MAX_BYTES) {
+      peer.queue.push({ data, at: Date.now() });
+      peer.queuedBytes += data.length;
+    }
   }
 
   private dial(nodeId: string): void {
@@ -140,8 +148,10 @@ export class PeerNetwork {
     socket.on('secureConnect', () => {
       if (peer.lastError) this.log(`peer ${nodeId.slice(0, 16)}: connected`);
       peer.lastError = undefined;
-      for (const data of peer.queue) socket.write(data);
+      const fresh = Date.now() - QUEUE_MAX_AGE_MS;
+      for (const { data, at } of peer.queue) if (at >= fresh) socket.write(data);
       peer.queue = [];
+      peer.queuedBytes = 0;
     });
     const retry = () => {
       if (peer.socket !== socket) return;

@@ -1,6 +1,8 @@
 // Offline audit of exported ledger chunks: contiguity across files, then every entry
 // through the ledger verifier. With the ledger secrets the private domains are checked
-// too; without them (an auditor's usual position) only what is public.
+// too; without them (an auditor's usual position) only what is public. An export from a
+// node that started from a snapshot begins after it: the committed snapshot is verified
+// (evidence and receipt) and the audit goes on from its state and tree peaks.
 import { Store } from '../kv/store.js';
 import { DecodeError } from '../util/binary.js';
 import { decodeChunk, CHUNK_NAME } from './chunks.js';
@@ -8,6 +10,7 @@ import { EntryKind } from './entry.js';
 import { LedgerIntegrityError } from './errors.js';
 import { MerkleTree } from './merkle.js';
 import type { LedgerSecrets } from './secrets.js';
+import { SnapshotError, verifyCommittedSnapshot } from './snapshot.js';
 import { LedgerVerifier } from './verifier.js';
 
 export interface AuditResult {
@@ -17,18 +20,34 @@ export interface AuditResult {
   lastView: number;
   /** The store rebuilt from the audited entries (public maps only without secrets). */
   store: Store;
+  /** seqno of the committed snapshot the audit started from (0: from the first entry) */
+  from: number;
 }
 
 export function auditChunks(
   chunks: readonly { name: string; bytes: Uint8Array }[],
   serviceCert: string,
   secrets?: LedgerSecrets,
+  snapshot?: { name: string; bytes: Uint8Array },
 ): AuditResult {
   const ordered = chunks
     .map((c) => ({ ...c, first: Number(CHUNK_NAME.exec(c.name)?.[1] ?? NaN) }))
     .sort((a, b) => a.first - b.first);
   const store = new Store();
-  const verifier = new LedgerVerifier({ serviceCert, store, tree: new MerkleTree(), secrets });
+  let tree = new MerkleTree();
+  if (snapshot) {
+    let start;
+    try {
+      start = verifyCommittedSnapshot(snapshot.bytes, serviceCert, secrets).snapshot;
+    } catch (e) {
+      if (e instanceof SnapshotError) throw new LedgerIntegrityError(1, `${snapshot.name}: ${e.message}`);
+      throw e;
+    }
+    store.restore(start.txid, start.state);
+    tree = MerkleTree.fromPeaks(start.txid.seqno, start.peaks);
+  }
+  const from = store.txid.seqno;
+  const verifier = new LedgerVerifier({ serviceCert, store, tree, secrets });
   let signatures = 0;
   for (const chunk of ordered) {
     let entries;
@@ -48,6 +67,6 @@ export function auditChunks(
       throw new LedgerIntegrityError(verifier.seqno, `chunk ${chunk.name} does not end on a signature`);
     }
   }
-  if (verifier.seqno === 0) throw new LedgerIntegrityError(1, 'no ledger chunks to audit');
-  return { entries: verifier.seqno, signatures, lastSeqno: verifier.seqno, lastView: verifier.view, store };
+  if (verifier.seqno === from) throw new LedgerIntegrityError(from + 1, 'no ledger chunks to audit');
+  return { entries: verifier.seqno - from, signatures, lastSeqno: verifier.seqno, lastView: verifier.view, store, from };
 }

@@ -57,6 +57,8 @@ function endorsedSigner(cert: string, serviceCertPem: string): EndorsedSigner | 
   if (!signer) {
     if (!isEndorsedBy(cert, serviceCertPem)) return undefined;
     const x = new X509Certificate(cert);
+    // One certificate, one text: a PEM with altered padding bits decodes the same.
+    if (x.toString().trim() !== cert.trim()) return undefined;
     signer = { publicKey: x.publicKey, nodeId: keyId(x.publicKey), validFrom: Date.parse(x.validFrom), validTo: Date.parse(x.validTo) };
     if (endorsed.size >= ENDORSED_CACHE_SIZE) endorsed.delete(endorsed.keys().next().value!);
     endorsed.set(cacheKey, signer);
@@ -79,6 +81,11 @@ export function verifyReceipt(receipt: Receipt, serviceCertPem: string): { txid:
   if (typeof receipt !== 'object' || receipt === null) throw new ReceiptError('receipt is not an object');
   const { txid, leaf_components: lc, proof, signature, cert, node_id } = receipt;
   if (typeof txid !== 'string' || !TXID.test(txid)) throw new ReceiptError('txid is not view.seqno');
+  // Not covered by the signature (which signs the root alone), but it must at least be a
+  // later transaction: the root covers everything before the signature.
+  const signed = typeof receipt.signature_txid === 'string' && TXID.test(receipt.signature_txid) ? receipt.signature_txid.split('.').map(Number) : undefined;
+  const [view, seqno] = txid.split('.').map(Number);
+  if (!signed || signed[1]! <= seqno! || signed[0]! < view!) throw new ReceiptError('signature_txid is not a later view.seqno');
   if (typeof lc !== 'object' || lc === null) throw new ReceiptError('leaf_components missing');
   if (typeof lc.commit_evidence !== 'string' || !lc.commit_evidence.startsWith(`ce:${txid}:`)) {
     throw new ReceiptError('commit evidence does not name the transaction');
@@ -98,7 +105,8 @@ export function verifyReceipt(receipt: Receipt, serviceCertPem: string): { txid:
   const signer = typeof cert === 'string' ? endorsedSigner(cert, serviceCertPem) : undefined;
   if (!signer) throw new ReceiptError('node certificate is not endorsed by the service certificate');
   if (node_id !== signer.nodeId) throw new ReceiptError('node_id does not match the certificate');
-  if (typeof signature !== 'string' || !verifyData(signer.publicKey, root, Buffer.from(signature, 'base64'))) {
+  const signatureBytes = typeof signature === 'string' ? Buffer.from(signature, 'base64') : undefined;
+  if (!signatureBytes || signatureBytes.toString('base64') !== signature || !verifyData(signer.publicKey, root, signatureBytes)) {
     throw new ReceiptError('signature over the root does not verify');
   }
   return { txid, root };

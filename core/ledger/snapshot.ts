@@ -17,7 +17,7 @@ import { ByteReader, ByteWriter, DecodeError } from '../util/binary.js';
 import { bytesToKey, fromUtf8, toHex, utf8 } from '../util/bytes.js';
 import { decodeEntry, MAX_VIEW, writeSetDigest, type LedgerEntry } from './entry.js';
 import { verifyReceipt, type Receipt } from './receipt.js';
-import type { LedgerSecrets } from './secrets.js';
+import { commitEvidenceDigest, type LedgerSecrets } from './secrets.js';
 import type { ViewStart } from './view-history.js';
 
 export const SNAPSHOT_VERSION = 1;
@@ -189,7 +189,8 @@ export function verifyCommittedSnapshot(bytes: Uint8Array, serviceCert: string, 
   if (
     receipt.txid !== formatTxID(evidence) ||
     receipt.leaf_components.write_set_digest !== toHex(writeSetDigest(evidence)) ||
-    receipt.leaf_components.claims_digest !== toHex(evidence.claimsDigest)
+    receipt.leaf_components.claims_digest !== toHex(evidence.claimsDigest) ||
+    toHex(commitEvidenceDigest(receipt.leaf_components.commit_evidence)) !== toHex(evidence.commitEvidenceDigest)
   ) {
     throw new SnapshotError('the receipt is not the evidence entry\'s');
   }

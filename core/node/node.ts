@@ -1,5 +1,5 @@
 // A node's lifecycle: create a service or reopen a data directory (replaying and
-// verifying the whole ledger), take part in consensus, run transactions as primary, emit
+// verifying the ledger, from its start or from the snapshot it starts after), take part in consensus, run transactions as primary, emit
 // signature transactions on schedule, tell when a transaction is committed (its covering
 // signature is replicated to a majority and durable), and produce receipts and exports.
 import { createPublicKey } from 'node:crypto';
@@ -15,15 +15,20 @@ import type { CommittedTx } from '../kv/store.js';
 import { Store } from '../kv/store.js';
 import type { Transaction } from '../kv/transaction.js';
 import type { TxID } from '../kv/txid.js';
-import { deserialiseDomain } from '../kv/write-set.js';
 import { chunkEntries } from '../ledger/chunks.js';
-import { EntryKind, type LedgerEntry } from '../ledger/entry.js';
+import { EntryKind } from '../ledger/entry.js';
 import { Ledger } from '../ledger/ledger.js';
 import { MerkleTree } from '../ledger/merkle.js';
 import type { Receipt } from '../ledger/receipt.js';
 import { SIGNATURE_KEY, SIGNATURES } from '../ledger/signature.js';
 import type { LedgerStorage } from '../ledger/storage.js';
 import { LedgerVerifier } from '../ledger/verifier.js';
+import { readEvidence, SNAPSHOT_EVIDENCE, snapshotName, verifyCommittedSnapshot, type CommittedSnapshot } from '../ledger/snapshot.js';
+import { SnapshotFiles } from '../host/snapshot-files.js';
+import { fromHex } from '../util/bytes.js';
+import { DEFAULT_SNAPSHOT_INTERVAL, Snapshotter, type SnapshotHost } from './snapshotter.js';
+import { firstStoredSeqno, loadSnapshots, replay, type HeldSnapshot, type Replayed } from './replay.js';
+import { configAfter, trustedNodes } from './membership.js';
 import { createServiceIdentity, loadIdentity, loadVote, saveIdentity, saveVote, type NodeIdentity } from './identity.js';
 import { DEFAULT_REPLICATION, Replication, type ReplicationHost } from './replication.js';
 import { PeerNetwork } from '../host/peer-network.js';
@@ -61,6 +66,8 @@ export interface NodeOptions {
    * (attestation, member votes), admitting hands the service's secrets to whoever asks.
    */
   admitJoiners?: boolean;
+  /** Take a snapshot at the first signature past every multiple of this many seqnos (default 10 000); the same on every node. */
+  snapshotInterval?: number;
   /** Start as a node that joined an existing service (see join.ts). */
   joined?: { identity: NodeIdentity; peers: PeerInfo[] };
   log?: (message: string) => void;
@@ -95,22 +102,6 @@ export class NotPrimaryError extends Error {
   }
 }
 
-/** The voting nodes recorded in the store: every trusted node. */
-function trustedNodes(store: Store): NodeId[] {
-  const tx = store.begin();
-  try {
-    return [...tx.map(NODES_INFO).entries()].filter(([, info]) => info.status === 'Trusted').map(([id]) => id).sort();
-  } finally {
-    tx.abort();
-  }
-}
-
-/** A configuration change carried by an entry: the trusted nodes after it, if it changed them. */
-function configAfter(entry: LedgerEntry, store: Store): NodeId[] | undefined {
-  if (entry.publicDomain.length === 0) return undefined;
-  return deserialiseDomain(entry.publicDomain, 'public').has(NODES_INFO.name) ? trustedNodes(store) : undefined;
-}
-
 export class Node implements ReplicationHost {
   private committedSeqno = 0;
   private unsignedSince: number | undefined;
@@ -123,9 +114,6 @@ export class Node implements ReplicationHost {
   /** checks entries a primary sends before they touch the store (rebuilt after a truncation) */
   private verifier: LedgerVerifier | undefined;
   private becamePrimary: (() => void) | undefined;
-  /** a commit of the current term has happened: the node knows what is committed */
-  /** truncations run one after another */
-  private truncation: Promise<void> = Promise.resolve();
   private network: PeerNetwork | undefined;
   /** this primary retired itself and awaits stepping down */
   private retiring = false;
@@ -134,6 +122,12 @@ export class Node implements ReplicationHost {
   private peerAddress: string | undefined;
   private rpcAddress: string | undefined;
   private admitJoiners = false;
+  private snapshots!: Snapshotter;
+  private snapshotFiles!: SnapshotFiles;
+  /** a compaction waiting for consensus to commit that far */
+  private pendingCompaction: { seqno: number; snapshot: Uint8Array } | undefined;
+  /** snapshots from the primary already verified (Replication checks before Raft sees them) */
+  private readonly verifiedSnapshots = new WeakMap<Uint8Array, CommittedSnapshot>();
 
   private constructor(
     readonly store: Store,
@@ -157,7 +151,9 @@ export class Node implements ReplicationHost {
     let identity = await loadIdentity(dir, sealer);
     const storage = options.storage ?? (await LevelLedgerStorage.open(dir.file('ledger'), { sync: (options.durability ?? 'fsync') === 'fsync' }));
     try {
-      const empty = !(await hasEntries(storage));
+      const snapshotFiles = new SnapshotFiles(dir.file('snapshots'));
+      const firstStored = await firstStoredSeqno(storage);
+      const empty = firstStored === undefined && (await snapshotFiles.list()).length === 0;
       if (!identity) {
         if (!empty) throw new Error(`${dir.path} holds a ledger but no sealed node state; refusing to start a new service over it`);
         identity = options.joined?.identity ?? (await createServiceIdentity(options));
@@ -167,23 +163,35 @@ export class Node implements ReplicationHost {
       // A new service starts from nothing; so does a node that joined and has received
       // nothing yet (the primary sends it the ledger).
       const creating = empty && !options.joined && !(await loadVote(dir, sealer)).term;
-      const store = new Store();
-      const tree = new MerkleTree();
-      const replayed = empty ? { entries: [], highestView: 0 } : await replay(storage, identity, store, tree);
+      // Committed snapshots on disk; the ledger starts at seqno 1 or right after one of them.
+      const held = await loadSnapshots(snapshotFiles, identity, log);
+      let base: HeldSnapshot | undefined;
+      if (firstStored === undefined) base = held[held.length - 1];
+      else if (firstStored > 1) {
+        base = held.find((h) => h.seqno === firstStored - 1);
+        if (!base) throw new Error(`the ledger starts at seqno ${firstStored}, and there is no valid committed snapshot at ${firstStored - 1} to start it from; refusing to start`);
+      }
+      const replayed: Replayed = empty ? { store: new Store(), tree: new MerkleTree(), views: [], entries: [], highestView: 0 } : await replay(storage, identity, base);
+      const { store } = replayed;
       const vote = await loadVote(dir, sealer);
-      const ledger = new Ledger(storage, identity.secrets, tree);
+      const ledger = new Ledger(storage, identity.secrets, replayed.tree, replayed.views);
       for (const e of replayed.entries) ledger.adoptVerified({ seqno: e.index, view: e.term, kind: e.kind === 'signature' ? EntryKind.Signature : EntryKind.Normal });
       const node = new Node(store, ledger, identity, policy, log, options.application ?? {}, dir, sealer);
+      node.snapshotFiles = snapshotFiles;
+      node.snapshots = new Snapshotter(options.snapshotInterval ?? DEFAULT_SNAPSHOT_INTERVAL, snapshotFiles, node.snapshotHost());
+      node.committedSeqno = replayed.base?.index ?? 0;
       const state: PersistentState<Uint8Array> = {
         // Never below a view the ledger has used, even in entries since discarded.
         term: Math.max(vote.term, replayed.highestView),
         votedFor: vote.term >= replayed.highestView ? vote.votedFor : undefined,
         entries: replayed.entries,
-        base: { index: 0, term: 0 },
-        baseConfig: creating ? [identity.nodeId] : [],
+        base: replayed.base ? { index: replayed.base.index, term: replayed.base.term } : { index: 0, term: 0 },
+        baseConfig: replayed.base?.config ?? (creating ? [identity.nodeId] : []),
+        ...(replayed.base ? { snapshot: replayed.base.snapshot } : {}),
       };
       node.replication = new Replication(identity.nodeId, state, node, (to, bytes) => node.network?.send(to, bytes), { ...DEFAULT_REPLICATION, random: Math.random });
       ledger.onWritten((seqno) => node.replication.persisted(seqno));
+      for (const h of held) if (h.seqno >= (replayed.base?.index ?? 0)) await node.snapshots.adopt(h.seqno, h.bytes);
       node.initialPeers = options.joined?.peers ?? [];
       node.rpcAddress = options.rpcAddress;
       node.admitJoiners = options.admitJoiners ?? false;
@@ -202,7 +210,8 @@ export class Node implements ReplicationHost {
         if (creating) await node.genesis();
         else await node.waitTermCommitted();
       }
-      if (!creating) log(`replayed and verified ${replayed.entries.length} entries; ${alone ? `resuming in view ${store.view}` : 'following the primary'}`);
+      const from = replayed.base ? ` after the snapshot at seqno ${replayed.base.index}` : '';
+      if (!creating) log(`replayed and verified ${replayed.entries.length} entries${from}; ${alone ? `resuming in view ${store.view}` : 'following the primary'}`);
       return node;
     } catch (e) {
       await storage.close();
@@ -234,6 +243,11 @@ export class Node implements ReplicationHost {
   /** Seqno up to which everything is committed (signed, replicated to a majority, durable). */
   get committed(): number {
     return this.committedSeqno;
+  }
+
+  /** Consensus holds its log from here on; earlier entries are in a committed snapshot. */
+  get compactedTo(): number {
+    return this.replication.raft.baseIndex;
   }
 
   get lastSigned(): number {
@@ -338,13 +352,16 @@ export class Node implements ReplicationHost {
     await this.ledger.flush();
     const committed = this.committedSeqno;
     const storage = this.ledger.storage;
+    const base = this.ledger.base;
     async function* upToCommitted() {
-      for await (const e of storage.scan(1)) {
+      for await (const e of storage.scan(base + 1)) {
         if (e.seqno > committed) return;
         yield e;
       }
     }
     const files: { name: string; bytes: Uint8Array }[] = [];
+    // A ledger that starts from a snapshot is exported with it: auditing starts there.
+    if (base > 0) files.push({ name: snapshotName(base), bytes: await this.snapshotFiles.read(base) });
     for await (const chunk of chunkEntries(upToCommitted(), chunkBytes)) files.push(chunk);
     return writeFiles(dir, files);
   }
@@ -359,7 +376,7 @@ export class Node implements ReplicationHost {
     this.replication.stop();
     this.clearSignTimer();
     await this.network?.close();
-    await this.truncation;
+    await this.snapshots.idle();
     await this.ledger.flush();
     this.failWaiters(new Error('node stopped'));
     await this.ledger.storage.close();
@@ -483,8 +500,12 @@ export class Node implements ReplicationHost {
       this.verifier ??= new LedgerVerifier({ serviceCert: this.identity.serviceCert, secrets: this.identity.secrets, store: this.store, tree: this.ledger.tree });
       const entry = this.verifier.verify(e.payload);
       if (entry.seqno !== e.index || entry.view !== e.term) throw new Error(`replicated entry ${e.term}.${e.index} holds ${entry.view}.${entry.seqno}`);
+      const previousSignature = this.ledger.lastSigned;
       this.ledger.appendReplicated(entry);
       if (configAfter(entry, this.store)) this.refreshPeers();
+      if (entry.kind === EntryKind.Signature) this.snapshots.signed(entry.seqno, previousSignature);
+      const evidence = entry.publicDomain.length > 0 ? readEvidence(entry) : undefined;
+      if (evidence) this.snapshots.evidenceAt(entry.seqno, evidence);
     }
   }
 
@@ -494,7 +515,35 @@ export class Node implements ReplicationHost {
     const lost = this.waiters.filter((w) => w.seqno > after);
     this.waiters = this.waiters.filter((w) => w.seqno <= after);
     for (const w of lost) w.reject(new Error(`transaction at seqno ${w.seqno} was rolled back by an election`));
-    this.truncation = this.truncation.then(() => this.ledger.truncate(after));
+    this.snapshots.truncated(after);
+    // At once, not later: entries that replace the dropped ones may follow immediately.
+    this.ledger.truncate(after).catch((e: Error) => this.fatal(e));
+  }
+
+  acceptSnapshot(data: Uint8Array): boolean {
+    try {
+      this.verifiedSnapshots.set(data, verifyCommittedSnapshot(data, this.identity.serviceCert, this.identity.secrets));
+      return true;
+    } catch (e) {
+      this.log(`refused a snapshot from the primary: ${(e as Error).message}`);
+      return false;
+    }
+  }
+
+  installSnapshot(index: number, term: number, data: Uint8Array): void {
+    const committed = this.verifiedSnapshots.get(data) ?? verifyCommittedSnapshot(data, this.identity.serviceCert, this.identity.secrets);
+    const { txid, state, peaks, views } = committed.snapshot;
+    if (txid.seqno !== index || txid.view !== term) throw new Error(`a snapshot of ${txid.view}.${txid.seqno} was installed as ${term}.${index}`);
+    // Whatever this node had beyond its commit index is replaced; callers can ask the status.
+    this.failWaiters(new Error('superseded by a snapshot from the primary; ask for the transaction status'));
+    this.store.restore(txid, state);
+    this.verifier = undefined;
+    this.snapshots.installed();
+    this.ledger.restore(index, peaks, views, () => this.snapshotFiles.write(index, data)).catch((e: Error) => this.fatal(e));
+    this.advanceCommit(index);
+    this.snapshots.adopt(index, data).catch((e: Error) => this.log(`snapshot files: ${e.message}`));
+    this.refreshPeers();
+    this.log(`installed the primary's snapshot at ${txid.view}.${txid.seqno}`);
   }
 
   commitAdvanced(index: number): void {
@@ -517,7 +566,6 @@ export class Node implements ReplicationHost {
   }
 
   async makeDurable(): Promise<number> {
-    await this.truncation;
     await this.ledger.flush();
     return this.ledger.writtenSeqno;
   }
@@ -536,12 +584,49 @@ export class Node implements ReplicationHost {
   // -- internals ------------------------------------------------------------------------
 
   private onLocalCommit(committed: CommittedTx): void {
+    const previousSignature = this.ledger.lastSigned;
     const entry = this.ledger.appendLocal(committed);
     // A local commit still has its write set: no need to decode the entry to see it.
     const config = committed.writes.has(NODES_INFO.name) ? trustedNodes(this.store) : undefined;
     this.replication.propose(committed.kind === 'signature' ? 'signature' : 'data', entry.bytes, config);
     if (config) this.refreshPeers();
-    if (committed.kind !== 'signature') this.noteUnsigned(committed.txid.seqno);
+    if (committed.kind === 'signature') this.snapshots.signed(committed.txid.seqno, previousSignature);
+    else this.noteUnsigned(committed.txid.seqno);
+    if (committed.writes.has(SNAPSHOT_EVIDENCE.name)) this.snapshots.evidenceAt(committed.txid.seqno, readEvidence(entry)!);
+  }
+
+  /** What the snapshotter may ask of the node. */
+  private snapshotHost(): SnapshotHost {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const node = this;
+    return {
+      store: this.store,
+      get ledger() {
+        return node.ledger;
+      },
+      get isPrimary() {
+        return node.replication.isPrimary && !node.retiring;
+      },
+      writeEvidence: (evidence, failed) => {
+        this.transact((tx) => {
+          tx.map(SNAPSHOT_EVIDENCE).set(0, evidence);
+          tx.setClaimsDigest(fromHex(evidence.digest));
+        }).catch(failed);
+      },
+      receipt: (txid) => this.receipt(txid),
+      compact: (seqno, snapshot) => {
+        this.pendingCompaction = { seqno, snapshot };
+        this.compactIfCommitted();
+      },
+      log: this.log,
+    };
+  }
+
+  private compactIfCommitted(): void {
+    const pending = this.pendingCompaction;
+    if (!pending || pending.seqno > this.replication.raft.committed) return;
+    this.pendingCompaction = undefined;
+    this.replication.compact(pending.seqno, pending.snapshot);
   }
 
   /** Wait for the signature a new primary made in its view: then it knows what is committed. */
@@ -592,6 +677,8 @@ export class Node implements ReplicationHost {
     const ready = this.waiters.filter((w) => w.seqno <= seqno);
     this.waiters = this.waiters.filter((w) => w.seqno > seqno);
     for (const w of ready) w.resolve();
+    this.snapshots.committed(seqno);
+    this.compactIfCommitted();
   }
 
   private failWaiters(e: Error): void {
@@ -603,38 +690,4 @@ export class Node implements ReplicationHost {
   private ensureRunning(): void {
     if (this.stopped) throw new Error('node stopped');
   }
-}
-
-async function hasEntries(storage: LedgerStorage): Promise<boolean> {
-  for await (const _ of storage.scan(1)) return true;
-  return false;
-}
-
-/**
- * Rebuild store and tree from storage, verifying every entry, and return them as Raft's
- * log. An unsigned suffix (never committed) is discarded; any integrity failure refuses
- * the whole ledger.
- */
-async function replay(storage: LedgerStorage, identity: NodeIdentity, store: Store, tree: MerkleTree) {
-  const verifier = new LedgerVerifier({ serviceCert: identity.serviceCert, secrets: identity.secrets, store, tree });
-  const entries: Entry<Uint8Array>[] = [];
-  for await (const stored of storage.scan(1)) {
-    const entry = verifier.verify(stored.bytes);
-    const config = configAfter(entry, store);
-    entries.push({ term: entry.view, index: entry.seqno, kind: entry.kind === EntryKind.Signature ? 'signature' : 'data', payload: stored.bytes, ...(config ? { config } : {}) });
-  }
-  const signed = verifier.lastSigned;
-  if (verifier.seqno > signed) {
-    // Never committed, so never acknowledged: drop them (their views still count).
-    store.rollback(signed);
-    tree.truncate(signed);
-    await storage.truncate(signed);
-  }
-  const tx = store.begin();
-  const me = tx.map(NODES_INFO).get(identity.nodeId);
-  tx.abort();
-  if (signed === 0 || !me || me.status !== 'Trusted' || me.cert !== identity.nodeCert) {
-    throw new Error('the ledger holds no committed genesis for this node; refusing to start');
-  }
-  return { entries: entries.slice(0, signed), highestView: verifier.view };
 }

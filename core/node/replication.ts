@@ -10,6 +10,10 @@ export interface ReplicationHost {
   /** Entries a primary sent: verify, apply and store them (throws if they do not verify). */
   applyReplicated(entries: Entry<Uint8Array>[]): void;
   truncated(after: number): void;
+  /** Check a snapshot the primary sent before consensus acts on it. */
+  acceptSnapshot(data: Uint8Array): boolean;
+  /** Install a snapshot (checked by acceptSnapshot) that replaced the log: committed state at `index`. */
+  installSnapshot(index: number, term: number, data: Uint8Array): void;
   commitAdvanced(index: number): void;
   roleChanged(role: Role, term: number): void;
   /** Make the ledger durable up to its end; resolves with the durable seqno. */
@@ -44,7 +48,9 @@ export function decodeMessage(bytes: Uint8Array): Message<Uint8Array> {
       (m.entries as Record<string, unknown>[]).every((e) => int(e.term) && int(e.index) && (e.kind === 'data' || e.kind === 'signature') && e.payload instanceof Uint8Array && (e.config === undefined || (Array.isArray(e.config) && e.config.every((c) => typeof c === 'string'))))) ||
       (m.type === 'append-response' && typeof m.success === 'boolean' && int(m.lastIndex)) ||
       (m.type === 'vote' && int(m.lastCommittableIndex) && int(m.lastCommittableTerm) && typeof m.preVote === 'boolean') ||
-      (m.type === 'vote-response' && typeof m.granted === 'boolean' && typeof m.preVote === 'boolean'));
+      (m.type === 'vote-response' && typeof m.granted === 'boolean' && typeof m.preVote === 'boolean') ||
+      (m.type === 'snapshot' && int(m.index) && (m.index as number) > 0 && int(m.lastTerm) && m.data instanceof Uint8Array &&
+        Array.isArray(m.config) && m.config.every((c) => typeof c === 'string')));
   if (!ok) throw new Error('malformed consensus message');
   return m as unknown as Message<Uint8Array>;
 }
@@ -100,6 +106,11 @@ export class Replication {
     }, true);
   }
 
+  /** A committed snapshot at `index` replaces the entries up to there. */
+  compact(index: number, snapshot: Uint8Array): void {
+    this.input(() => this.raft.compact(index, snapshot));
+  }
+
   /** The ledger became durable up to `seqno` (primary: counts towards commit). */
   persisted(seqno: number): void {
     this.input(() => this.raft.persisted(seqno));
@@ -112,6 +123,8 @@ export class Replication {
     } catch {
       return; // dropped: Raft tolerates lost messages
     }
+    // A snapshot that does not verify is dropped before consensus acts on it.
+    if (message.type === 'snapshot' && message.term >= this.raft.currentTerm && message.index > this.raft.committed && !this.host.acceptSnapshot(message.data)) return;
     this.input(() => this.raft.receive(from, message));
   }
 
@@ -154,6 +167,8 @@ export class Replication {
         return this.host.truncated(event.after);
       case 'committed':
         return this.host.commitAdvanced(event.index);
+      case 'snapshot':
+        return this.host.installSnapshot(event.index, event.term, event.data);
       case 'role':
         return this.host.roleChanged(event.role, event.term);
     }
