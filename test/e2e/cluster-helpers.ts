@@ -74,6 +74,8 @@ export class ClusterNode {
     readonly dataDir: string,
     readonly port: number,
     readonly peerPort: number,
+    /** extra command-line flags for every process of this node */
+    readonly args: readonly string[] = [],
   ) {}
 
   get url(): string {
@@ -88,7 +90,7 @@ export class ClusterNode {
   spawn(target?: string): void {
     if (this.running) throw new Error(`${this.name} is already running`);
     const command = target ? ['join', '--target', target] : ['start'];
-    const child = spawn(process.execPath, [CLI, ...command, '--data-dir', this.dataDir, '--port', String(this.port), '--https-port', '0', '--peer-port', String(this.peerPort), '--admit-joiners'], {
+    const child = spawn(process.execPath, [CLI, ...command, '--data-dir', this.dataDir, '--port', String(this.port), '--https-port', '0', '--peer-port', String(this.peerPort), '--admit-joiners', ...this.args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
@@ -153,9 +155,9 @@ export class Cluster {
   private constructor(readonly nodes: ClusterNode[]) {}
 
   /** Start node 0 with `start`, then each other node with `join` through node 0, waiting until each has caught up. */
-  static async start(size: number, label = 'cluster'): Promise<Cluster> {
+  static async start(size: number, label = 'cluster', args: readonly string[] = []): Promise<Cluster> {
     const nodes: ClusterNode[] = [];
-    for (let i = 0; i < size; i++) nodes.push(new ClusterNode(`node${i}`, await mkdtemp(join(tmpdir(), `ccevm-${label}-${i}-`)), await freePort(), await freePort()));
+    for (let i = 0; i < size; i++) nodes.push(await newNode(`node${i}`, label, args));
     const cluster = new Cluster(nodes);
     try {
       await nodes[0]!.start();
@@ -170,6 +172,14 @@ export class Cluster {
       throw e;
     }
     return cluster;
+  }
+
+  /** Join one more node through `target` (a node of the service); resolves once it answers JSON-RPC. */
+  async add(target: ClusterNode, label = 'cluster', args: readonly string[] = []): Promise<ClusterNode> {
+    const node = await newNode(`node${this.nodes.length}`, label, args);
+    this.nodes.push(node);
+    await node.start(target.url);
+    return node;
   }
 
   node(i: number): ClusterNode {
@@ -222,6 +232,10 @@ export class Cluster {
   outputs(): string {
     return this.nodes.map((n) => n.output).join('\n');
   }
+}
+
+async function newNode(name: string, label: string, args: readonly string[]): Promise<ClusterNode> {
+  return new ClusterNode(name, await mkdtemp(join(tmpdir(), `ccevm-${label}-${name}-`)), await freePort(), await freePort(), args);
 }
 
 /** The i-th account of the dev mnemonic (pre-funded for i < 20). */

@@ -1,11 +1,12 @@
 // A replicated network of three real node processes (`ccevm start` + two `ccevm join`),
 // driven only through JSON-RPC: agreement on one primary, writes through a backup, the
 // primary killed under load (no receipted transaction lost or applied twice, the killed
-// node catches up on restart), a minority that must not commit, and a node restarted on a
-// corrupted or truncated ledger.
+// node catches up on restart), a minority that must not commit, a node restarted on a
+// corrupted or truncated ledger, and a late joiner that starts from a snapshot.
 import { strict as assert } from 'node:assert';
 import { Level } from 'level';
 import { Transaction, Wallet } from 'ethers';
+import { readdir } from 'node:fs/promises';
 import { Cluster, ClusterNode, RpcError, devWallet, seqnoOf, signTransfer, sleep, waitFor, type NodeInfo } from './cluster-helpers.js';
 
 const VALUE = 1_000n;
@@ -441,5 +442,53 @@ describe('e2e cluster: a node restarted on a damaged ledger', function () {
       assert.equal(await balance(n, to), VALUE * BigInt(sent), `${n.name}: recipient balance`);
     }
     assert.equal((await victim.info()).role, 'backup');
+  });
+});
+
+describe('e2e cluster: a node joins after the log was compacted', function () {
+  this.timeout(180_000);
+  const ARGS = ['--snapshot-interval', '10'];
+  let cluster: Cluster;
+  const sender = devWallet(9);
+  const to = Wallet.createRandom().address;
+  const hashes: string[] = [];
+
+  before(async () => {
+    cluster = await Cluster.start(3, 'cl-snap', ARGS);
+  });
+  after(async () => {
+    await cluster?.dispose();
+  });
+
+  it('the new node starts from a snapshot, serves the old state, and restarts from it after SIGKILL', async () => {
+    const { primary } = await cluster.waitPrimary(cluster.nodes);
+    // One transaction per block here, so 60 transfers pass several snapshot points.
+    for (let i = 0; i < 60; i++) hashes.push(await sendRaw(primary, await signTransfer(sender, i, to, VALUE)));
+    await cluster.waitConverged(cluster.nodes);
+    for (const n of cluster.nodes) {
+      await waitFor(async () => (await readdir(`${n.dataDir}/snapshots`).catch(() => [])).length >= 2, `committed snapshots on ${n.name}`);
+    }
+
+    const late = await cluster.add(primary, 'cl-snap', ARGS);
+    const target = await cluster.waitConverged(cluster.nodes.slice(0, 3));
+    await waitFor(async () => seqnoOf((await late.info()).lastCommitted) >= seqnoOf(target), `${late.name} to catch up`, 60_000, 100);
+    assert.match(late.output, /installed the primary's snapshot at \d+\.(\d+)/, 'it was sent a snapshot');
+    const base = Number(/installed the primary's snapshot at \d+\.(\d+)/.exec(late.output)![1]);
+    assert.ok(base > 1, `snapshot at ${base}`);
+    assert.equal(await balance(late, to), VALUE * 60n);
+    assert.equal(await nonce(late, sender.address), 60);
+    for (const hash of [hashes[0]!, hashes[30]!, hashes[59]!]) {
+      assert.deepEqual(await receiptOn(late, hash), await receiptOn(primary, hash), `receipt of ${hash}`);
+    }
+
+    // It takes part: a write through it commits everywhere.
+    hashes.push(await sendRaw(late, await signTransfer(sender, 60, to, VALUE)));
+    await cluster.waitConverged(cluster.nodes);
+
+    assert.equal(await late.stop('SIGKILL'), null);
+    await late.start();
+    assert.match(late.output.slice(late.output.lastIndexOf('--- ')), new RegExp(`after the snapshot at seqno ${base}`), 'restarted from its snapshot');
+    await cluster.waitConverged(cluster.nodes);
+    assert.equal(await balance(late, to), VALUE * 61n);
   });
 });
