@@ -1,8 +1,8 @@
 // Micro-benchmarks of the core framework: KV store, ledger entries, Merkle tree, node
-// commits (with and without fsync, with group commit), receipts and restart. Prints
+// commits (with and without fsync, with group commit), receipts, restart and snapshots. Prints
 // figures only; nothing here asserts on timings.
 //
-//   npx tsx bench/core.ts [--seconds S] [--runs R] [--quick] [--restart-n N] [--only kv,node,entry,merkle,receipt,restart]
+//   npx tsx bench/core.ts [--seconds S] [--runs R] [--quick] [--restart-n N] [--snapshot-keys K] [--only kv,node,entry,merkle,receipt,restart,snapshot]
 //
 // --seconds  length of each timed run (default 0.5)
 // --runs     runs per figure; the median is printed (default 3)
@@ -31,6 +31,7 @@ import { MerkleTree, verifyInclusion, type ProofStep } from '../core/ledger/merk
 import { verifyReceipt, type Receipt } from '../core/ledger/receipt.js';
 import { commitEvidenceDigest, LedgerSecrets } from '../core/ledger/secrets.js';
 import { LedgerVerifier } from '../core/ledger/verifier.js';
+import { decodeSnapshot, encodeSnapshot } from '../core/ledger/snapshot.js';
 import { loadIdentity } from '../core/node/identity.js';
 import { DEFAULT_SIGNATURES, Node, type NodeOptions } from '../core/node/node.js';
 import { bytesToKey, utf8 } from '../core/util/bytes.js';
@@ -41,7 +42,7 @@ import { fmt, machineInfo, now, percentile, rateSync, repeat, stat, Table, yield
 // options
 
 function parseArgs(argv: string[]) {
-  const opts = { seconds: 0.5, runs: 3, restartN: 20_000, merkleLeaves: 100_000, only: undefined as Set<string> | undefined };
+  const opts = { seconds: 0.5, runs: 3, restartN: 20_000, snapshotKeys: 100_000, merkleLeaves: 100_000, only: undefined as Set<string> | undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const next = () => {
@@ -49,13 +50,14 @@ function parseArgs(argv: string[]) {
       if (v === undefined) throw new Error(`${a} needs a value`);
       return v;
     };
-    if (a === '--quick') Object.assign(opts, { seconds: 0.15, runs: 1, restartN: 5_000 });
+    if (a === '--quick') Object.assign(opts, { seconds: 0.15, runs: 1, restartN: 5_000, snapshotKeys: 10_000 });
     else if (a === '--seconds') opts.seconds = Number(next());
     else if (a === '--runs') opts.runs = Math.max(1, Math.floor(Number(next())));
     else if (a === '--restart-n') opts.restartN = Math.max(100, Math.floor(Number(next())));
+    else if (a === '--snapshot-keys') opts.snapshotKeys = Math.max(100, Math.floor(Number(next())));
     else if (a === '--only') opts.only = new Set(next().split(',').map((s) => s.trim()).filter(Boolean));
     else if (a === '--help' || a === '-h') {
-      console.log('usage: npx tsx bench/core.ts [--seconds S] [--runs R] [--quick] [--restart-n N] [--only kv,node,node-os,node-fsync,entry,merkle,receipt,restart]');
+      console.log('usage: npx tsx bench/core.ts [--seconds S] [--runs R] [--quick] [--restart-n N] [--snapshot-keys K] [--only kv,node,node-os,node-fsync,entry,merkle,receipt,restart,snapshot]');
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
   }
@@ -516,6 +518,50 @@ async function benchRestartAndReceipts(doRestart: boolean, doReceipts: boolean):
 
 // ---------------------------------------------------------------------------------------
 
+/** Taking, reading and restoring a snapshot of a store of K private keys (100 B) plus K/10 public ones. */
+async function benchSnapshot(): Promise<void> {
+  const K = OPTS.snapshotKeys;
+  section(`7. Snapshots of a store of ${K.toLocaleString('en-US')} private + ${(K / 10).toLocaleString('en-US')} public keys`);
+  const sec = '7 snapshot';
+  const secrets = new LedgerSecrets([{ fromSeqno: 1, key: new Uint8Array(randomBytes(32)) }]);
+  const store = new Store();
+  store.setView(1);
+  const priv = rawMap('bench');
+  const pub = rawMap('public:bench');
+  const value = new Uint8Array(randomBytes(100));
+  for (let i = 0; i < K; i += 1000) {
+    const tx = store.begin();
+    for (let j = i; j < Math.min(K, i + 1000); j++) {
+      tx.map(priv).set(keyOf(j), value);
+      if (j % 10 === 0) tx.map(pub).set(keyOf(j), value);
+    }
+    tx.commit();
+  }
+  const tree = new MerkleTree();
+  for (let i = 0; i < store.txid.seqno; i++) tree.append(new Uint8Array(32));
+  const seqno = store.txid.seqno;
+  let bytes: Uint8Array = new Uint8Array(0);
+  const takeMs = await repeat(RUNS, () => {
+    const t0 = now();
+    bytes = encodeSnapshot({ txid: store.txid, state: store.state(seqno), peaks: tree.peaks(), views: [{ view: 1, seqno: 1 }] }, secrets);
+    return now() - t0;
+  });
+  table.addStat(sec, 'take: store state + serialise + encrypt (blocks the node)', takeMs, 'ms', `${fmt(bytes.length / 1e6)} MB`);
+  let decoded = decodeSnapshot(bytes, secrets);
+  const readMs = await repeat(RUNS, () => {
+    const t0 = now();
+    decoded = decodeSnapshot(bytes, secrets);
+    return now() - t0;
+  });
+  table.addStat(sec, 'read: decrypt + strict decode', readMs, 'ms');
+  const restoreMs = await repeat(RUNS, () => {
+    const t0 = now();
+    new Store().restore(decoded.txid, decoded.state);
+    return now() - t0;
+  });
+  table.addStat(sec, 'restore into an empty store', restoreMs, 'ms');
+}
+
 async function main(): Promise<void> {
   const t0 = now();
   console.log('ccevm core micro-benchmark');
@@ -528,6 +574,7 @@ async function main(): Promise<void> {
     if (wants('entry')) await benchEntry();
     if (wants('merkle')) await benchMerkle();
     if (wants('restart') || wants('receipt')) await benchRestartAndReceipts(wants('restart'), wants('receipt'));
+    if (wants('snapshot')) await benchSnapshot();
   } finally {
     cleanup();
   }
