@@ -5,32 +5,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKeyPair } from '../../core/crypto/keys.js';
-import { rawMap } from '../../core/kv/map-def.js';
 import { verifyReceipt } from '../../core/ledger/receipt.js';
 import { identityFromJoin, JoinError, joinRequest } from '../../core/node/join.js';
 import { Node, NotPrimaryError } from '../../core/node/node.js';
-import { fromUtf8, utf8 } from '../../core/util/bytes.js';
+import { utf8 } from '../../core/util/bytes.js';
 import { freePort } from '../support/node-process.js';
-
-const data = rawMap('data');
-
-async function until(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-function read(node: Node, key: string): string | undefined {
-  const tx = node.store.begin();
-  try {
-    const v = tx.map(data).get(utf8(key));
-    return v && fromUtf8(v);
-  } finally {
-    tx.abort();
-  }
-}
+import { data, read, until } from './helpers.js';
 
 describe('node / replication over TLS (three nodes, one process)', function () {
   this.timeout(60_000);

@@ -7,7 +7,6 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKeyPair } from '../../core/crypto/keys.js';
-import { rawMap } from '../../core/kv/map-def.js';
 import { auditChunks } from '../../core/ledger/audit.js';
 import { verifyReceipt } from '../../core/ledger/receipt.js';
 import { snapshotName, verifyCommittedSnapshot } from '../../core/ledger/snapshot.js';
@@ -15,29 +14,11 @@ import { SnapshotFiles } from '../../core/host/snapshot-files.js';
 import { identityFromJoin, joinRequest } from '../../core/node/join.js';
 import { Node } from '../../core/node/node.js';
 import { firstStoredSeqno } from '../../core/node/replay.js';
-import { fromUtf8, utf8 } from '../../core/util/bytes.js';
+import { utf8 } from '../../core/util/bytes.js';
 import { freePort } from '../support/node-process.js';
+import { data, read, until } from './helpers.js';
 
-const data = rawMap('data');
 const INTERVAL = 25;
-
-async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-function read(node: Node, key: string): string | undefined {
-  const tx = node.store.begin();
-  try {
-    const v = tx.map(data).get(utf8(key));
-    return v && fromUtf8(v);
-  } finally {
-    tx.abort();
-  }
-}
 
 describe('node / snapshots (catch-up, restart, verification)', function () {
   this.timeout(120_000);
