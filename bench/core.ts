@@ -35,6 +35,7 @@ import { decodeSnapshot, encodeSnapshot } from '../core/ledger/snapshot.js';
 import { loadIdentity } from '../core/node/identity.js';
 import { DEFAULT_SIGNATURES, Node, type NodeOptions } from '../core/node/node.js';
 import { bytesToKey, utf8 } from '../core/util/bytes.js';
+import { forEachFlag } from './lib/args.js';
 import { CountingStorage } from './lib/counting-storage.js';
 import { fmt, machineInfo, now, percentile, rateSync, repeat, stat, Table, yieldToEventLoop } from './lib/measure.js';
 
@@ -43,13 +44,7 @@ import { fmt, machineInfo, now, percentile, rateSync, repeat, stat, Table, yield
 
 function parseArgs(argv: string[]) {
   const opts = { seconds: 0.5, runs: 3, restartN: 20_000, snapshotKeys: 100_000, merkleLeaves: 100_000, only: undefined as Set<string> | undefined };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const next = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
+  forEachFlag(argv, (a, next) => {
     if (a === '--quick') Object.assign(opts, { seconds: 0.15, runs: 1, restartN: 5_000, snapshotKeys: 10_000 });
     else if (a === '--seconds') opts.seconds = Number(next());
     else if (a === '--runs') opts.runs = Math.max(1, Math.floor(Number(next())));
@@ -60,7 +55,7 @@ function parseArgs(argv: string[]) {
       console.log('usage: npx tsx bench/core.ts [--seconds S] [--runs R] [--quick] [--restart-n N] [--snapshot-keys K] [--only kv,node,node-os,node-fsync,entry,merkle,receipt,restart,snapshot]');
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
-  }
+  });
   if (!(opts.seconds > 0)) throw new Error('--seconds must be positive');
   return opts;
 }

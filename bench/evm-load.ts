@@ -39,6 +39,7 @@ import { loadProfile, renderSummary, summariseProfile } from './lib/evm/profile-
 import { RpcError, type RpcClient } from './lib/evm/rpc-client.js';
 import { benchKey, FastSigner, signerKind, type SignedTx } from './lib/evm/signing.js';
 import { installCleanup, TargetProcess, type TargetKind } from './lib/evm/targets.js';
+import { forEachFlag } from './lib/args.js';
 
 // ---------------------------------------------------------------------------------------
 // options
@@ -61,13 +62,7 @@ function parseArgs(argv: string[]) {
     profileDir: undefined as string | undefined,
     ccevmArgs: [] as string[],
   };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const next = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
+  forEachFlag(argv, (a, next) => {
     const positive = (v: string) => {
       const n = Number(v);
       if (!(n > 0)) throw new Error(`${a} must be a positive number`);
@@ -94,7 +89,7 @@ function parseArgs(argv: string[]) {
       console.log(USAGE);
       process.exit(0);
     } else throw new Error(`unknown option ${a}\n${USAGE}`);
-  }
+  });
   if (!(opts.pollMs >= 0)) throw new Error('--poll-ms must be >= 0');
   return opts;
 }

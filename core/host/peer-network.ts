@@ -121,10 +121,13 @@ export class PeerNetwork {
     const peer = this.outgoing.get(to);
     if (!peer) return; // unknown address: Raft retries on its own
     const data = frame(payload);
-    if (peer.socket && !peer.socket.connecting) peer.socket.write(data);
-    else if (peer.queuedBytes + data.length <= QUEUE_MAX_BYTES) {
-      peer.queue.push({ data, at: Date.now() });
-      peer.queuedBytes += data.length;
+    if (peer.socket && !peer.socket.connecting) return void peer.socket.write(data);
+    // Keep the newest: drop what went stale, then the oldest while over the byte budget.
+    const now = Date.now();
+    peer.queue.push({ data, at: now });
+    peer.queuedBytes += data.length;
+    while (peer.queue.length > 0 && (peer.queue[0]!.at < now - QUEUE_MAX_AGE_MS || peer.queuedBytes > QUEUE_MAX_BYTES)) {
+      peer.queuedBytes -= peer.queue.shift()!.data.length;
     }
   }
 
@@ -150,6 +153,7 @@ export class PeerNetwork {
       peer.lastError = undefined;
       const fresh = Date.now() - QUEUE_MAX_AGE_MS;
       for (const { data, at } of peer.queue) if (at >= fresh) socket.write(data);
+      // (what is older went stale while the connection was being made)
       peer.queue = [];
       peer.queuedBytes = 0;
     });

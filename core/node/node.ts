@@ -1,7 +1,8 @@
 // A node's lifecycle: create a service or reopen a data directory (replaying and
-// verifying the ledger, from its start or from the snapshot it starts after), take part in consensus, run transactions as primary, emit
-// signature transactions on schedule, tell when a transaction is committed (its covering
-// signature is replicated to a majority and durable), and produce receipts and exports.
+// verifying the ledger, from its start or from the snapshot it starts after), take part
+// in consensus, run transactions as primary, emit signature transactions on schedule,
+// take snapshots, tell when a transaction is committed (its covering signature is
+// replicated to a majority and durable), and produce receipts and exports.
 import { createPublicKey } from 'node:crypto';
 import { signData } from '../crypto/keys.js';
 import type { Sealer } from '../crypto/sealing.js';
@@ -597,16 +598,10 @@ export class Node implements ReplicationHost {
 
   /** What the snapshotter may ask of the node. */
   private snapshotHost(): SnapshotHost {
-    // eslint-disable-next-line @typescript-eslint/no-this-alias
-    const node = this;
     return {
       store: this.store,
-      get ledger() {
-        return node.ledger;
-      },
-      get isPrimary() {
-        return node.replication.isPrimary && !node.retiring;
-      },
+      ledger: this.ledger,
+      isPrimary: () => this.replication.isPrimary && !this.retiring,
       writeEvidence: (evidence, failed) => {
         this.transact((tx) => {
           tx.map(SNAPSHOT_EVIDENCE).set(0, evidence);

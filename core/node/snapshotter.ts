@@ -16,7 +16,7 @@ import { toHex } from '../util/bytes.js';
 export interface SnapshotHost {
   readonly store: Store;
   readonly ledger: Ledger;
-  readonly isPrimary: boolean;
+  isPrimary(): boolean;
   /** As primary: record `evidence` in a transaction; `failed` if it could not be. */
   writeEvidence(evidence: SnapshotEvidence, failed: () => void): void;
   receipt(txid: TxID): Promise<Receipt | undefined>;
@@ -88,7 +88,7 @@ export class Snapshotter {
       if (at > seqno) continue;
       const evidenceAt = this.evidence.get(at);
       if (evidenceAt === undefined) {
-        if (this.host.isPrimary && !this.asked.has(at)) {
+        if (this.host.isPrimary() && !this.asked.has(at)) {
           this.asked.add(at);
           this.host.writeEvidence({ seqno: at, digest: snapshot.digest }, () => this.asked.delete(at));
         }

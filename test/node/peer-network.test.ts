@@ -62,6 +62,25 @@ describe('node / peer network (mutual TLS)', () => {
     assert.deepEqual(atA[0], [b.id, 'back']);
   });
 
+  it('holds messages for a peer that is not up yet, but delivers only those less than a second old', async () => {
+    const [a, b] = [await nodeIdentity(service, serviceCert), await nodeIdentity(service, serviceCert)];
+    const atB: [string, string][] = [];
+    const na = start(a, []);
+    const nb = start(b, atB);
+    const pb = await nb.listen('127.0.0.1', 0);
+    await nb.close(); // b's port is known but nothing listens there yet
+    networks.splice(networks.indexOf(nb), 1);
+    na.setAddress(b.id, '127.0.0.1', pb);
+    na.send(b.id, utf8('stale'));
+    await new Promise((r) => setTimeout(r, 1_200));
+    na.send(b.id, utf8('fresh'));
+    const again = start(b, atB);
+    await again.listen('127.0.0.1', pb);
+    await until(() => atB.length >= 1);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(atB, [[a.id, 'fresh']]);
+  });
+
   it('refuses a node endorsed by another service, and one the service does not accept', async () => {
     const other = generateKeyPair();
     const otherCert = await createServiceCertificate(other);
