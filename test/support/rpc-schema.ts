@@ -1,5 +1,5 @@
 // Checks JSON-RPC params and results against the Ethereum execution-apis OpenRPC spec
-// (the YAML sources in /work/shared/specs/execution-apis/src, see its README).
+// (the YAML sources vendored in test/fixtures/execution-apis/src, see its README).
 //
 //   const r = validateResult('eth_getBlockByNumber', block);
 //   assert.ok(r.valid, r.errors);
@@ -42,7 +42,7 @@ import type { ErrorObject, ValidateFunction } from 'ajv/dist/2019.js';
 
 /** Where the spec's `src` folder is; override with CCEVM_EXECUTION_APIS. */
 export const DEFAULT_SPEC_DIR =
-  process.env['CCEVM_EXECUTION_APIS'] ?? fileURLToPath(new URL('../../../shared/specs/execution-apis/src', import.meta.url));
+  process.env['CCEVM_EXECUTION_APIS'] ?? fileURLToPath(new URL('../fixtures/execution-apis/src', import.meta.url));
 
 export type JsonSchema = { [key: string]: unknown } | boolean;
 
