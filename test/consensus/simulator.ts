@@ -3,10 +3,19 @@
 // and delay; partitions, including one-way ones; crashes and restarts from persisted
 // state; slow nodes. Each node's host snapshots its committed state every few entries and
 // compacts its log behind a snapshot, so backups that fall behind catch up from one.
+//
+// Persistence is asynchronous, as on a real disk: after each input the host hands the
+// node's persistent state (term, vote, log) to storage, and the write completes a few
+// ticks later, in order. Messages that depend on it wait for it, as core/node/replication.ts
+// makes them: an acknowledgement of entries waits until they are stored, and anything sent
+// after a new term or vote waits until that is stored. A primary counts itself towards a
+// commit only up to what its storage has completed. A crash loses every write not yet
+// completed, with the messages waiting for it.
+//
 // After every step it checks Raft's safety invariants and throws with
 // the seed and step on the first violation, so a failure replays exactly.
 import { RaftNode, initialState, type RaftOptions } from '../../core/consensus/raft.js';
-import type { Entry, Message, NodeId, PersistentState } from '../../core/consensus/types.js';
+import type { Entry, Message, NodeId, Outbound, PersistentState } from '../../core/consensus/types.js';
 
 /** mulberry32: small, fast, good enough for schedules. */
 export function seededRandom(seed: number): () => number {
@@ -33,6 +42,8 @@ export interface FaultProfile {
   heal: number;
   /** per step: chance to make a node slow (its messages take 5 extra ticks) */
   slow: number;
+  /** a storage write completes 1 + uniform [0, persistDelay] ticks after it is asked for */
+  persistDelay: number;
 }
 
 export const DEFAULT_FAULTS: FaultProfile = {
@@ -44,6 +55,7 @@ export const DEFAULT_FAULTS: FaultProfile = {
   partition: 0.01,
   heal: 0.01,
   slow: 0.005,
+  persistDelay: 3,
 };
 
 type Payload = string;
@@ -68,9 +80,21 @@ function parseSnapshot(payload: Payload): { index: number; digest: string } {
 /** A host takes a snapshot once its commit index has moved this far past the last one. */
 const SNAPSHOT_EVERY = 12;
 
+/** A storage write in progress, and the messages that may leave only once it completes. */
+interface PendingWrite {
+  at: number;
+  state: PersistentState<Payload>;
+  messages: Outbound<Payload>[];
+}
+
 interface SimNode {
   raft: RaftNode<Payload> | undefined;
+  /** what storage holds: the state of the last completed write (a restart starts from it) */
   disk: PersistentState<Payload>;
+  /** writes in progress, oldest first (a crash loses them) */
+  pending: PendingWrite[];
+  /** the state handed to storage last (the newest pending write, or the disk) */
+  issued: PersistentState<Payload>;
   /** digest of the committed state this node has applied, and up to where */
   digest: string;
   appliedUpTo: number;
@@ -120,7 +144,7 @@ export class Simulation {
     this.options = { electionTicks: [10, 20], heartbeatTicks: 3, maxEntriesPerAppend: 16, random: this.random };
     for (const id of ids) {
       const disk = initialState<Payload>(ids);
-      this.nodes.set(id, { raft: new RaftNode(id, disk, this.options), disk, digest: '', appliedUpTo: 0, snapshots: [], slow: false });
+      this.nodes.set(id, { raft: new RaftNode(id, disk, this.options), disk, pending: [], issued: disk, digest: '', appliedUpTo: 0, snapshots: [], slow: false });
     }
   }
 
@@ -153,6 +177,7 @@ export class Simulation {
     this.step++;
     this.now++;
     if (withFaults) this.injectFaults();
+    this.completeWrites();
     for (const [id, n] of this.nodes) {
       if (!n.raft) continue;
       n.raft.tick();
@@ -209,8 +234,11 @@ export class Simulation {
 
   crashNode(id: NodeId): void {
     const n = this.nodes.get(id)!;
-    n.disk = n.raft!.persistentState();
-    n.raft = undefined; // volatile state gone; `disk` holds what was persisted
+    // Volatile state is gone, and so are writes not yet completed with the messages
+    // waiting for them; `disk` holds what was persisted.
+    n.raft = undefined;
+    n.pending = [];
+    n.issued = n.disk;
   }
 
   restartNode(id: NodeId): void {
@@ -223,29 +251,78 @@ export class Simulation {
     n.snapshots = n.disk.snapshot === undefined ? [] : [n.disk.snapshot];
   }
 
-  /** Persist, then apply events and queue messages: what a host does after each input. */
+  /** Apply events, start persisting, send or hold messages: what a host does after each input. */
   private drain(id: NodeId): void {
     const n = this.nodes.get(id)!;
     const raft = n.raft!;
-    // Persistence is synchronous here, so a live node's disk is its current state; it is
-    // copied out only when the node crashes.
-    raft.persisted(raft.lastIndex);
     for (const event of raft.takeEvents()) {
       if (event.type === 'role' && event.role === 'primary') this.onNewPrimary(id, event.term);
       if (event.type === 'committed') this.onCommit(id, event.index);
       if (event.type === 'snapshot') this.onInstall(id, event.index, event.data);
     }
     this.maybeSnapshot(id);
-    for (const { to, message } of raft.takeMessages()) {
-      if (this.cut.has(`${id}>${to}`) || (!this.calm && this.random() < this.faults.loss)) continue;
-      const copies = !this.calm && this.random() < this.faults.duplicate ? 2 : 1;
-      for (let c = 0; c < copies; c++) {
-        const delay = 1 + (this.calm ? 0 : Math.floor(this.random() * (this.faults.maxDelay + 1))) + (n.slow ? 5 : 0);
-        const at = this.now + delay;
-        const bucket = this.network.get(at);
-        if (bucket) bucket.push({ at, from: id, to, message });
-        else this.network.set(at, [{ at, from: id, to, message }]);
+    const messages = raft.takeMessages();
+    if (this.mayHaveChanged(n, raft, messages)) {
+      const state = raft.persistentState();
+      if (!sameState(state, n.issued)) {
+        const after = n.pending[n.pending.length - 1]?.at ?? 0;
+        const at = Math.max(after, this.now + 1 + Math.floor(this.random() * (this.faults.persistDelay + 1)));
+        n.pending.push({ at, state, messages: [] });
+        n.issued = state;
       }
+    }
+    const newest = n.pending[n.pending.length - 1];
+    const voteStored = n.disk.term === n.issued.term && n.disk.votedFor === n.issued.votedFor;
+    for (const out of messages) {
+      // An acknowledgement waits until what it acknowledges is stored; with a new term or
+      // vote not yet stored, every message waits (it would reveal what a crash may lose).
+      const waits = !voteStored || (out.message.type === 'append-response' && out.message.success);
+      if (waits && newest) newest.messages.push(out);
+      else this.transmit(id, out);
+    }
+  }
+
+  /**
+   * Whether the persistent state may differ from what was last handed to storage (cheap,
+   * so that the state is copied out only then): the term or the log moved, or a vote was
+   * granted (within a term, the vote changes only by granting one).
+   */
+  private mayHaveChanged(n: SimNode, raft: RaftNode<Payload>, messages: Outbound<Payload>[]): boolean {
+    const issued = n.issued;
+    const last = issued.entries[issued.entries.length - 1] ?? issued.base;
+    return (
+      raft.currentTerm !== issued.term ||
+      raft.baseIndex !== issued.base.index ||
+      raft.lastIndex !== last.index ||
+      raft.termAt(raft.lastIndex) !== last.term ||
+      messages.some((m) => m.message.type === 'vote-response' && m.message.granted && !m.message.preVote)
+    );
+  }
+
+  /** Complete the storage writes due by now: release what waited, tell Raft what is durable. */
+  private completeWrites(): void {
+    for (const [id, n] of this.nodes) {
+      while (n.raft && n.pending.length > 0 && n.pending[0]!.at <= this.now) {
+        const write = n.pending.shift()!;
+        n.disk = write.state;
+        for (const out of write.messages) this.transmit(id, out);
+        n.raft.persisted(durablePrefix(n.raft, write.state));
+        this.drain(id);
+      }
+    }
+  }
+
+  /** Put a message on the network, subject to cuts, loss, duplication and delay. */
+  private transmit(id: NodeId, { to, message }: Outbound<Payload>): void {
+    const n = this.nodes.get(id)!;
+    if (this.cut.has(`${id}>${to}`) || (!this.calm && this.random() < this.faults.loss)) return;
+    const copies = !this.calm && this.random() < this.faults.duplicate ? 2 : 1;
+    for (let c = 0; c < copies; c++) {
+      const delay = 1 + (this.calm ? 0 : Math.floor(this.random() * (this.faults.maxDelay + 1))) + (n.slow ? 5 : 0);
+      const at = this.now + delay;
+      const bucket = this.network.get(at);
+      if (bucket) bucket.push({ at, from: id, to, message });
+      else this.network.set(at, [{ at, from: id, to, message }]);
     }
   }
 
@@ -337,6 +414,7 @@ export class Simulation {
   private maybeSnapshot(id: NodeId): void {
     const n = this.nodes.get(id)!;
     const raft = n.raft!;
+    if (n.appliedUpTo - raft.baseIndex < SNAPSHOT_EVERY) return; // the newest snapshot is at or past the base
     const last = n.snapshots.length === 0 ? raft.baseIndex : parseSnapshot(n.snapshots[n.snapshots.length - 1]!).index;
     if (n.appliedUpTo - last < SNAPSHOT_EVERY || n.appliedUpTo !== raft.committed) return;
     n.snapshots = [...n.snapshots.slice(-1), snapshotPayload(n.appliedUpTo, n.digest)];
@@ -370,8 +448,8 @@ export class Simulation {
       }
     }
     // The committed prefix is never lost from a majority of its configuration: every
-    // committed entry is in the persisted log of a majority of nodes. Checked for new
-    // commits each step and for all of them every 25 steps (crashes lose nothing else).
+    // committed entry is in the stored log (what a crash keeps) of a majority of nodes.
+    // Checked for new commits each step and for all of them every 25 steps.
     const reference = live[0]?.[1].raft;
     if (!reference) return;
     const from = this.step % 25 === 0 ? 1 : this.checkedUpTo + 1;
@@ -380,15 +458,32 @@ export class Simulation {
       const config = reference.configAt(index);
       let holders = 0;
       for (const id of config) {
-        const n = this.nodes.get(id)!;
-        const base = n.raft ? n.raft.baseIndex : n.disk.base.index;
-        const e = n.raft ? n.raft.entry(index) : n.disk.entries[index - n.disk.base.index - 1];
-        if (index <= base || (e && e.term === entry.term && e.payload === entry.payload)) holders++;
+        const disk = this.nodes.get(id)!.disk;
+        const e = disk.entries[index - disk.base.index - 1];
+        if (index <= disk.base.index || (e && e.term === entry.term && e.payload === entry.payload)) holders++;
       }
       if (holders * 2 <= config.length) this.fail(`committed entry ${index} is held by only ${holders} of ${config.length} nodes`);
     }
     this.checkedUpTo = this.committedUpTo;
   }
+}
+
+/** Two persistent states with the same term, vote and log (a log is known by its last entry). */
+function sameState(a: PersistentState<Payload>, b: PersistentState<Payload>): boolean {
+  const last = (s: PersistentState<Payload>) => s.entries[s.entries.length - 1] ?? s.base;
+  return a.term === b.term && a.votedFor === b.votedFor && a.base.index === b.base.index && last(a).index === last(b).index && last(a).term === last(b).term;
+}
+
+/**
+ * How much of Raft's current log a completed write made durable: the written log up to
+ * the last index where it still agrees with the current one (entries written before a
+ * truncation do not count for the entries that replaced them).
+ */
+function durablePrefix(raft: RaftNode<Payload>, written: PersistentState<Payload>): number {
+  for (let i = written.base.index + written.entries.length; i > written.base.index; i--) {
+    if (i <= raft.baseIndex || raft.termAt(i) === written.entries[i - written.base.index - 1]!.term) return i;
+  }
+  return Math.min(written.base.index, raft.baseIndex);
 }
 
 /** Run one seed: chaos, then healing; returns the simulation for inspection. */
