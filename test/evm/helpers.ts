@@ -1,0 +1,65 @@
+// One EVM node in this process, built as `ccevm start` builds it (cli/start.ts), with its
+// ledger in a storage whose writes the test can hold open (so "executed" and "committed"
+// can be told apart at will), and ethers wallets to sign transactions.
+import { hexToBytes } from '@ethereumjs/util';
+import { keccak256, Wallet, type TransactionRequest } from 'ethers';
+import { Node } from '../../core/node/node.js';
+import { DEFAULT_EVM_CONFIG, type EvmConfig, type GenesisAccount } from '../../evm-adapter/config.js';
+import { EvmApplication, type EvmService } from '../../evm-adapter/service.js';
+import { HeldStorage } from '../support/held-storage.js';
+import { DEV_KEYS } from '../support/node-process.js';
+import { tempDirs } from '../support/tmpdir.js';
+
+export const CHAIN_ID = 1337n;
+export const FUNDS = 10n ** 21n;
+
+export interface EvmNode {
+  node: Node;
+  evm: EvmService;
+  storage: HeldStorage;
+  wallets: Wallet[];
+  stop(): Promise<void>;
+}
+
+/** Start a single-node service whose dev wallets are funded; `genesis` adds accounts. */
+export async function startEvmNode(genesis: Record<string, GenesisAccount> = {}): Promise<EvmNode> {
+  const dirs = tempDirs();
+  const wallets = DEV_KEYS.slice(0, 3).map((k) => new Wallet(k));
+  const config: EvmConfig = {
+    ...DEFAULT_EVM_CONFIG,
+    chainId: CHAIN_ID,
+    genesis: { ...Object.fromEntries(wallets.map((w) => [w.address.toLowerCase(), { balance: FUNDS }])), ...genesis },
+  };
+  const storage = new HeldStorage();
+  const app = new EvmApplication(config);
+  // Signatures only when the executor goes idle (never on a timer), so which transactions
+  // share a block depends on what the test submits together, not on the machine's speed.
+  const node = await Node.start({ dataDir: await dirs.make('evm'), storage, application: app.hooks, signatures: { milliseconds: 3_600_000 } });
+  const evm = await app.attach(node);
+  return {
+    node,
+    evm,
+    storage,
+    wallets,
+    async stop() {
+      storage.release();
+      await node.stop();
+      await dirs.cleanup();
+    },
+  };
+}
+
+/** A signed EIP-1559 transaction and its hash (zero base fee: gas costs nothing). */
+export async function signed(wallet: Wallet, request: TransactionRequest): Promise<{ raw: Uint8Array; hash: Uint8Array }> {
+  const raw = await wallet.signTransaction({ type: 2, chainId: CHAIN_ID, gasLimit: 100_000n, maxFeePerGas: 1n, maxPriorityFeePerGas: 0n, value: 0n, ...request });
+  return { raw: hexToBytes(raw as `0x${string}`), hash: hexToBytes(keccak256(raw) as `0x${string}`) };
+}
+
+export const address = (wallet: Wallet): Uint8Array => hexToBytes(wallet.address as `0x${string}`);
+
+/** Whether `promise` has settled, without waiting for it. */
+export async function settled(promise: Promise<unknown>): Promise<boolean> {
+  const marker = Symbol('pending');
+  const winner = await Promise.race([promise.then(() => true, () => true), new Promise((r) => setImmediate(() => r(marker)))]);
+  return winner !== marker;
+}

@@ -1,0 +1,52 @@
+// The EVM service on one in-process node, with the ledger's writes held open when a test
+// needs "executed but not committed" to last: what a client sees of a transaction in
+// that window, and how blocks follow signatures. End-to-end tests see these windows only
+// when the timing happens to fall into them.
+import { strict as assert } from 'node:assert';
+import { bytesToHex } from '@ethereumjs/util';
+import { until } from '../node/helpers.js';
+import { address, settled, signed, startEvmNode, type EvmNode } from './helpers.js';
+
+describe('evm / service (one node, in process)', function () {
+  this.timeout(30_000);
+  let n: EvmNode;
+  beforeEach(async () => {
+    n = await startEvmNode();
+  });
+  afterEach(async () => {
+    await n.stop();
+  });
+
+  it('has no receipt while a transaction is pending, and one exactly when its signature commits', async () => {
+    const [alice, bob] = n.wallets;
+    const { raw, hash } = await signed(alice!, { to: bob!.address, value: 5n, nonce: 0 });
+    const blockBefore = n.evm.blockNumber();
+    const balanceBefore = await n.evm.balance(address(bob!), 'latest');
+    const signedBefore = n.node.lastSigned;
+    n.storage.hold();
+    const sent = n.evm.sendRawTransaction(raw);
+    // Executed, and the signature sealing its block written to the ledger: committed the
+    // moment that write completes, which the test holds open.
+    await until(() => n.node.lastSigned > signedBefore && n.storage.heldUpTo >= n.node.lastSigned, 'the transaction to execute and its signature to be written');
+    const pending = n.evm.transaction(hash);
+    assert.ok(pending, 'eth_getTransactionByHash knows the pending transaction');
+    assert.equal(pending.blockHash, undefined, 'without a block hash');
+    assert.equal(pending.blockTimestamp, undefined, 'or a block timestamp');
+    assert.equal(n.evm.receipt(hash), undefined, 'no receipt before its signature commits');
+    assert.equal(n.evm.blockNumber(), blockBefore, 'the block sealing it is not visible yet');
+    assert.equal(await n.evm.balance(address(bob!), 'latest'), balanceBefore, 'latest state is committed state');
+    assert.equal(await n.evm.balance(address(bob!), 'pending'), balanceBefore + 5n, 'pending state has the transfer');
+    assert.equal(await settled(sent), false, 'eth_sendRawTransaction answers only once committed');
+
+    n.storage.release();
+    assert.equal(bytesToHex(await sent), bytesToHex(hash));
+    const receipt = n.evm.receipt(hash);
+    assert.ok(receipt, 'the receipt is there as soon as the transaction is committed');
+    assert.equal(receipt.receipt.status, 1);
+    const committed = n.evm.transaction(hash)!;
+    assert.ok(committed.blockHash, 'the committed transaction has its block');
+    assert.deepEqual(receipt.blockHash, committed.blockHash);
+    assert.equal(n.evm.blockNumber(), blockBefore + 1);
+    assert.equal(await n.evm.balance(address(bob!), 'latest'), balanceBefore + 5n);
+  });
+});
