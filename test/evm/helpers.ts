@@ -1,6 +1,9 @@
 // One EVM node in this process, built as `ccevm start` builds it (cli/start.ts), with its
 // ledger in a storage whose writes the test can hold open (so "executed" and "committed"
 // can be told apart at will), and ethers wallets to sign transactions.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { hexToBytes } from '@ethereumjs/util';
 import { keccak256, Wallet, type TransactionRequest } from 'ethers';
 import { Node } from '../../core/node/node.js';
@@ -8,7 +11,6 @@ import { DEFAULT_EVM_CONFIG, type EvmConfig, type GenesisAccount } from '../../e
 import { EvmApplication, type EvmService } from '../../evm-adapter/service.js';
 import { HeldStorage } from '../support/held-storage.js';
 import { DEV_KEYS } from '../support/node-process.js';
-import { tempDirs } from '../support/tmpdir.js';
 
 export const CHAIN_ID = 1337n;
 export const FUNDS = 10n ** 21n;
@@ -23,7 +25,6 @@ export interface EvmNode {
 
 /** Start a single-node service whose dev wallets are funded; `genesis` adds accounts. */
 export async function startEvmNode(genesis: Record<string, GenesisAccount> = {}): Promise<EvmNode> {
-  const dirs = tempDirs();
   const wallets = DEV_KEYS.slice(0, 3).map((k) => new Wallet(k));
   const config: EvmConfig = {
     ...DEFAULT_EVM_CONFIG,
@@ -34,7 +35,8 @@ export async function startEvmNode(genesis: Record<string, GenesisAccount> = {})
   const app = new EvmApplication(config);
   // Signatures only when the executor goes idle (never on a timer), so which transactions
   // share a block depends on what the test submits together, not on the machine's speed.
-  const node = await Node.start({ dataDir: await dirs.make('evm'), storage, application: app.hooks, signatures: { milliseconds: 3_600_000 } });
+  const dataDir = await mkdtemp(join(tmpdir(), 'ccevm-evm-'));
+  const node = await Node.start({ dataDir, storage, application: app.hooks, signatures: { milliseconds: 3_600_000 } });
   const evm = await app.attach(node);
   return {
     node,
@@ -44,7 +46,9 @@ export async function startEvmNode(genesis: Record<string, GenesisAccount> = {})
     async stop() {
       storage.release();
       await node.stop();
-      await dirs.cleanup();
+      // Retries: stop() can resolve before the node's last vote is saved (issue 8), and
+      // that file then lands in the directory being removed.
+      await rm(dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
     },
   };
 }

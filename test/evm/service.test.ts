@@ -49,4 +49,32 @@ describe('evm / service (one node, in process)', function () {
     assert.equal(n.evm.blockNumber(), blockBefore + 1);
     assert.equal(await n.evm.balance(address(bob!), 'latest'), balanceBefore + 5n);
   });
+
+  it('numbers blocks by signatures: what one signature seals is one block, an empty signature an empty block', async () => {
+    const [alice, bob, carol] = n.wallets;
+    const first = await signed(alice!, { to: carol!.address, value: 1n, nonce: 0 });
+    await n.evm.sendRawTransaction(first.raw);
+    const k = n.evm.blockNumber();
+    assert.equal(n.evm.receipt(first.hash)!.record.block, k);
+    assert.deepEqual(n.evm.blockTransactions(k).map((t) => bytesToHex(t.hash)), [bytesToHex(first.hash)]);
+
+    // Submitted together, executed back to back: the executor signs once it is idle, so
+    // one signature seals both.
+    const b = await signed(alice!, { to: carol!.address, value: 2n, nonce: 1 });
+    const c = await signed(bob!, { to: carol!.address, value: 3n, nonce: 0 });
+    await Promise.all([n.evm.sendRawTransaction(b.raw), n.evm.sendRawTransaction(c.raw)]);
+    assert.equal(n.evm.blockNumber(), k + 1);
+    assert.deepEqual(n.evm.blockTransactions(k + 1).map((t) => bytesToHex(t.hash)), [bytesToHex(b.hash), bytesToHex(c.hash)]);
+    assert.deepEqual([n.evm.receipt(b.hash)!.record.index, n.evm.receipt(c.hash)!.record.index], [0, 1]);
+
+    // A signature with no transaction before it still seals a block, empty, on the chain.
+    const signature = n.node.emitSignature(true)!;
+    await n.node.waitCommitted(signature);
+    assert.equal(n.evm.blockNumber(), k + 2);
+    const empty = n.evm.block(k + 2)!;
+    assert.equal(empty.txCount, 0);
+    assert.deepEqual(empty.parentHash, n.evm.block(k + 1)!.hash);
+    assert.deepEqual(n.evm.block(k + 1)!.parentHash, n.evm.block(k)!.hash);
+    assert.deepEqual(n.evm.block('latest'), empty);
+  });
 });

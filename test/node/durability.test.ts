@@ -39,7 +39,7 @@ describe('node / acknowledgements wait for durable storage (three nodes, one pro
   after(async () => {
     for (const s of storages.values()) s.release();
     for (const n of nodes.values()) await n.stop().catch(() => undefined);
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    for (const d of dirs) rmSync(d, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
   });
 
   async function writeSigned(key: string, value: string) {
