@@ -132,6 +132,22 @@ describe('consensus / raft state machine', () => {
     assert.equal(back.entry(unsigned.index)?.payload, 'sig-2', 'and its copy of the unsigned entry is overwritten');
   });
 
+  it('the simulator persists asynchronously: a crash loses the writes storage had not completed', () => {
+    const sim = new Simulation(3, ['a', 'b', 'c'], CALM);
+    for (let i = 0; i < 100; i++) sim.runStep(false);
+    const primary = sim.primary()!;
+    const node = sim.nodes.get(primary)!;
+    const entry = node.raft!.propose('data', 'not yet stored')!;
+    node.raft!.propose('signature', 'sig: not yet stored');
+    sim.runStep(false); // the write is asked for; it completes a tick later at the earliest
+    assert.ok(node.raft!.entry(entry.index), 'the primary holds the entry');
+    sim.crashNode(primary);
+    const onDisk = node.disk.entries[entry.index - node.disk.base.index - 1];
+    assert.notEqual(onDisk?.payload, 'not yet stored', 'the crash lost the entries whose write had not completed');
+    sim.restartNode(primary);
+    assert.notEqual(node.raft!.entry(entry.index)?.payload, 'not yet stored');
+  });
+
   it('an isolated primary commits nothing, steps down, and loses its unsigned writes', () => {
     const sim = new Simulation(11, ['a', 'b', 'c', 'd', 'e'], CALM);
     for (let i = 0; i < 100; i++) sim.runStep(false);
