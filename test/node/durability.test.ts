@@ -67,8 +67,10 @@ describe('node / acknowledgements wait for durable storage (three nodes, one pro
     const waiting = [...nodes].map(([name, n]) => n.waitCommitted(txid).then(() => committed.add(name)));
     // Both backups have received the signature: their storage is being asked to write it.
     await until(() => b.heldUpTo >= signature.seqno && c.heldUpTo >= signature.seqno, 'the backups to try to store the signature');
-    // Heartbeats go every 50 ms: give an early acknowledgement many chances to arrive.
-    await new Promise((r) => setTimeout(r, 250));
+    // An early acknowledgement would be on its way already (sent as the write began);
+    // give it, and a few heartbeats (every 50 ms), time to arrive. Well under the 300 ms
+    // after which a primary that hears from no backup steps down (check-quorum).
+    await new Promise((r) => setTimeout(r, 150));
     assert.deepEqual([...committed], [], 'waitCommitted resolved before any backup stored the entries');
     for (const [name, n] of nodes) assert.equal(n.committed, committedBefore.get(name), `${name} advanced its commit index`);
     assert.equal(a.status(txid), 'Pending');
