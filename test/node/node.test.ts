@@ -29,14 +29,14 @@ describe('node', () => {
   }
 
   it('starts a service whose genesis is committed', async () => {
-    node = await Node.start({ dataDir: dir });
+    node = await Node.create({ dataDir: dir });
     assert.equal(node.committed, 2, 'genesis and its signature');
     assert.equal(node.status({ view: 1, seqno: 1 }), 'Committed');
-    assert.equal((await node.ledger.readEntry(2)).kind, EntryKind.Signature);
+    assert.equal((await node.readEntry(2)).kind, EntryKind.Signature);
   });
 
   it('signs after N transactions, commits only at signatures, and reports status', async () => {
-    node = await Node.start({ dataDir: dir, signatures: { transactions: 5, milliseconds: 60_000 } });
+    node = await Node.create({ dataDir: dir, signatures: { transactions: 5, milliseconds: 60_000 } });
     const ids = [];
     for (let i = 0; i < 4; i++) ids.push(await write(node, `k${i}`));
     assert.equal(node.lastSigned, 2, 'no signature before the fifth transaction');
@@ -45,14 +45,14 @@ describe('node', () => {
     ids.push(await write(node, 'k4'));
     await node.waitCommitted(ids[4]!);
     assert.equal(node.lastSigned, 8);
-    assert.ok((await node.ledger.readEntry(8)).kind === EntryKind.Signature);
+    assert.ok((await node.readEntry(8)).kind === EntryKind.Signature);
     for (const id of ids) assert.equal(node.status(id), 'Committed');
     assert.equal(node.status({ view: ids[0]!.view + 5, seqno: ids[0]!.seqno }), 'Invalid');
     assert.equal(node.status({ view: 1, seqno: 10_000 }), 'Unknown');
   });
 
   it('signs after T milliseconds when transactions are few', async () => {
-    node = await Node.start({ dataDir: dir, signatures: { transactions: 1_000_000, milliseconds: 10 } });
+    node = await Node.create({ dataDir: dir, signatures: { transactions: 1_000_000, milliseconds: 10 } });
     const id = await write(node, 'lonely');
     assert.equal(node.status(id), 'Pending');
     await node.waitCommitted(id);
@@ -61,7 +61,7 @@ describe('node', () => {
   });
 
   it('retries transactions that conflict and reports a persistent conflict', async () => {
-    node = await Node.start({ dataDir: dir, storage: new MemoryLedgerStorage() });
+    node = await Node.create({ dataDir: dir, storage: new MemoryLedgerStorage() });
     const counter = rawMap('counter');
     const bump = () =>
       node!.transact(async (tx) => {
@@ -71,9 +71,7 @@ describe('node', () => {
         c.set(utf8('n'), utf8(String(v + 1)));
       }, 32); // each round of 20 contenders lets at least one through
     await Promise.all(Array.from({ length: 20 }, bump));
-    const tx = node.store.begin();
-    assert.equal(Buffer.from(tx.map(counter).get(utf8('n'))!).toString(), '20');
-    tx.abort();
+    assert.equal(node.readPending((tx) => Buffer.from(tx.map(counter).get(utf8('n'))!).toString()), '20');
     await assert.rejects(
       node.transact(async (t) => {
         t.map(counter).get(utf8('n'));
@@ -95,7 +93,7 @@ describe('node', () => {
       }
     }
     const storage = new CountingStorage();
-    node = await Node.start({ dataDir: dir, storage, signatures: { transactions: 50, milliseconds: 60_000 } });
+    node = await Node.create({ dataDir: dir, storage, signatures: { transactions: 50, milliseconds: 60_000 } });
     const before = storage.writes;
     // Transactions trickle in (the event loop turns between them), yet nothing is
     // written before the signature that makes them a commit point.
@@ -110,15 +108,15 @@ describe('node', () => {
   });
 
   it('compacts store history behind commits', async () => {
-    node = await Node.start({ dataDir: dir, storage: new MemoryLedgerStorage(), signatures: { transactions: 10, milliseconds: 5 } });
+    node = await Node.create({ dataDir: dir, storage: new MemoryLedgerStorage(), signatures: { transactions: 10, milliseconds: 5 } });
     let last;
     for (let i = 0; i < 100; i++) last = await write(node, 'same-key');
     await node.waitCommitted(last!);
-    assert.equal(node.store.retainedHistory, 0);
+    assert.equal(node.retainedHistory, 0);
   });
 
   it('rejects work after stop and resolves nothing uncommitted', async () => {
-    const n = await Node.start({ dataDir: dir, storage: new MemoryLedgerStorage() });
+    const n = await Node.create({ dataDir: dir, storage: new MemoryLedgerStorage() });
     await n.stop();
     await assert.rejects(write(n, 'late'), /node stopped/);
   });
