@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DataDir } from '../../core/host/data-dir.js';
 import { Node } from '../../core/node/node.js';
 import { MemoryLedgerStorage } from '../../core/host/memory-storage.js';
 import { ConflictError } from '../../core/kv/errors.js';
@@ -119,5 +120,64 @@ describe('node', () => {
     const n = await Node.create({ dataDir: dir, storage: new MemoryLedgerStorage() });
     await n.stop();
     await assert.rejects(write(n, 'late'), /node stopped/);
+  });
+
+  it('stop() resolves only after every write it started, a vote save still under way included', async () => {
+    /** A data directory whose vote writes wait until the test lets them go. */
+    class HeldVotes extends DataDir {
+      inFlight = 0;
+      private waiting: (() => void)[] = [];
+      private holding = true;
+      override async writeAtomic(name: string, bytes: Uint8Array, mode?: number): Promise<void> {
+        this.inFlight++;
+        try {
+          if (name === 'node.vote' && this.holding) await new Promise<void>((r) => this.waiting.push(r));
+          await super.writeAtomic(name, bytes, mode);
+        } finally {
+          this.inFlight--;
+        }
+      }
+      release(): void {
+        this.holding = false;
+        for (const go of this.waiting.splice(0)) go();
+      }
+    }
+    const held = new HeldVotes(dir);
+    // The node becomes primary, saves its vote (held) and commits its genesis meanwhile.
+    node = await Node.create({ dataDir: held, storage: new MemoryLedgerStorage() });
+    assert.ok(held.inFlight > 0, 'the vote save is under way');
+    let inFlightWhenStopped: number | undefined;
+    const stopping = node.stop().then(() => (inFlightWhenStopped = held.inFlight));
+    const first = await Promise.race([stopping.then(() => 'stopped'), new Promise((r) => setTimeout(r, 300, 'still stopping'))]);
+    assert.equal(first, 'still stopping', 'stop() resolved while a vote write was under way');
+    held.release();
+    await stopping;
+    assert.equal(inFlightWhenStopped, 0, 'no write under way once stop() resolved');
+  });
+
+  it('a seal that throws neither signs nor leaves its transaction open (which would pin compaction)', async () => {
+    let sealFails = false;
+    const logged: string[] = [];
+    node = await Node.create({
+      dataDir: dir,
+      storage: new MemoryLedgerStorage(),
+      signatures: { transactions: 1_000_000, milliseconds: 60_000 },
+      application: { seal: () => {
+        if (sealFails) throw new Error('application bug');
+      } },
+      log: (m) => logged.push(m),
+    });
+    sealFails = true;
+    const first = await write(node, 'same-key');
+    assert.equal(node.emitSignature(), undefined, 'nothing signed without the seal');
+    assert.ok(logged.some((m) => /could not seal.*application bug/.test(m)), logged.join('; '));
+    assert.equal(node.status(first), 'Pending');
+    sealFails = false;
+    let last;
+    for (let i = 0; i < 20; i++) last = await write(node, 'same-key');
+    node.emitSignature();
+    await node.waitCommitted(last!);
+    assert.equal(node.status(first), 'Committed', 'the next signature took it');
+    assert.equal(node.retainedHistory, 0, 'no reader left open holds history back');
   });
 });
