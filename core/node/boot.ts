@@ -71,11 +71,13 @@ export async function bootNode(options: BootOptions): Promise<Node> {
   const log = options.log ?? (() => {});
   const { mode } = options;
   const dir = typeof options.dataDir === 'string' ? new DataDir(options.dataDir) : options.dataDir;
+  // Refused before anything is written to the directory.
+  const holdsNode = await dir.exists(SEALED_STATE_FILE);
+  if (holdsNode && mode !== 'restart') throw new BootError(`${dir.path} already holds a node: restart it, or use an empty directory to ${mode === 'create' ? 'create a new service' : 'join'}`);
+  if (!holdsNode && mode === 'restart') throw new BootError(`${dir.path} holds no node to restart (no ${SEALED_STATE_FILE}): create a service or join one`);
   await dir.ensure();
   const sealer = options.sealer ?? (await virtualSealer(dir));
-  const found = await loadIdentity(dir, sealer);
-  if (found && mode !== 'restart') throw new BootError(`${dir.path} already holds node ${found.nodeId.slice(0, 16)}: restart it, or use an empty directory to ${mode === 'create' ? 'create a new service' : 'join'}`);
-  if (!found && mode === 'restart') throw new BootError(`${dir.path} holds no node to restart (no ${SEALED_STATE_FILE}): create a service or join one`);
+  const found = holdsNode ? await loadIdentity(dir, sealer) : undefined;
   const storage = options.storage ?? (await LevelLedgerStorage.open(dir.file('ledger'), { sync: (options.durability ?? 'fsync') === 'fsync' }));
   try {
     const snapshotFiles = new SnapshotFiles(dir.file('snapshots'));
