@@ -7,17 +7,21 @@
 // A mode that does not fit the directory is refused. (Recovery of a service from ledger
 // files with the members' key shares will be a fourth mode, `recover`.)
 import type { PersistentState } from '../consensus/types.js';
+import { trustNode } from '../governance/nodes.js';
+import { SERVICE_INFO } from '../governance/tables.js';
+import { SnapshotFiles } from '../host/snapshot-files.js';
+import type { Store } from '../kv/store.js';
 import type { Sealer } from '../crypto/sealing.js';
 import { DataDir } from '../host/data-dir.js';
 import { LevelLedgerStorage } from '../host/level-storage.js';
-import { SnapshotFiles } from '../host/snapshot-files.js';
 import { virtualSealer } from '../host/virtual-platform.js';
 import { EntryKind } from '../ledger/entry.js';
 import { Ledger } from '../ledger/ledger.js';
 import type { LedgerStorage } from '../ledger/storage.js';
 import { createServiceIdentity, loadIdentity, loadVote, saveIdentity, SEALED_STATE_FILE, type NodeIdentity } from './identity.js';
 import type { PeerInfo } from './join.js';
-import { Node, type ApplicationHooks } from './node.js';
+import type { ApplicationHooks } from './application.js';
+import { Node } from './node.js';
 import { holdsNothing, reopen } from './replay.js';
 import { DEFAULT_SIGNATURES, type SignaturePolicy } from './signatures.js';
 import { DEFAULT_SNAPSHOT_INTERVAL } from './snapshotter.js';
@@ -54,6 +58,26 @@ export interface NodeOptions {
 
 export type BootOptions = NodeOptions &
   ({ mode: 'create' } | { mode: 'restart' } | { mode: 'join'; joined: { identity: NodeIdentity; peers: PeerInfo[] } });
+
+/** @internal What boot.ts assembles a node from. */
+export interface NodeSetup {
+  store: Store;
+  ledger: Ledger;
+  identity: NodeIdentity;
+  dir: DataDir;
+  sealer: Sealer;
+  snapshotFiles: SnapshotFiles;
+  snapshotInterval: number;
+  policy: SignaturePolicy;
+  application: ApplicationHooks;
+  raft: PersistentState<Uint8Array>;
+  /** committed at boot: the snapshot the ledger starts from */
+  committed: number;
+  initialPeers: PeerInfo[];
+  rpcAddress: string | undefined;
+  admitJoiners: boolean;
+  log: (message: string) => void;
+}
 
 export class BootError extends Error {
   constructor(message: string) {
@@ -120,7 +144,11 @@ export async function bootNode(options: BootOptions): Promise<Node> {
       log,
     });
     for (const h of replayed.held) if (h.seqno >= (replayed.base?.index ?? 0)) await node.adoptSnapshot(h.seqno, h.bytes);
-    const { alone } = await node.launch(options.network, creating);
+    const { alone } = await node.launch(options.network);
+    // Alone in its configuration the node is primary now; it opens once it knows what is
+    // committed: a new service's genesis, or the signature it made in its new view.
+    if (alone && creating) await genesis(node, options);
+    else if (alone) await node.waitCommitted({ view: node.view, seqno: node.lastSigned });
     const from = replayed.base ? ` after the snapshot at seqno ${replayed.base.index}` : '';
     if (!creating) log(`replayed and verified ${replayed.entries.length} entries${from}; ${alone ? `resuming in view ${node.view}` : 'following the primary'}`);
     return node;
@@ -128,4 +156,16 @@ export async function bootNode(options: BootOptions): Promise<Node> {
     await storage.close();
     throw e;
   }
+}
+
+/** A new service's first transaction: the service and its first node, and the application's part. */
+async function genesis(node: Node, options: NodeOptions): Promise<void> {
+  const { txid } = await node.transact((tx) => {
+    tx.map(SERVICE_INFO).set(0, { cert: node.serviceCertificate, status: 'Open' });
+    trustNode(tx, node.nodeId, { cert: node.nodeCertificate, peerAddress: node.peerAddress, rpcAddress: options.rpcAddress });
+    options.application?.genesis?.(tx);
+  });
+  node.emitSignature();
+  await node.waitCommitted(txid!);
+  options.log?.(`service open, genesis committed at ${txid!.view}.${txid!.seqno}`);
 }

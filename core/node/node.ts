@@ -1,16 +1,11 @@
 // A node: the façade that wires its parts together and what the application and the RPC
 // layer may ask of it. Booting (create / join / restart) is boot.ts; the glue to
-// consensus consensus-host.ts; when to sign signatures.ts; commit waiting
+// consensus consensus-host.ts; when to sign signatures.ts, how signing.ts; commit waiting
 // commit-waiters.ts; who the peers are peers.ts; admitting nodes admission.ts; node-table
 // changes core/governance/nodes.ts; exports export.ts.
-import type { NodeId, PersistentState, Role } from '../consensus/types.js';
-import { signData } from '../crypto/keys.js';
-import type { Sealer } from '../crypto/sealing.js';
-import { retireNode, trustNode } from '../governance/nodes.js';
-import { SERVICE_INFO } from '../governance/tables.js';
-import type { DataDir } from '../host/data-dir.js';
+import type { NodeId, Role } from '../consensus/types.js';
+import { retireNode } from '../governance/nodes.js';
 import { PeerNetwork } from '../host/peer-network.js';
-import type { SnapshotFiles } from '../host/snapshot-files.js';
 import { ConflictError } from '../kv/errors.js';
 import { readOnly, type ReadOnlyTransaction } from '../kv/read-only.js';
 import type { Store } from '../kv/store.js';
@@ -19,9 +14,8 @@ import type { TxID } from '../kv/txid.js';
 import type { LedgerEntry } from '../ledger/entry.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { Receipt } from '../ledger/receipt.js';
-import { SIGNATURE_KEY, SIGNATURES } from '../ledger/signature.js';
 import { admit } from './admission.js';
-import { bootNode, type NodeOptions } from './boot.js';
+import { bootNode, type NodeOptions, type NodeSetup } from './boot.js';
 import { CommitRecord } from './commit-record.js';
 import { CommitTracker, type TxStatus } from './commit-waiters.js';
 import { ConsensusHost } from './consensus-host.js';
@@ -30,24 +24,16 @@ import type { NodeIdentity } from './identity.js';
 import { JoinError, type JoinResponse, type PeerInfo } from './join.js';
 import { PeerDirectory } from './peers.js';
 import { PendingWrites } from './pending-writes.js';
+import { commitSignature } from './signing.js';
 import { DEFAULT_REPLICATION, Replication } from './replication.js';
-import { SignatureScheduler, type SignaturePolicy } from './signatures.js';
+import { SignatureScheduler } from './signatures.js';
 import { Snapshotter } from './snapshotter.js';
 
 export type { NodeOptions } from './boot.js';
 export type { TxStatus } from './commit-waiters.js';
 export { DEFAULT_SIGNATURES, type SignaturePolicy } from './signatures.js';
+export type { ApplicationHooks } from './application.js';
 
-export interface ApplicationHooks {
-  /** Adds the application's part to the new service's first transaction. */
-  genesis?(tx: Transaction): void;
-  /**
-   * Runs in a transaction of its own just before every signature transaction, so the
-   * application can record what that signature seals (for the EVM: a block). `root` is
-   * the ledger's Merkle root over every transaction before this one.
-   */
-  seal?(tx: Transaction, root: Uint8Array): void;
-}
 
 export class NotPrimaryError extends Error {
   constructor() {
@@ -58,26 +44,6 @@ export class NotPrimaryError extends Error {
 
 /** How long stop() waits for its final signature to commit. */
 const STOP_GRACE_MS = 2_000;
-
-/** @internal What boot.ts assembles a node from. */
-export interface NodeSetup {
-  store: Store;
-  ledger: Ledger;
-  identity: NodeIdentity;
-  dir: DataDir;
-  sealer: Sealer;
-  snapshotFiles: SnapshotFiles;
-  snapshotInterval: number;
-  policy: SignaturePolicy;
-  application: ApplicationHooks;
-  raft: PersistentState<Uint8Array>;
-  /** committed at boot: the snapshot the ledger starts from */
-  committed: number;
-  initialPeers: PeerInfo[];
-  rpcAddress: string | undefined;
-  admitJoiners: boolean;
-  log: (message: string) => void;
-}
 
 export class Node {
   static create(options: NodeOptions): Promise<Node> {
@@ -105,7 +71,7 @@ export class Node {
   private readonly snapshots: Snapshotter;
   private readonly log: (message: string) => void;
   private network: PeerNetwork | undefined;
-  private peerAddress: string | undefined;
+  private listeningAt: string | undefined;
   private stopped = false;
   /** this primary retired itself and awaits stepping down */
   private retiring = false;
@@ -152,6 +118,11 @@ export class Node {
 
   get role(): Role {
     return this.replication.role;
+  }
+
+  /** host:port of the node-to-node channel, once it listens. */
+  get peerAddress(): string | undefined {
+    return this.listeningAt;
   }
 
   /** The view (Raft term) the node's state is in. */
@@ -276,28 +247,8 @@ export class Node {
     this.signatures.signed();
     if (this.stopped || !this.replication.isPrimary || this.retiring) return undefined;
     if (!force && this.store.txid.seqno === this.ledger.lastSigned) return undefined;
-    const { seal } = this.setup.application;
-    if (seal) {
-      const sealTx = this.store.begin();
-      try {
-        seal(sealTx, this.ledger.tree.root());
-        sealTx.commit();
-      } catch (e) {
-        // Nothing is signed without the application's record of what is sealed; the
-        // transactions stay unsigned, and the next signature takes them.
-        this.log(`error: the application could not seal, not signing: ${(e as Error).message}`);
-        return undefined;
-      } finally {
-        sealTx.abort(); // after a commit, a no-op; otherwise it releases the snapshot
-      }
-    }
-    const seqno = this.store.txid.seqno + 1;
-    const root = this.ledger.tree.root(seqno - 1);
-    const tx = this.store.begin();
-    tx.setKind('signature');
-    tx.map(SIGNATURES).set(SIGNATURE_KEY, { node: this.nodeId, view: this.store.view, seqno, root, signature: signData(this.identity.nodeKey, root), cert: this.identity.nodeCert });
-    const txid = tx.commit()!;
-    this.signatures.signed(); // the seal transaction above counted as unsigned
+    const txid = commitSignature(this.store, this.ledger, this.identity, this.setup.application.seal, this.log);
+    this.signatures.signed(); // the seal transaction counted as unsigned
     return txid;
   }
 
@@ -360,21 +311,15 @@ export class Node {
     await this.ledger.storage.close();
   }
 
-  /** @internal boot.ts: listen, join consensus, and (alone in the configuration) lead and open. */
-  async launch(network: { host: string; port: number; advertise?: string } | undefined, creating: boolean): Promise<{ alone: boolean }> {
+  /** @internal boot.ts: listen and take part in consensus; alone in its configuration, resolves once primary. */
+  async launch(network: { host: string; port: number; advertise?: string } | undefined): Promise<{ alone: boolean }> {
     if (network) await this.listen(network);
     if (this.network) this.peers.refresh(this.network);
     const voters = new Set(this.replication.raft.activeConfigs().flat());
     const alone = voters.size === 1 && voters.has(this.nodeId);
     const primary = new Promise<void>((resolve) => (this.becamePrimary = resolve));
     this.replication.start();
-    if (alone) {
-      // Alone in its configuration, the node leads at once; wait for that and for the
-      // first commit of its term, so that it opens knowing what is committed.
-      await primary;
-      if (creating) await this.genesis();
-      else await this.waitCommitted({ view: this.store.view, seqno: this.ledger.lastSigned });
-    }
+    if (alone) await primary; // no one to wait for: it leads at once
     return { alone };
   }
 
@@ -395,18 +340,7 @@ export class Node {
       log: this.log,
     });
     const port = await this.network.listen(network.host, network.port);
-    this.peerAddress = `${network.advertise ?? network.host}:${port}`;
-  }
-
-  private async genesis(): Promise<void> {
-    const { txid } = await this.transact((tx) => {
-      tx.map(SERVICE_INFO).set(0, { cert: this.identity.serviceCert, status: 'Open' });
-      trustNode(tx, this.nodeId, { cert: this.identity.nodeCert, peerAddress: this.peerAddress, rpcAddress: this.setup.rpcAddress });
-      this.setup.application.genesis?.(tx);
-    });
-    this.emitSignature();
-    await this.waitCommitted(txid!);
-    this.log(`service open, genesis committed at ${txid!.view}.${txid!.seqno}`);
+    this.listeningAt = `${network.advertise ?? network.host}:${port}`;
   }
 
   private halt(error: Error): void {
