@@ -33,6 +33,7 @@ import { commitEvidenceDigest, LedgerSecrets } from '../core/ledger/secrets.js';
 import { LedgerVerifier } from '../core/ledger/verifier.js';
 import { decodeSnapshot, encodeSnapshot } from '../core/ledger/snapshot.js';
 import { loadIdentity } from '../core/node/identity.js';
+import { startMode } from '../core/node/boot.js';
 import { DEFAULT_SIGNATURES, Node, type NodeOptions } from '../core/node/node.js';
 import { bytesToKey, utf8 } from '../core/util/bytes.js';
 import { forEachFlag } from './lib/args.js';
@@ -170,7 +171,7 @@ interface BenchNode {
 
 async function startBenchNode(label: string, durability: 'os' | 'fsync', signatures?: NodeOptions['signatures'], dir = tempDir(label)): Promise<BenchNode> {
   const storage = new CountingStorage(await LevelLedgerStorage.open(join(dir, 'ledger'), { sync: durability === 'fsync' }));
-  const node = await Node.start({ dataDir: dir, durability, signatures, storage });
+  const node = await Node[await startMode(dir)]({ dataDir: dir, durability, signatures, storage });
   return {
     node,
     storage,
@@ -424,12 +425,12 @@ async function benchRestartAndReceipts(doRestart: boolean, doReceipts: boolean):
       table.add(sec, `build the ledger (sequential transact, durability os)`, (N * 1000) / buildMs, 'tx/s', `${fmt(buildMs)} ms`);
       const restartMs = await repeat(RUNS, async () => {
         const t0 = now();
-        const node = await Node.start({ dataDir: dir, durability: 'os' });
+        const node = await Node.restart({ dataDir: dir, durability: 'os' });
         const ms = now() - t0;
         await node.stop();
         return ms;
       });
-      table.addStat(sec, 'Node.start of the stopped ledger (replay + verify all)', restartMs, 'ms', `${fmt((storedEntries.length * 1000) / restartMs.median)} entries/s`);
+      table.addStat(sec, 'Node.restart of the stopped ledger (replay + verify all)', restartMs, 'ms', `${fmt((storedEntries.length * 1000) / restartMs.median)} entries/s`);
       const scanMs = await repeat(RUNS, async () => {
         const t0 = now();
         const st = await LevelLedgerStorage.open(join(dir, 'ledger'), { sync: false });
@@ -453,7 +454,7 @@ async function benchRestartAndReceipts(doRestart: boolean, doReceipts: boolean):
     if (doReceipts) {
       section('5. Receipts');
       const sec = '5 receipt';
-      const node = await Node.start({ dataDir: dir, durability: 'os' });
+      const node = await Node.restart({ dataDir: dir, durability: 'os' });
       try {
         const pick = (i: number) => txids[(i * 7919) % txids.length]!;
         const produce = async (i: number) => {

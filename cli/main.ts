@@ -6,7 +6,7 @@ import { auditChunks } from '../core/ledger/audit.js';
 import { CHUNK_NAME } from '../core/ledger/chunks.js';
 import { SNAPSHOT_NAME } from '../core/ledger/snapshot.js';
 import { verifyReceipt, type Receipt } from '../core/ledger/receipt.js';
-import { Node } from '../core/node/node.js';
+import { exportDataDir } from '../core/node/export.js';
 import { ConfigError, loadStartConfig, type Flags } from './config.js';
 import { runCluster } from './cluster.js';
 import { describeStart, joinNode, startNode } from './start.js';
@@ -138,10 +138,12 @@ async function join(): Promise<void> {
 }
 
 async function exportLedger(): Promise<void> {
-  const node = await Node.start(nodeOptions());
-  const files = await node.exportLedger(values.out ?? `${nodeOptions().dataDir}/export`);
-  await node.stop();
-  process.stdout.write(`${files.join('\n')}\n`);
+  const { dataDir, log } = nodeOptions();
+  const result = await exportDataDir({ dataDir, out: values.out ?? `${dataDir}/export`, log });
+  const from = result.from > 0 ? `the committed snapshot at seqno ${result.from} and ` : '';
+  const what = result.to > result.from ? `${from}entries ${result.from + 1}..${result.to}` : `${from}no entries`;
+  const rest = result.lastSigned > result.to ? `; its ledger holds signed entries up to ${result.lastSigned} not known to be committed, left out` : '';
+  process.stdout.write(`${result.files.join('\n')}\nexported ${what}: ${result.reason}${rest}\n`);
 }
 
 async function audit(): Promise<void> {

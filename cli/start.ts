@@ -1,6 +1,8 @@
 // `ccevm start`: a node, its EVM, and its JSON-RPC endpoints, until SIGINT or SIGTERM.
 import { writeText } from '../core/host/files.js';
-import { Node, type NodeOptions } from '../core/node/node.js';
+import { bootNode, startMode } from '../core/node/boot.js';
+import type { NodeIdentity } from '../core/node/identity.js';
+import type { PeerInfo } from '../core/node/join.js';
 import { generateKeyPair } from '../core/crypto/keys.js';
 import { DataDir } from '../core/host/data-dir.js';
 import { SEALED_STATE_FILE } from '../core/node/identity.js';
@@ -12,10 +14,14 @@ import { devAccounts, type StartConfig } from './config.js';
 export async function startNode(
   config: StartConfig,
   log: (m: string) => void,
-  joined?: NodeOptions['joined'],
+  joined?: { identity: NodeIdentity; peers: PeerInfo[] },
 ): Promise<{ stop: () => Promise<void>; urls: string[] }> {
   const app = new EvmApplication(config.evm);
-  const node = await Node.start({
+  // Explicit boot mode: join with what the primary answered; otherwise create in an
+  // empty directory and restart a directory that holds a node.
+  const mode = joined ? ({ mode: 'join', joined } as const) : ({ mode: await startMode(config.dataDir) } as const);
+  const node = await bootNode({
+    ...mode,
     dataDir: config.dataDir,
     durability: config.durability,
     signatures: { ...(config.signEvery ? { transactions: config.signEvery } : {}), ...(config.signMs ? { milliseconds: config.signMs } : {}) },
@@ -24,7 +30,6 @@ export async function startNode(
     rpcAddress: `http://${config.host}:${config.port}`,
     admitJoiners: config.admitJoiners,
     ...(config.snapshotInterval ? { snapshotInterval: config.snapshotInterval } : {}),
-    joined,
     log,
   });
   const evm = await app.attach(node);

@@ -7,6 +7,7 @@ import type { Common } from '@ethereumjs/common';
 import { RLP } from '@ethereumjs/rlp';
 import type { TransactionType } from '@ethereumjs/tx';
 import { Bloom, encodeReceipt } from '@ethereumjs/vm';
+import type { ReadOnlyTransaction } from '../core/kv/read-only.js';
 import type { Transaction } from '../core/kv/transaction.js';
 import { keccak256 } from './common.js';
 import type { EvmConfig } from './config.js';
@@ -20,7 +21,7 @@ export function nowSeconds(): number {
 }
 
 /** The block new transactions join: the open one, or a fresh one after the head. */
-export function pendingBlock(tx: Transaction, now = nowSeconds()): PendingBlock {
+export function pendingBlock(tx: ReadOnlyTransaction, now = nowSeconds()): PendingBlock {
   const open = tx.map(PENDING_BLOCK).get(0);
   if (open) return open;
   const head = tx.map(HEAD).get(0);

@@ -6,7 +6,7 @@ import { createTx } from '@ethereumjs/tx';
 import { Address, bytesToHex } from '@ethereumjs/util';
 import type { EVMResult } from '@ethereumjs/evm';
 import type { VM } from '@ethereumjs/vm';
-import type { Transaction } from '../core/kv/transaction.js';
+import type { ReadOnlyTransaction } from '../core/kv/read-only.js';
 import type { EvmConfig } from './config.js';
 import { ErrorCode, EvmError, rejected } from './errors.js';
 import type { KvBlockchain } from './kv-blockchain.js';
@@ -48,7 +48,7 @@ export class Calls {
     return request.gas !== undefined && request.gas < this.gasCap ? request.gas : this.gasCap;
   }
 
-  async call(snapshot: Transaction, block: Block, request: CallRequest): Promise<Uint8Array> {
+  async call(snapshot: ReadOnlyTransaction, block: Block, request: CallRequest): Promise<Uint8Array> {
     const gas = this.gasFor(request);
     const result = await this.run(snapshot, block, request, gas - this.intrinsicGas(request));
     throwIfFailed(result);
@@ -56,7 +56,7 @@ export class Calls {
   }
 
   /** The least gas limit with which the message succeeds (binary search, as geth). */
-  async estimateGas(snapshot: Transaction, block: Block, request: CallRequest): Promise<bigint> {
+  async estimateGas(snapshot: ReadOnlyTransaction, block: Block, request: CallRequest): Promise<bigint> {
     const intrinsic = this.intrinsicGas(request);
     const cap = this.gasFor(request);
     if (cap < intrinsic) throw rejected('intrinsic gas too low');
@@ -78,7 +78,7 @@ export class Calls {
     return intrinsic + hi;
   }
 
-  private async succeeds(snapshot: Transaction, block: Block, request: CallRequest, gas: bigint): Promise<boolean> {
+  private async succeeds(snapshot: ReadOnlyTransaction, block: Block, request: CallRequest, gas: bigint): Promise<boolean> {
     return !(await this.run(snapshot, block, request, gas)).execResult.exceptionError;
   }
 
@@ -86,7 +86,7 @@ export class Calls {
     return createTx({ to: request.to, data: request.data, value: request.value, gasLimit: this.gasCap }, { common: this.common }).getIntrinsicGas();
   }
 
-  private run(snapshot: Transaction, block: Block, request: CallRequest, gasLimit: bigint): Promise<EVMResult> {
+  private run(snapshot: ReadOnlyTransaction, block: Block, request: CallRequest, gasLimit: bigint): Promise<EVMResult> {
     if (gasLimit < 0n) throw rejected('intrinsic gas too low');
     return this.queue.run(async () => {
       this.state.bind(snapshot);

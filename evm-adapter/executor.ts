@@ -78,7 +78,7 @@ export class Executor {
       } catch (e) {
         throw rejected(describeRunTxError((e as Error).message));
       }
-      this.state.flush();
+      this.state.flush(kv);
       this.record(kv, admitted, run, pending);
       return run;
     });

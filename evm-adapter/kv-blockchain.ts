@@ -1,15 +1,15 @@
 // BLOCKHASH's view of the chain: block hashes from the KV, through the transaction the
 // EVM is executing in.
 import type { EVMMockBlockchainInterface } from '@ethereumjs/evm';
-import type { Transaction } from '../core/kv/transaction.js';
+import type { ReadOnlyTransaction } from '../core/kv/read-only.js';
 import { BLOCKS } from './tables.js';
 
 const ZERO_HASH = new Uint8Array(32);
 
 export class KvBlockchain implements EVMMockBlockchainInterface {
-  private tx: Transaction | undefined;
+  private tx: ReadOnlyTransaction | undefined;
 
-  bind(tx: Transaction): void {
+  bind(tx: ReadOnlyTransaction): void {
     this.tx = tx;
   }
 

@@ -2,7 +2,7 @@
 import type { Common } from '@ethereumjs/common';
 import { createTxFromRLP, type TypedTransaction } from '@ethereumjs/tx';
 import { createAccountFromRLP, KECCAK256_NULL } from '@ethereumjs/util';
-import type { Transaction } from '../core/kv/transaction.js';
+import type { ReadOnlyTransaction } from '../core/kv/read-only.js';
 import { equalBytes } from '../core/util/bytes.js';
 import { receiptBloom } from './blocks.js';
 import { Bloom } from '@ethereumjs/vm';
@@ -47,27 +47,27 @@ export interface LogFilter {
 export class Queries {
   constructor(private readonly common: Common) {}
 
-  head(tx: Transaction): BlockRecord | undefined {
+  head(tx: ReadOnlyTransaction): BlockRecord | undefined {
     const head = tx.map(HEAD).get(0);
     return head ? tx.map(BLOCKS).get(head.number) : undefined;
   }
 
-  block(tx: Transaction, number: number): BlockRecord | undefined {
+  block(tx: ReadOnlyTransaction, number: number): BlockRecord | undefined {
     return tx.map(BLOCKS).get(number);
   }
 
-  blockByHash(tx: Transaction, hash: Uint8Array): BlockRecord | undefined {
+  blockByHash(tx: ReadOnlyTransaction, hash: Uint8Array): BlockRecord | undefined {
     const number = tx.map(BLOCK_HASHES).get(hash);
     return number === undefined ? undefined : this.block(tx, number);
   }
 
-  blockTransactionHashes(tx: Transaction, number: number): Uint8Array[] {
+  blockTransactionHashes(tx: ReadOnlyTransaction, number: number): Uint8Array[] {
     const count = this.block(tx, number)?.txCount ?? 0;
     const byIndex = tx.map(BLOCK_TXS);
     return Array.from({ length: count }, (_, index) => byIndex.get(blockTxKey(number, index))!);
   }
 
-  transaction(tx: Transaction, hash: Uint8Array): TransactionView | undefined {
+  transaction(tx: ReadOnlyTransaction, hash: Uint8Array): TransactionView | undefined {
     const record = tx.map(TRANSACTIONS).get(hash);
     if (!record) return undefined;
     const block = this.block(tx, record.block);
@@ -81,7 +81,7 @@ export class Queries {
   }
 
   /** A receipt exists only once its block is sealed in the snapshot read. */
-  receipt(tx: Transaction, hash: Uint8Array): ReceiptView | undefined {
+  receipt(tx: ReadOnlyTransaction, hash: Uint8Array): ReceiptView | undefined {
     const record = tx.map(TRANSACTIONS).get(hash);
     const block = record && this.block(tx, record.block);
     const receipt = block && tx.map(RECEIPTS).get(hash);
@@ -89,7 +89,7 @@ export class Queries {
     return { hash, record, receipt, blockHash: block.hash };
   }
 
-  logs(tx: Transaction, filter: LogFilter): LogView[] {
+  logs(tx: ReadOnlyTransaction, filter: LogFilter): LogView[] {
     const out: LogView[] = [];
     for (let n = filter.fromBlock; n <= filter.toBlock; n++) {
       const block = this.block(tx, n);
@@ -107,17 +107,17 @@ export class Queries {
     return out;
   }
 
-  balance(tx: Transaction, address: Uint8Array): bigint {
+  balance(tx: ReadOnlyTransaction, address: Uint8Array): bigint {
     const raw = tx.map(ACCOUNTS).get(address);
     return raw ? createAccountFromRLP(raw).balance : 0n;
   }
 
-  nonce(tx: Transaction, address: Uint8Array): bigint {
+  nonce(tx: ReadOnlyTransaction, address: Uint8Array): bigint {
     const raw = tx.map(ACCOUNTS).get(address);
     return raw ? createAccountFromRLP(raw).nonce : 0n;
   }
 
-  code(tx: Transaction, address: Uint8Array): Uint8Array {
+  code(tx: ReadOnlyTransaction, address: Uint8Array): Uint8Array {
     const raw = tx.map(ACCOUNTS).get(address);
     if (!raw) return new Uint8Array(0);
     const { codeHash } = createAccountFromRLP(raw);

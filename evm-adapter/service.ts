@@ -6,6 +6,7 @@ import type { Block } from '@ethereumjs/block';
 import type { Common } from '@ethereumjs/common';
 import { Account, bytesToHex, hexToBytes } from '@ethereumjs/util';
 import { createVM } from '@ethereumjs/vm';
+import type { ReadOnlyTransaction } from '../core/kv/read-only.js';
 import type { Transaction } from '../core/kv/transaction.js';
 import { NotPrimaryError, type ApplicationHooks, type Node } from '../core/node/node.js';
 import { fromHex } from '../core/util/bytes.js';
@@ -146,13 +147,8 @@ export class EvmService {
   }
 
   /** Run `read` on the committed snapshot (history queries). */
-  committed<T>(read: (tx: Transaction) => T): T {
-    const tx = this.node.committedSnapshot();
-    try {
-      return read(tx);
-    } finally {
-      tx.abort();
-    }
+  committed<T>(read: (tx: ReadOnlyTransaction) => T): T {
+    return this.node.readCommitted(read);
   }
 
   /** Number of the last committed block. */
@@ -161,10 +157,9 @@ export class EvmService {
   }
 
   /** Resolve a block tag to a state snapshot and the block context to execute in. */
-  private async atState<T>(at: StateAt, use: (tx: Transaction, block: Block) => Promise<T> | T): Promise<T> {
+  private atState<T>(at: StateAt, use: (tx: ReadOnlyTransaction, block: Block) => Promise<T> | T): Promise<T> {
     const pending = at === 'pending';
-    const tx = pending ? this.node.store.begin() : this.node.committedSnapshot();
-    try {
+    const read = async (tx: ReadOnlyTransaction) => {
       const head = this.queries.head(tx);
       let tag = at;
       if (typeof tag === 'object') {
@@ -179,9 +174,8 @@ export class EvmService {
       }
       const context = pending || !head ? pendingBlock(tx) : head;
       return await use(tx, executionBlock(this.common, this.config, context));
-    } finally {
-      tx.abort();
-    }
+    };
+    return pending ? this.node.readPending(read) : this.node.readCommitted(read);
   }
 
   balance(address: Uint8Array, tag: StateAt): Promise<bigint> {
@@ -225,13 +219,8 @@ export class EvmService {
   transaction(hash: Uint8Array): TransactionView | undefined {
     const committed = this.committed((tx) => this.queries.transaction(tx, hash));
     if (committed?.blockHash) return committed;
-    const tx = this.node.store.begin();
-    try {
-      const pending = this.queries.transaction(tx, hash);
-      return pending ? { ...pending, blockHash: undefined, blockTimestamp: undefined } : undefined;
-    } finally {
-      tx.abort();
-    }
+    const pending = this.node.readPending((tx) => this.queries.transaction(tx, hash));
+    return pending ? { ...pending, blockHash: undefined, blockTimestamp: undefined } : undefined;
   }
 
   receipt(hash: Uint8Array): ReceiptView | undefined {

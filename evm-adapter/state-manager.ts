@@ -4,7 +4,8 @@
 // writes the overlay into the KV transaction as one write set.
 import type { AccountFields, StateManagerInterface } from '@ethereumjs/common';
 import { Account, Address, createAccountFromRLP, KECCAK256_NULL, KECCAK256_RLP, setLengthLeft, unpadBytes } from '@ethereumjs/util';
-import type { MapHandle, Transaction } from '../core/kv/transaction.js';
+import type { ReadOnlyMap, ReadOnlyTransaction } from '../core/kv/read-only.js';
+import type { Transaction } from '../core/kv/transaction.js';
 import { bytesToKey } from '../core/util/bytes.js';
 import { keccak256 } from './common.js';
 import { ACCOUNTS, CODE, STORAGE } from './tables.js';
@@ -18,10 +19,10 @@ function cloneAccount(a: Account): Account {
 }
 
 export class KvStateManager implements StateManagerInterface {
-  private tx: Transaction | undefined;
-  private accountsMap!: MapHandle<Uint8Array, Uint8Array>;
-  private codeMap!: MapHandle<Uint8Array, Uint8Array>;
-  private storageMap!: MapHandle<Uint8Array, Uint8Array>;
+  private tx: ReadOnlyTransaction | undefined;
+  private accountsMap!: ReadOnlyMap<Uint8Array, Uint8Array>;
+  private codeMap!: ReadOnlyMap<Uint8Array, Uint8Array>;
+  private storageMap!: ReadOnlyMap<Uint8Array, Uint8Array>;
 
   /** address key -> account, or null once deleted */
   private accounts = new Map<string, Account | null>();
@@ -41,7 +42,7 @@ export class KvStateManager implements StateManagerInterface {
   };
 
   /** Point the manager at a KV transaction; state starts empty of local changes. */
-  bind(tx: Transaction): void {
+  bind(tx: ReadOnlyTransaction): void {
     this.tx = tx;
     this.accountsMap = tx.map(ACCOUNTS);
     this.codeMap = tx.map(CODE);
@@ -183,27 +184,30 @@ export class KvStateManager implements StateManagerInterface {
     if (frame) for (let i = frame.length - 1; i >= 0; i--) frame[i]!();
   }
 
-  /** Write every change into the bound KV transaction. */
-  flush(): void {
-    if (!this.tx) throw new Error('state manager is not bound to a transaction');
+  /** Write every change into `tx`, the writable transaction the manager is bound to (calls are bound to read-only ones). */
+  flush(tx: Transaction): void {
+    if (!this.tx || tx !== this.tx) throw new Error('state manager is not bound to this transaction');
+    const accounts = tx.map(ACCOUNTS);
+    const code = tx.map(CODE);
+    const storage = tx.map(STORAGE);
     for (const addressKey of this.cleared) {
       const address = Buffer.from(addressKey, 'latin1');
       const from = Buffer.concat([address, new Uint8Array(32)]);
       const to = Buffer.concat([address, new Uint8Array(32).fill(0xff), new Uint8Array([0])]);
-      for (const [key] of this.storageMap.entries({ from, to })) this.storageMap.delete(key);
+      for (const [key] of storage.entries({ from, to })) storage.delete(key);
     }
     for (const [key, account] of this.accounts) {
       const address = Buffer.from(key, 'latin1');
-      if (account) this.accountsMap.set(address, account.serialize());
-      else this.accountsMap.delete(address);
+      if (account) accounts.set(address, account.serialize());
+      else accounts.delete(address);
     }
-    for (const code of this.code.values()) {
-      if (code.length > 0) this.codeMap.set(keccak256(code), code);
+    for (const bytes of this.code.values()) {
+      if (bytes.length > 0) code.set(keccak256(bytes), bytes);
     }
     for (const [key, value] of this.storage) {
       const stored = Buffer.from(key, 'latin1');
-      if (value.length === 0) this.storageMap.delete(stored);
-      else this.storageMap.set(stored, value);
+      if (value.length === 0) storage.delete(stored);
+      else storage.set(stored, value);
     }
   }
 

@@ -5,3 +5,4 @@ export * from './store.js';
 export * from './transaction.js';
 export * from './txid.js';
 export * from './write-set.js';
+export * from './read-only.js';

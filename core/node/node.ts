@@ -1,100 +1,39 @@
-// A node's lifecycle: create a service or reopen a data directory (replaying and
-// verifying the ledger, from its start or from the snapshot it starts after), take part
-// in consensus, run transactions as primary, emit signature transactions on schedule,
-// take snapshots, tell when a transaction is committed (its covering signature is
-// replicated to a majority and durable), and produce receipts and exports.
-import { createPublicKey } from 'node:crypto';
-import { signData } from '../crypto/keys.js';
-import type { Sealer } from '../crypto/sealing.js';
-import type { Entry, NodeId, PersistentState, Role } from '../consensus/types.js';
-import { NODES_INFO, SERVICE_INFO } from '../governance/tables.js';
-import { DataDir, writeFiles } from '../host/data-dir.js';
-import { LevelLedgerStorage } from '../host/level-storage.js';
-import { virtualSealer } from '../host/virtual-platform.js';
+// A node: the façade that wires its parts together and what the application and the RPC
+// layer may ask of it. Booting (create / join / restart) is boot.ts; the glue to
+// consensus consensus-host.ts; when to sign signatures.ts, how signing.ts; commit waiting
+// commit-waiters.ts; who the peers are peers.ts; admitting nodes admission.ts; node-table
+// changes core/governance/nodes.ts; exports export.ts.
+import type { NodeId, Role } from '../consensus/types.js';
+import { retireNode } from '../governance/nodes.js';
+import { PeerNetwork } from '../host/peer-network.js';
 import { ConflictError } from '../kv/errors.js';
-import type { CommittedTx } from '../kv/store.js';
-import { Store } from '../kv/store.js';
+import { readOnly, type ReadOnlyTransaction } from '../kv/read-only.js';
+import type { Store } from '../kv/store.js';
 import type { Transaction } from '../kv/transaction.js';
 import type { TxID } from '../kv/txid.js';
-import { chunkEntries } from '../ledger/chunks.js';
-import { EntryKind } from '../ledger/entry.js';
-import { Ledger } from '../ledger/ledger.js';
-import { MerkleTree } from '../ledger/merkle.js';
+import type { LedgerEntry } from '../ledger/entry.js';
+import type { Ledger } from '../ledger/ledger.js';
 import type { Receipt } from '../ledger/receipt.js';
-import { SIGNATURE_KEY, SIGNATURES } from '../ledger/signature.js';
-import type { LedgerStorage } from '../ledger/storage.js';
-import { LedgerVerifier } from '../ledger/verifier.js';
-import { readEvidence, SNAPSHOT_EVIDENCE, snapshotName, verifyCommittedSnapshot, type CommittedSnapshot } from '../ledger/snapshot.js';
-import { SnapshotFiles } from '../host/snapshot-files.js';
-import { fromHex } from '../util/bytes.js';
-import { DEFAULT_SNAPSHOT_INTERVAL, Snapshotter, type SnapshotHost } from './snapshotter.js';
-import { firstStoredSeqno, loadSnapshots, replay, type HeldSnapshot, type Replayed } from './replay.js';
-import { configAfter, trustedNodes } from './membership.js';
-import { createServiceIdentity, loadIdentity, loadVote, saveIdentity, saveVote, type NodeIdentity } from './identity.js';
-import { DEFAULT_REPLICATION, Replication, type ReplicationHost } from './replication.js';
-import { PeerNetwork } from '../host/peer-network.js';
-import { createNodeCertificate } from '../crypto/certificates.js';
-import { JoinError, joinResponse, parseJoinRequest, type JoinResponse, type PeerInfo } from './join.js';
+import { admit } from './admission.js';
+import { bootNode, type NodeOptions, type NodeSetup } from './boot.js';
+import { CommitRecord } from './commit-record.js';
+import { CommitTracker, type TxStatus } from './commit-waiters.js';
+import { ConsensusHost } from './consensus-host.js';
+import { writeExport } from './export.js';
+import type { NodeIdentity } from './identity.js';
+import { JoinError, type JoinResponse, type PeerInfo } from './join.js';
+import { PeerDirectory } from './peers.js';
+import { PendingWrites } from './pending-writes.js';
+import { commitSignature } from './signing.js';
+import { DEFAULT_REPLICATION, Replication } from './replication.js';
+import { SignatureScheduler } from './signatures.js';
+import { Snapshotter } from './snapshotter.js';
 
-export type TxStatus = 'Unknown' | 'Pending' | 'Committed' | 'Invalid';
+export type { NodeOptions } from './boot.js';
+export type { TxStatus } from './commit-waiters.js';
+export { DEFAULT_SIGNATURES, type SignaturePolicy } from './signatures.js';
+export type { ApplicationHooks } from './application.js';
 
-export interface SignaturePolicy {
-  /** Sign after this many transactions since the last signature. */
-  transactions: number;
-  /** Sign at most this long after the first unsigned transaction. */
-  milliseconds: number;
-}
-
-export interface NodeOptions {
-  dataDir: string;
-  /** `fsync`: a commit is acknowledged only once its signature is fsync'd (default). `os`: once handed to the OS. */
-  durability?: 'fsync' | 'os';
-  signatures?: Partial<SignaturePolicy>;
-  serviceName?: string;
-  subjectAltNames?: string[];
-  /** Defaults to the virtual platform's file-backed sealer. */
-  sealer?: Sealer;
-  /** Storage override (tests, simulator); defaults to a level database under dataDir. */
-  storage?: LedgerStorage;
-  /** The application built on this node (the EVM); core knows it only by these hooks. */
-  application?: ApplicationHooks;
-  /** Node-to-node channel: where to listen, and the host others reach it by. */
-  network?: { host: string; port: number; advertise?: string };
-  /** This node's JSON-RPC URL, recorded for other nodes (they forward writes to the primary). */
-  rpcAddress?: string;
-  /**
-   * Admit nodes that ask to join. Off by default: until governance decides who may join
-   * (attestation, member votes), admitting hands the service's secrets to whoever asks.
-   */
-  admitJoiners?: boolean;
-  /** Take a snapshot at the first signature past every multiple of this many seqnos (default 10 000); the same on every node. */
-  snapshotInterval?: number;
-  /** Start as a node that joined an existing service (see join.ts). */
-  joined?: { identity: NodeIdentity; peers: PeerInfo[] };
-  log?: (message: string) => void;
-}
-
-export interface ApplicationHooks {
-  /** Adds the application's part to the new service's first transaction. */
-  genesis?(tx: Transaction): void;
-  /**
-   * Runs in a transaction of its own just before every signature transaction, so the
-   * application can record what that signature seals (for the EVM: a block). `root` is
-   * the ledger's Merkle root over every transaction before this one.
-   */
-  seal?(tx: Transaction, root: Uint8Array): void;
-}
-
-/** How long stop() waits for its final signature to commit. */
-const STOP_GRACE_MS = 2_000;
-
-export const DEFAULT_SIGNATURES: SignaturePolicy = { transactions: 1000, milliseconds: 20 };
-
-interface CommitWaiter {
-  seqno: number;
-  resolve: () => void;
-  reject: (e: Error) => void;
-}
 
 export class NotPrimaryError extends Error {
   constructor() {
@@ -103,121 +42,66 @@ export class NotPrimaryError extends Error {
   }
 }
 
-export class Node implements ReplicationHost {
-  private committedSeqno = 0;
-  private unsignedSince: number | undefined;
-  private signTimer: NodeJS.Timeout | undefined;
-  private signScheduled = false;
-  private idleSignScheduled = false;
-  private waiters: CommitWaiter[] = [];
-  private stopped = false;
-  private replication!: Replication;
-  /** checks entries a primary sends before they touch the store (rebuilt after a truncation) */
-  private verifier: LedgerVerifier | undefined;
-  private becamePrimary: (() => void) | undefined;
-  private network: PeerNetwork | undefined;
-  /** this primary retired itself and awaits stepping down */
-  private retiring = false;
-  /** peers known before the ledger names them (a joining node's first contacts) */
-  private initialPeers: PeerInfo[] = [];
-  private peerAddress: string | undefined;
-  private rpcAddress: string | undefined;
-  private admitJoiners = false;
-  private snapshots!: Snapshotter;
-  private snapshotFiles!: SnapshotFiles;
-  /** a compaction waiting for consensus to commit that far */
-  private pendingCompaction: { seqno: number; snapshot: Uint8Array } | undefined;
-  /** snapshots from the primary already verified (Replication checks before Raft sees them) */
-  private readonly verifiedSnapshots = new WeakMap<Uint8Array, CommittedSnapshot>();
+/** How long stop() waits for its final signature to commit. */
+const STOP_GRACE_MS = 2_000;
 
-  private constructor(
-    readonly store: Store,
-    readonly ledger: Ledger,
-    private readonly identity: NodeIdentity,
-    private readonly policy: SignaturePolicy,
-    private readonly log: (message: string) => void,
-    private readonly application: ApplicationHooks,
-    private readonly dir: DataDir,
-    private readonly sealer: Sealer,
-  ) {
-    store.onCommit((committed) => this.onLocalCommit(committed));
+export class Node {
+  static create(options: NodeOptions): Promise<Node> {
+    return bootNode({ ...options, mode: 'create' });
   }
 
-  static async start(options: NodeOptions): Promise<Node> {
-    const log = options.log ?? (() => {});
-    const dir = new DataDir(options.dataDir);
-    await dir.ensure();
-    const sealer = options.sealer ?? (await virtualSealer(dir));
-    const policy = { ...DEFAULT_SIGNATURES, ...options.signatures };
-    let identity = await loadIdentity(dir, sealer);
-    const storage = options.storage ?? (await LevelLedgerStorage.open(dir.file('ledger'), { sync: (options.durability ?? 'fsync') === 'fsync' }));
-    try {
-      const snapshotFiles = new SnapshotFiles(dir.file('snapshots'));
-      const firstStored = await firstStoredSeqno(storage);
-      const empty = firstStored === undefined && (await snapshotFiles.list()).length === 0;
-      if (!identity) {
-        if (!empty) throw new Error(`${dir.path} holds a ledger but no sealed node state; refusing to start a new service over it`);
-        identity = options.joined?.identity ?? (await createServiceIdentity(options));
-        await saveIdentity(dir, sealer, identity);
-        log(options.joined ? `joined service as ${identity.nodeId.slice(0, 16)} in ${dir.path}` : `created service ${identity.nodeId.slice(0, 16)} in ${dir.path}`);
-      }
-      // A new service starts from nothing; so does a node that joined and has received
-      // nothing yet (the primary sends it the ledger).
-      const creating = empty && !options.joined && !(await loadVote(dir, sealer)).term;
-      // Committed snapshots on disk; the ledger starts at seqno 1 or right after one of them.
-      const held = await loadSnapshots(snapshotFiles, identity, log);
-      let base: HeldSnapshot | undefined;
-      if (firstStored === undefined) base = held[held.length - 1];
-      else if (firstStored > 1) {
-        base = held.find((h) => h.seqno === firstStored - 1);
-        if (!base) throw new Error(`the ledger starts at seqno ${firstStored}, and there is no valid committed snapshot at ${firstStored - 1} to start it from; refusing to start`);
-      }
-      const replayed: Replayed = empty ? { store: new Store(), tree: new MerkleTree(), views: [], entries: [], highestView: 0 } : await replay(storage, identity, base);
-      const { store } = replayed;
-      const vote = await loadVote(dir, sealer);
-      const ledger = new Ledger(storage, identity.secrets, replayed.tree, replayed.views);
-      for (const e of replayed.entries) ledger.adoptVerified({ seqno: e.index, view: e.term, kind: e.kind === 'signature' ? EntryKind.Signature : EntryKind.Normal });
-      const node = new Node(store, ledger, identity, policy, log, options.application ?? {}, dir, sealer);
-      node.snapshotFiles = snapshotFiles;
-      node.snapshots = new Snapshotter(options.snapshotInterval ?? DEFAULT_SNAPSHOT_INTERVAL, snapshotFiles, node.snapshotHost());
-      node.committedSeqno = replayed.base?.index ?? 0;
-      const state: PersistentState<Uint8Array> = {
-        // Never below a view the ledger has used, even in entries since discarded.
-        term: Math.max(vote.term, replayed.highestView),
-        votedFor: vote.term >= replayed.highestView ? vote.votedFor : undefined,
-        entries: replayed.entries,
-        base: replayed.base ? { index: replayed.base.index, term: replayed.base.term } : { index: 0, term: 0 },
-        baseConfig: replayed.base?.config ?? (creating ? [identity.nodeId] : []),
-        ...(replayed.base ? { snapshot: replayed.base.snapshot } : {}),
-      };
-      node.replication = new Replication(identity.nodeId, state, node, (to, bytes) => node.network?.send(to, bytes), { ...DEFAULT_REPLICATION, random: Math.random });
-      ledger.onWritten((seqno) => node.replication.persisted(seqno));
-      for (const h of held) if (h.seqno >= (replayed.base?.index ?? 0)) await node.snapshots.adopt(h.seqno, h.bytes);
-      node.initialPeers = options.joined?.peers ?? [];
-      node.rpcAddress = options.rpcAddress;
-      node.admitJoiners = options.admitJoiners ?? false;
-      if (options.network) await node.listen(options.network);
-      node.refreshPeers();
-      const alone = (() => {
-        const voters = new Set(node.replication.raft.activeConfigs().flat());
-        return voters.size === 1 && voters.has(identity.nodeId);
-      })();
-      const primary = new Promise<void>((resolve) => (node.becamePrimary = resolve));
-      node.replication.start();
-      if (alone) {
-        // Alone in its configuration, the node leads at once; wait for that and for the
-        // first commit of its term, so that it opens knowing what is committed.
-        await primary;
-        if (creating) await node.genesis();
-        else await node.waitTermCommitted();
-      }
-      const from = replayed.base ? ` after the snapshot at seqno ${replayed.base.index}` : '';
-      if (!creating) log(`replayed and verified ${replayed.entries.length} entries${from}; ${alone ? `resuming in view ${store.view}` : 'following the primary'}`);
-      return node;
-    } catch (e) {
-      await storage.close();
-      throw e;
-    }
+  static join(options: NodeOptions & { joined: { identity: NodeIdentity; peers: PeerInfo[] } }): Promise<Node> {
+    return bootNode({ ...options, mode: 'join' });
+  }
+
+  static restart(options: NodeOptions): Promise<Node> {
+    return bootNode({ ...options, mode: 'restart' });
+  }
+
+  private readonly store: Store;
+  private readonly ledger: Ledger;
+  private readonly identity: NodeIdentity;
+  private readonly commits: CommitTracker;
+  private readonly signatures: SignatureScheduler;
+  private readonly peers: PeerDirectory;
+  private readonly writes = new PendingWrites();
+  private readonly commitRecord: CommitRecord;
+  private readonly consensus: ConsensusHost;
+  private readonly replication: Replication;
+  private readonly snapshots: Snapshotter;
+  private readonly log: (message: string) => void;
+  private network: PeerNetwork | undefined;
+  private listeningAt: string | undefined;
+  private stopped = false;
+  /** this primary retired itself and awaits stepping down */
+  private retiring = false;
+  private becamePrimary: (() => void) | undefined;
+
+  /** @internal use Node.create, Node.join or Node.restart */
+  constructor(private readonly setup: NodeSetup) {
+    ({ store: this.store, ledger: this.ledger, identity: this.identity, log: this.log } = setup);
+    this.commits = new CommitTracker((seqno) => this.ledger.txidAt(seqno), setup.committed);
+    this.signatures = new SignatureScheduler(setup.policy, () => this.emitSignature());
+    this.peers = new PeerDirectory(this.nodeId, (read) => this.readPending(read), setup.initialPeers);
+    this.commitRecord = new CommitRecord(setup.dir, setup.sealer, this.writes, this.log);
+    const parts = { ...setup, commits: this.commits, commitRecord: this.commitRecord, signatures: this.signatures, writes: this.writes };
+    this.consensus = new ConsensusHost(parts, {
+      becamePrimary: () => {
+        // A new primary signs at once so that its view can commit (a new service's first
+        // signature comes after its genesis transaction instead).
+        if (this.ledger.position.seqno > 0) this.emitSignature(true);
+        this.becamePrimary?.();
+      },
+      writable: () => this.replication.isPrimary && !this.retiring,
+      transact: (body) => this.transact(body),
+      peersChanged: () => this.network && this.peers.refresh(this.network),
+      halt: (e) => this.halt(e),
+    });
+    this.replication = new Replication(this.nodeId, setup.raft, this.consensus, (to, bytes) => this.network?.send(to, bytes), { ...DEFAULT_REPLICATION, random: Math.random });
+    this.snapshots = new Snapshotter(setup.snapshotInterval, setup.snapshotFiles, this.consensus.snapshotHost());
+    this.consensus.attach(this.replication, this.snapshots);
+    this.store.onCommit((committed) => this.consensus.localCommit(committed));
+    this.ledger.onWritten((seqno) => this.replication.persisted(seqno));
   }
 
   get nodeId(): string {
@@ -236,6 +120,16 @@ export class Node implements ReplicationHost {
     return this.replication.role;
   }
 
+  /** host:port of the node-to-node channel, once it listens. */
+  get peerAddress(): string | undefined {
+    return this.listeningAt;
+  }
+
+  /** The view (Raft term) the node's state is in. */
+  get view(): number {
+    return this.store.view;
+  }
+
   /** Key and certificate for the node's TLS endpoints; the key never leaves the process. */
   tlsCredentials(): { key: string; cert: string } {
     return { key: this.identity.nodeKey.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, cert: this.identity.nodeCert };
@@ -243,7 +137,7 @@ export class Node implements ReplicationHost {
 
   /** Seqno up to which everything is committed (signed, replicated to a majority, durable). */
   get committed(): number {
-    return this.committedSeqno;
+    return this.commits.committed;
   }
 
   /** Consensus holds its log from here on; earlier entries are in a committed snapshot. */
@@ -251,8 +145,43 @@ export class Node implements ReplicationHost {
     return this.replication.raft.baseIndex;
   }
 
+  /** The committed snapshot the ledger starts from (0: the ledger starts at seqno 1). */
+  get ledgerBase(): number {
+    return this.ledger.base;
+  }
+
   get lastSigned(): number {
     return this.ledger.lastSigned;
+  }
+
+  /** The last seqno appended (committed locally, maybe not yet replicated or signed). */
+  get lastSeqno(): number {
+    return this.ledger.position.seqno;
+  }
+
+  /** The txid at `seqno` in this node's ledger, if it holds one there. */
+  txidAt(seqno: number): TxID | undefined {
+    return this.ledger.txidAt(seqno);
+  }
+
+  /** The entry at `seqno` as this node stores it. */
+  readEntry(seqno: number): Promise<LedgerEntry> {
+    return this.ledger.readEntry(seqno);
+  }
+
+  /** The ledger's Merkle root over the entries up to `seqno` (default: all). */
+  ledgerRoot(seqno?: number): Uint8Array {
+    return this.ledger.tree.root(seqno);
+  }
+
+  /** Hand everything appended so far to storage (it is durable as the durability option says). */
+  flushLedger(): Promise<void> {
+    return this.ledger.flush();
+  }
+
+  /** Keys of the store holding history compaction has not dropped yet (diagnostics). */
+  get retainedHistory(): number {
+    return this.store.retainedHistory;
   }
 
   /**
@@ -276,45 +205,38 @@ export class Node implements ReplicationHost {
     }
   }
 
-  /** A read-only transaction over the committed state. */
-  committedSnapshot(): Transaction {
-    return this.store.snapshot(Math.min(this.committedSeqno, this.store.txid.seqno));
+  /** Read the committed state (closed when `read` returns, or its promise settles). */
+  readCommitted<T>(read: (tx: ReadOnlyTransaction) => T): T {
+    return readOnly(this.store.snapshot(Math.min(this.commits.committed, this.store.txid.seqno)), read);
+  }
+
+  /** Read this node's current state, including what is not committed yet. */
+  readPending<T>(read: (tx: ReadOnlyTransaction) => T): T {
+    return readOnly(this.store.begin(), read);
   }
 
   /** Resolves once `txid` is committed; rejects if it never can be (rolled back). */
   waitCommitted(txid: TxID): Promise<void> {
-    if (txid.seqno <= this.committedSeqno) {
-      return this.status(txid) === 'Committed' ? Promise.resolve() : Promise.reject(new Error(`transaction ${txid.view}.${txid.seqno} is invalid`));
-    }
-    return new Promise((resolve, reject) => this.waiters.push({ seqno: txid.seqno, resolve, reject }));
+    return this.commits.wait(txid);
   }
 
   status(txid: TxID): TxStatus {
-    const at = this.ledger.txidAt(txid.seqno);
-    if (txid.seqno <= this.committedSeqno) return at && at.view === txid.view ? 'Committed' : 'Invalid';
-    if (at && at.view === txid.view) return 'Pending';
-    if (at && txid.view < at.view) return 'Invalid';
-    return 'Unknown';
+    return this.commits.status(txid);
   }
 
   /** A receipt for a committed transaction; undefined while it is not committed. */
   receipt(txid: TxID): Promise<Receipt | undefined> {
-    return this.ledger.receipt(txid, this.committedSeqno);
+    return this.ledger.receipt(txid, this.commits.committed);
   }
 
-  /**
-   * The application has no more work queued: sign what is unsigned once the event loop has
-   * handled the I/O already waiting (so a burst still shares one signature). Under light
-   * load this turns the signature interval into a few milliseconds of commit latency;
-   * under sustained load the application is never idle and the policy's limits apply.
-   */
+  /** Does `data` verify as a committed snapshot of this service (as one from the primary must)? */
+  acceptSnapshot(data: Uint8Array): boolean {
+    return this.consensus.acceptSnapshot(data);
+  }
+
+  /** The application has no more work queued: sign soon (see SignatureScheduler.whenIdle). */
   signWhenIdle(): void {
-    if (this.idleSignScheduled || this.unsignedSince === undefined) return;
-    this.idleSignScheduled = true;
-    setImmediate(() => {
-      this.idleSignScheduled = false;
-      this.emitSignature();
-    });
+    this.signatures.whenIdle();
   }
 
   /**
@@ -322,93 +244,25 @@ export class Node implements ReplicationHost {
    * at once so that its view can commit); returns the signature's txid.
    */
   emitSignature(force = false): TxID | undefined {
-    this.clearSignTimer();
+    this.signatures.signed();
     if (this.stopped || !this.replication.isPrimary || this.retiring) return undefined;
     if (!force && this.store.txid.seqno === this.ledger.lastSigned) return undefined;
-    if (this.application.seal) {
-      const sealTx = this.store.begin();
-      this.application.seal(sealTx, this.ledger.tree.root());
-      sealTx.commit();
-    }
-    const seqno = this.store.txid.seqno + 1;
-    const view = this.store.view;
-    const root = this.ledger.tree.root(seqno - 1);
-    const tx = this.store.begin();
-    tx.setKind('signature');
-    tx.map(SIGNATURES).set(SIGNATURE_KEY, {
-      node: this.identity.nodeId,
-      view,
-      seqno,
-      root,
-      signature: signData(this.identity.nodeKey, root),
-      cert: this.identity.nodeCert,
-    });
-    const txid = tx.commit()!;
-    this.clearSignTimer(); // the seal transaction above counted as unsigned
+    const txid = commitSignature(this.store, this.ledger, this.identity, this.setup.application.seal, this.log);
+    this.signatures.signed(); // the seal transaction counted as unsigned
     return txid;
   }
 
-  /** Write committed ledger chunks (each ending on a signature) into `dir`. */
-  async exportLedger(dir: string, chunkBytes = 1 << 20): Promise<string[]> {
+  /** Write this running node's committed ledger as chunk files into `dir` (a stopped node: exportDataDir). */
+  async exportLedger(dir: string, chunkBytes?: number): Promise<string[]> {
     await this.ledger.flush();
-    const committed = this.committedSeqno;
-    const storage = this.ledger.storage;
-    const base = this.ledger.base;
-    async function* upToCommitted() {
-      for await (const e of storage.scan(base + 1)) {
-        if (e.seqno > committed) return;
-        yield e;
-      }
-    }
-    const files: { name: string; bytes: Uint8Array }[] = [];
-    // A ledger that starts from a snapshot is exported with it: auditing starts there.
-    if (base > 0) files.push({ name: snapshotName(base), bytes: await this.snapshotFiles.read(base) });
-    for await (const chunk of chunkEntries(upToCommitted(), chunkBytes)) files.push(chunk);
-    return writeFiles(dir, files);
+    return writeExport(this.ledger.storage, this.setup.snapshotFiles, this.ledger.base, this.commits.committed, dir, chunkBytes);
   }
 
-  async stop(): Promise<void> {
-    if (this.stopped) return;
-    const last = this.emitSignature();
-    // Give the last signature a moment to commit; a primary cut off from its peers
-    // cannot, and stopping must not wait for them.
-    if (last) await Promise.race([this.waitCommitted(last).catch(() => undefined), new Promise((r) => setTimeout(r, STOP_GRACE_MS))]);
-    this.stopped = true;
-    this.replication.stop();
-    this.clearSignTimer();
-    await this.network?.close();
-    await this.snapshots.idle();
-    await this.ledger.flush();
-    this.failWaiters(new Error('node stopped'));
-    await this.ledger.storage.close();
-  }
-
-  /**
-   * As primary, admit a joining node: record it as trusted (consensus adds it to the
-   * configuration) and answer with its endorsed certificate and the service's secrets
-   * sealed to its key. Every well-formed request is admitted (see join.ts).
-   */
+  /** As primary, admit a joining node (see admission.ts). */
   async admit(request: unknown): Promise<JoinResponse> {
-    if (!this.admitJoiners) throw new JoinError('this node does not admit joining nodes (it was not started to: --admit-joiners)');
+    if (!this.setup.admitJoiners) throw new JoinError('this node does not admit joining nodes (it was not started to: --admit-joiners)');
     if (!this.replication.isPrimary) throw new NotPrimaryError();
-    const parsed = parseJoinRequest(request);
-    const host = parsed.rpcAddress.replace(/^https?:\/\//, '').replace(/:\d+.*$/, '').replace(/^\[|\]$/g, '');
-    const read = this.store.begin();
-    const existing = read.map(NODES_INFO).get(parsed.nodeId);
-    read.abort();
-    const cert =
-      existing?.cert ??
-      (await createNodeCertificate(createPublicKey(parsed.publicKey), this.identity.serviceKey, this.identity.serviceCert, {
-        nodeId: parsed.nodeId,
-        subjectAltNames: [...new Set(['localhost', '127.0.0.1', host])],
-      }));
-    if (!existing || existing.status !== 'Trusted' || existing.peerAddress !== parsed.peerAddress || existing.rpcAddress !== parsed.rpcAddress) {
-      await this.transact((tx) => tx.map(NODES_INFO).set(parsed.nodeId, { cert, status: 'Trusted', peerAddress: parsed.peerAddress, rpcAddress: parsed.rpcAddress }));
-      this.emitSignature();
-    }
-    const peers = this.peerList().filter((p) => p.nodeId !== parsed.nodeId);
-    this.log(`admitted node ${parsed.nodeId.slice(0, 16)} at ${parsed.peerAddress}`);
-    return joinResponse(parsed, cert, this.identity, peers);
+    return admit({ identity: this.identity, peers: this.peers, read: (r) => this.readPending(r), transact: (b) => this.transact(b), sign: () => this.emitSignature(), log: this.log }, request);
   }
 
   /**
@@ -419,267 +273,80 @@ export class Node implements ReplicationHost {
    */
   async retire(nodeId: string): Promise<TxID> {
     if (!this.replication.isPrimary) throw new NotPrimaryError();
-    const { txid } = await this.transact((tx) => {
-      const nodes = tx.map(NODES_INFO);
-      const info = nodes.get(nodeId);
-      if (!info || info.status !== 'Trusted') throw new Error(`node ${nodeId.slice(0, 16)} is not a trusted node`);
-      const remaining = [...nodes.entries()].filter(([id, n]) => n.status === 'Trusted' && id !== nodeId);
-      if (remaining.length === 0) throw new Error('cannot retire the last node');
-      nodes.set(nodeId, { ...info, status: 'Retired' });
-    });
+    const { txid } = await this.transact((tx) => retireNode(tx, nodeId));
     this.emitSignature();
     // Having retired itself, the primary writes nothing more: the signature above is
     // the last a retired node may sign; it steps down once the change commits.
-    if (nodeId === this.identity.nodeId) this.retiring = true;
+    if (nodeId === this.nodeId) this.retiring = true;
     return txid!;
   }
 
   /** The trusted nodes and where they listen. */
   peerList(): PeerInfo[] {
-    const tx = this.store.begin();
-    try {
-      return [...tx.map(NODES_INFO).entries()]
-        .filter(([, info]) => info.status === 'Trusted' && info.peerAddress)
-        .map(([nodeId, info]) => ({ nodeId, peerAddress: info.peerAddress! }));
-    } finally {
-      tx.abort();
-    }
+    return this.peers.trusted();
   }
 
   /** The JSON-RPC URL of the current primary, if known (for forwarding writes). */
   primaryRpcAddress(): string | undefined {
-    const primary = this.replication.raft.primary;
-    if (!primary) return undefined;
-    const tx = this.store.begin();
-    try {
-      return tx.map(NODES_INFO).get(primary)?.rpcAddress;
-    } finally {
-      tx.abort();
-    }
+    const primary: NodeId | undefined = this.replication.raft.primary;
+    return primary && this.peers.rpcAddressOf(primary);
+  }
+
+  /** Stop, after every write the node started has finished: nothing touches the data directory after this resolves. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    const last = this.emitSignature();
+    // Give the last signature a moment to commit; a primary cut off from its peers
+    // cannot, and stopping must not wait for them.
+    if (last) await Promise.race([this.waitCommitted(last).catch(() => undefined), new Promise((r) => setTimeout(r, STOP_GRACE_MS))]);
+    this.stopped = true;
+    this.signatures.signed();
+    await this.replication.stop(); // vote saves and sends already under way
+    await this.network?.close();
+    await this.snapshots.idle();
+    await this.writes.settled();
+    await this.ledger.flush();
+    await this.commitRecord.flush();
+    this.commits.failAll(new Error('node stopped'));
+    await this.ledger.storage.close();
+  }
+
+  /** @internal boot.ts: listen and take part in consensus; alone in its configuration, resolves once primary. */
+  async launch(network: { host: string; port: number; advertise?: string } | undefined): Promise<{ alone: boolean }> {
+    if (network) await this.listen(network);
+    if (this.network) this.peers.refresh(this.network);
+    const voters = new Set(this.replication.raft.activeConfigs().flat());
+    const alone = voters.size === 1 && voters.has(this.nodeId);
+    const primary = new Promise<void>((resolve) => (this.becamePrimary = resolve));
+    this.replication.start();
+    if (alone) await primary; // no one to wait for: it leads at once
+    return { alone };
+  }
+
+  /** @internal boot.ts: committed snapshots found on disk. */
+  adoptSnapshot(seqno: number, bytes: Uint8Array): Promise<void> {
+    return this.snapshots.adopt(seqno, bytes);
   }
 
   private async listen(network: { host: string; port: number; advertise?: string }): Promise<void> {
     const { key, cert } = this.tlsCredentials();
     this.network = new PeerNetwork({
-      nodeId: this.identity.nodeId,
+      nodeId: this.nodeId,
       key,
       cert,
       serviceCert: this.identity.serviceCert,
-      accept: (id) => this.knownNode(id),
+      accept: (id) => this.peers.knows(id),
       onMessage: (from, payload) => this.replication.receive(from, payload),
       log: this.log,
     });
     const port = await this.network.listen(network.host, network.port);
-    this.peerAddress = `${network.advertise ?? network.host}:${port}`;
+    this.listeningAt = `${network.advertise ?? network.host}:${port}`;
   }
 
-
-  private knownNode(id: string): boolean {
-    if (this.initialPeers.some((p) => p.nodeId === id)) return true;
-    const tx = this.store.begin();
-    try {
-      return tx.map(NODES_INFO).has(id);
-    } finally {
-      tx.abort();
-    }
-  }
-
-  /** Point the network at every known peer's address. */
-  private refreshPeers(): void {
-    if (!this.network) return;
-    for (const peer of [...this.initialPeers, ...this.peerList()]) {
-      if (peer.nodeId === this.identity.nodeId) continue;
-      const at = peer.peerAddress.lastIndexOf(':');
-      this.network.setAddress(peer.nodeId, peer.peerAddress.slice(0, at), Number(peer.peerAddress.slice(at + 1)));
-    }
-  }
-
-  // -- what consensus tells the node (ReplicationHost) ----------------------------------
-
-  applyReplicated(entries: Entry<Uint8Array>[]): void {
-    for (const e of entries) {
-      this.verifier ??= new LedgerVerifier({ serviceCert: this.identity.serviceCert, secrets: this.identity.secrets, store: this.store, tree: this.ledger.tree });
-      const entry = this.verifier.verify(e.payload);
-      if (entry.seqno !== e.index || entry.view !== e.term) throw new Error(`replicated entry ${e.term}.${e.index} holds ${entry.view}.${entry.seqno}`);
-      const previousSignature = this.ledger.lastSigned;
-      this.ledger.appendReplicated(entry);
-      if (configAfter(entry, this.store)) this.refreshPeers();
-      if (entry.kind === EntryKind.Signature) this.snapshots.signed(entry.seqno, previousSignature);
-      const evidence = entry.publicDomain.length > 0 ? readEvidence(entry) : undefined;
-      if (evidence) this.snapshots.evidenceAt(entry.seqno, evidence);
-    }
-  }
-
-  truncated(after: number): void {
-    this.store.rollback(after);
-    this.verifier = undefined;
-    const lost = this.waiters.filter((w) => w.seqno > after);
-    this.waiters = this.waiters.filter((w) => w.seqno <= after);
-    for (const w of lost) w.reject(new Error(`transaction at seqno ${w.seqno} was rolled back by an election`));
-    this.snapshots.truncated(after);
-    // At once, not later: entries that replace the dropped ones may follow immediately.
-    this.ledger.truncate(after).catch((e: Error) => this.fatal(e));
-  }
-
-  acceptSnapshot(data: Uint8Array): boolean {
-    try {
-      this.verifiedSnapshots.set(data, verifyCommittedSnapshot(data, this.identity.serviceCert, this.identity.secrets));
-      return true;
-    } catch (e) {
-      this.log(`refused a snapshot from the primary: ${(e as Error).message}`);
-      return false;
-    }
-  }
-
-  installSnapshot(index: number, term: number, data: Uint8Array): void {
-    const committed = this.verifiedSnapshots.get(data) ?? verifyCommittedSnapshot(data, this.identity.serviceCert, this.identity.secrets);
-    const { txid, state, peaks, views } = committed.snapshot;
-    if (txid.seqno !== index || txid.view !== term) throw new Error(`a snapshot of ${txid.view}.${txid.seqno} was installed as ${term}.${index}`);
-    // Whatever this node had beyond its commit index is replaced; callers can ask the status.
-    this.failWaiters(new Error('superseded by a snapshot from the primary; ask for the transaction status'));
-    this.store.restore(txid, state);
-    this.verifier = undefined;
-    this.snapshots.installed();
-    this.ledger.restore(index, peaks, views, () => this.snapshotFiles.write(index, data)).catch((e: Error) => this.fatal(e));
-    this.advanceCommit(index);
-    this.snapshots.adopt(index, data).catch((e: Error) => this.log(`snapshot files: ${e.message}`));
-    this.refreshPeers();
-    this.log(`installed the primary's snapshot at ${txid.view}.${txid.seqno}`);
-  }
-
-  commitAdvanced(index: number): void {
-    this.advanceCommit(index);
-  }
-
-  roleChanged(role: Role, term: number): void {
-    // The verifier of replicated entries tracks the ledger's end; as primary the node
-    // appended its own entries, so start a fresh one from wherever the ledger now ends.
-    this.verifier = undefined;
-    if (role === 'primary') {
-      this.store.setView(term);
-      // A new primary signs at once so that its view can commit (a new service's first
-      // signature comes after its genesis transaction instead).
-      if (this.ledger.position.seqno > 0) this.emitSignature(true);
-      this.becamePrimary?.();
-    } else {
-      this.clearSignTimer();
-    }
-  }
-
-  async makeDurable(): Promise<number> {
-    await this.ledger.flush();
-    return this.ledger.writtenSeqno;
-  }
-
-  saveVote(term: number, votedFor: NodeId | undefined): Promise<void> {
-    return saveVote(this.dir, this.sealer, { term, votedFor });
-  }
-
-  fatal(error: Error): void {
-    this.log(`fatal: ${error.stack ?? error.message}`);
-    this.failWaiters(error);
+  private halt(error: Error): void {
+    this.commits.failAll(error);
     this.stopped = true;
-    this.replication.stop();
-  }
-
-  // -- internals ------------------------------------------------------------------------
-
-  private onLocalCommit(committed: CommittedTx): void {
-    const previousSignature = this.ledger.lastSigned;
-    const entry = this.ledger.appendLocal(committed);
-    // A local commit still has its write set: no need to decode the entry to see it.
-    const config = committed.writes.has(NODES_INFO.name) ? trustedNodes(this.store) : undefined;
-    this.replication.propose(committed.kind === 'signature' ? 'signature' : 'data', entry.bytes, config);
-    if (config) this.refreshPeers();
-    if (committed.kind === 'signature') this.snapshots.signed(committed.txid.seqno, previousSignature);
-    else this.noteUnsigned(committed.txid.seqno);
-    if (committed.writes.has(SNAPSHOT_EVIDENCE.name)) this.snapshots.evidenceAt(committed.txid.seqno, readEvidence(entry)!);
-  }
-
-  /** What the snapshotter may ask of the node. */
-  private snapshotHost(): SnapshotHost {
-    return {
-      store: this.store,
-      ledger: this.ledger,
-      isPrimary: () => this.replication.isPrimary && !this.retiring,
-      writeEvidence: (evidence, failed) => {
-        this.transact((tx) => {
-          tx.map(SNAPSHOT_EVIDENCE).set(0, evidence);
-          tx.setClaimsDigest(fromHex(evidence.digest));
-        }).catch(failed);
-      },
-      receipt: (txid) => this.receipt(txid),
-      compact: (seqno, snapshot) => {
-        this.pendingCompaction = { seqno, snapshot };
-        this.compactIfCommitted();
-      },
-      log: this.log,
-    };
-  }
-
-  private compactIfCommitted(): void {
-    const pending = this.pendingCompaction;
-    if (!pending || pending.seqno > this.replication.raft.committed) return;
-    this.pendingCompaction = undefined;
-    this.replication.compact(pending.seqno, pending.snapshot);
-  }
-
-  /** Wait for the signature a new primary made in its view: then it knows what is committed. */
-  private waitTermCommitted(): Promise<void> {
-    return this.waitCommitted({ view: this.store.view, seqno: this.ledger.lastSigned });
-  }
-
-  private async genesis(): Promise<void> {
-    const { txid } = await this.transact((tx) => {
-      tx.map(SERVICE_INFO).set(0, { cert: this.identity.serviceCert, status: 'Open' });
-      tx.map(NODES_INFO).set(this.identity.nodeId, { cert: this.identity.nodeCert, status: 'Trusted', peerAddress: this.peerAddress, rpcAddress: this.rpcAddress });
-      this.application.genesis?.(tx);
-    });
-    this.emitSignature();
-    await this.waitCommitted(txid!);
-    this.log(`service open, genesis committed at ${txid!.view}.${txid!.seqno}`);
-  }
-
-  private noteUnsigned(seqno: number): void {
-    if (this.unsignedSince === undefined) this.unsignedSince = seqno;
-    if (seqno - this.unsignedSince + 1 >= this.policy.transactions) {
-      if (!this.signScheduled) {
-        this.signScheduled = true;
-        // Not inside the commit listener: the signature is a transaction of its own.
-        queueMicrotask(() => {
-          this.signScheduled = false;
-          this.emitSignature();
-        });
-      }
-    } else if (!this.signTimer) {
-      this.signTimer = setTimeout(() => {
-        this.signTimer = undefined;
-        this.emitSignature();
-      }, this.policy.milliseconds);
-    }
-  }
-
-  private clearSignTimer(): void {
-    if (this.signTimer) clearTimeout(this.signTimer);
-    this.signTimer = undefined;
-    this.unsignedSince = undefined;
-  }
-
-  private advanceCommit(seqno: number): void {
-    if (seqno <= this.committedSeqno) return;
-    this.committedSeqno = seqno;
-    this.store.compact(seqno);
-    const ready = this.waiters.filter((w) => w.seqno <= seqno);
-    this.waiters = this.waiters.filter((w) => w.seqno > seqno);
-    for (const w of ready) w.resolve();
-    this.snapshots.committed(seqno);
-    this.compactIfCommitted();
-  }
-
-  private failWaiters(e: Error): void {
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const w of waiters) w.reject(e);
+    void this.replication.stop();
   }
 
   private ensureRunning(): void {

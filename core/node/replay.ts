@@ -43,6 +43,36 @@ export async function firstStoredSeqno(storage: LedgerStorage): Promise<number |
   return undefined;
 }
 
+/** Neither ledger entries nor snapshot files: nothing to reopen. */
+export async function holdsNothing(storage: LedgerStorage, files: SnapshotFiles): Promise<boolean> {
+  return (await firstStoredSeqno(storage)) === undefined && (await files.list()).length === 0;
+}
+
+export interface Reopened extends Replayed {
+  /** the committed snapshots on disk that verify */
+  held: HeldSnapshot[];
+}
+
+/**
+ * Reopen what a data directory holds: pick the snapshot the stored ledger starts after
+ * (if it does not start at seqno 1) and replay the entries after it. Nothing stored gives
+ * an empty state.
+ */
+export async function reopen(storage: LedgerStorage, files: SnapshotFiles, identity: NodeIdentity, log: (m: string) => void): Promise<Reopened> {
+  const firstStored = await firstStoredSeqno(storage);
+  const held = await loadSnapshots(files, identity, log);
+  if (firstStored === undefined && (await files.list()).length === 0) {
+    return { store: new Store(), tree: new MerkleTree(), views: [], entries: [], highestView: 0, held };
+  }
+  let base: HeldSnapshot | undefined;
+  if (firstStored === undefined) base = held[held.length - 1];
+  else if (firstStored > 1) {
+    base = held.find((h) => h.seqno === firstStored - 1);
+    if (!base) throw new Error(`the ledger starts at seqno ${firstStored}, and there is no valid committed snapshot at ${firstStored - 1} to start it from; refusing to start`);
+  }
+  return { ...(await replay(storage, identity, base)), held };
+}
+
 export interface Replayed {
   store: Store;
   tree: MerkleTree;

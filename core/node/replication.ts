@@ -91,9 +91,11 @@ export class Replication {
     if (voters.size === 1 && voters.has(this.id)) this.input(() => this.raft.campaign());
   }
 
-  stop(): void {
+  /** Take no more inputs; resolves once the outputs already under way (vote saves, sends) are done. */
+  stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    return this.processing;
   }
 
   /** A locally committed entry, as primary. */

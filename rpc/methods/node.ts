@@ -10,7 +10,7 @@ import type { Method } from './eth.js';
 export const VERSION = '0.1.0';
 
 export function nodeMethods(node: Node, evm: EvmService): Record<string, Method> {
-  const txidOf = (seqno: number) => formatTxID(node.ledger.txidAt(seqno) ?? { view: 0, seqno: 0 });
+  const txidOf = (seqno: number) => formatTxID(node.txidAt(seqno) ?? { view: 0, seqno: 0 });
   return {
     web3_clientVersion: (p) => (positional(p, 0, 0), `ccevm/v${VERSION}/${process.platform}-${process.arch}/node${process.versions.node}`),
     net_version: (p) => (positional(p, 0, 0), evm.chainId.toString()),
@@ -22,7 +22,7 @@ export function nodeMethods(node: Node, evm: EvmService): Record<string, Method>
         nodeId: node.nodeId,
         role: node.role,
         primaryRpc: node.primaryRpcAddress() ?? null,
-        view: node.store.view,
+        view: node.view,
         lastSigned: txidOf(node.lastSigned),
         lastCommitted: txidOf(node.committed),
         version: VERSION,

@@ -1,5 +1,6 @@
-// DESIGN.md's folder rules, checked: core/ knows nothing of Ethereum, and only core/host
-// touches the filesystem or raw sockets.
+// DESIGN.md's folder rules, checked: core/ knows nothing of Ethereum, only core/host
+// touches the filesystem or raw sockets, consensus is a state machine of its own (it
+// imports only its own files), and the EVM adapter knows nothing of the RPC front end.
 import { strict as assert } from 'node:assert';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -39,6 +40,16 @@ export function importsOf(source: string): string[] {
 const ETHEREUM = /^(@ethereumjs\/|ethers$|ethers\/|viem$|viem\/|web3|hardhat|@nomicfoundation\/|rlp$|keccak|secp256k1|ethereum-cryptography|@noble\/curves\/secp256k1|solc)/;
 const HOST_ONLY = /^(node:)?(fs|fs\/promises|net)$/;
 
+/** Where a relative import of `file` lands, from the repository root. */
+function target(spec: string, file: string): string | undefined {
+  return spec.startsWith('.') ? relative(ROOT, join(file, '..', spec)) : undefined;
+}
+
+/** core/consensus/ imports only files of core/consensus/ (no packages, no other folder). */
+const CONSENSUS_OWN_ONLY = (spec: string, file: string) => !target(spec, file)?.startsWith('core/consensus/');
+/** evm-adapter/ imports nothing from rpc/. */
+const ADAPTER_WITHOUT_RPC = (spec: string, file: string) => target(spec, file)?.startsWith('rpc/') ?? false;
+
 function violations(files: string[], rule: (spec: string, file: string) => boolean): string[] {
   const found: string[] = [];
   for (const file of files) {
@@ -63,6 +74,15 @@ describe('folder rules (DESIGN.md)', () => {
     assert.deepEqual(importsOf(sample).sort(), ['@ethereumjs/vm', 'ethers', 'fs/promises', 'keccak', 'net', 'node:fs', 'viem'].sort());
     assert.ok(ETHEREUM.test('@ethereumjs/vm') && ETHEREUM.test('ethers') && !ETHEREUM.test('level'));
     assert.ok(HOST_ONLY.test('node:fs') && HOST_ONLY.test('fs/promises') && HOST_ONLY.test('net') && !HOST_ONLY.test('node:crypto'));
+    // Each folder rule catches a violating import, and lets the allowed ones through.
+    const raft = join(ROOT, 'core', 'consensus', 'raft.ts');
+    assert.equal(CONSENSUS_OWN_ONLY('./types.js', raft), false);
+    for (const bad of ['../kv/codec.js', '../../evm-adapter/tables.js', 'node:crypto', '@noble/hashes']) assert.equal(CONSENSUS_OWN_ONLY(bad, raft), true, bad);
+    const service = join(ROOT, 'evm-adapter', 'service.ts');
+    assert.equal(ADAPTER_WITHOUT_RPC('../rpc/hex.js', service), true);
+    assert.equal(ADAPTER_WITHOUT_RPC('../rpc/methods/eth.js', join(ROOT, 'evm-adapter', 'sub', 'x.ts')), false, 'a sibling folder named rpc inside evm-adapter is not rpc/');
+    assert.equal(ADAPTER_WITHOUT_RPC('../../rpc/methods/eth.js', join(ROOT, 'evm-adapter', 'sub', 'x.ts')), true);
+    for (const ok of ['../core/kv/codec.js', './tables.js', '@ethereumjs/vm']) assert.equal(ADAPTER_WITHOUT_RPC(ok, service), false, ok);
   });
 
   it('core/ imports nothing Ethereum-specific and nothing outside core/', () => {
@@ -79,5 +99,17 @@ describe('folder rules (DESIGN.md)', () => {
   it('only core/host/ imports node:fs or node:net', () => {
     const files = PRODUCT_FOLDERS.flatMap((f) => sourceFiles(join(ROOT, f))).filter((f) => !f.startsWith(join(ROOT, 'core', 'host')));
     assert.deepEqual(violations(files, (spec) => HOST_ONLY.test(spec)), []);
+  });
+
+  it('core/consensus/ imports only its own files', () => {
+    const files = sourceFiles(join(ROOT, 'core', 'consensus'));
+    assert.ok(files.length >= 2, 'consensus sources found');
+    assert.deepEqual(violations(files, CONSENSUS_OWN_ONLY), []);
+  });
+
+  it('evm-adapter/ imports nothing from rpc/', () => {
+    const files = sourceFiles(join(ROOT, 'evm-adapter'));
+    assert.ok(files.length > 5, 'adapter sources found');
+    assert.deepEqual(violations(files, ADAPTER_WITHOUT_RPC), []);
   });
 });

@@ -59,7 +59,7 @@ describe('identity', () => {
     afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
     it('holds no private key or ledger secret in clear', async () => {
-      const node = await Node.start({ dataDir: dir });
+      const node = await Node.create({ dataDir: dir });
       await node.stop();
       const state = JSON.parse(readFileSync(join(dir, 'node.sealed.json'), 'utf8'));
       assert.equal(state.platform, 'virtual');
@@ -73,23 +73,23 @@ describe('identity', () => {
     });
 
     it('keeps the node identity across restarts and refuses a different sealing key', async () => {
-      const first = await Node.start({ dataDir: dir });
+      const first = await Node.create({ dataDir: dir });
       const id = first.nodeId;
       const cert = first.serviceCertificate;
       await first.stop();
-      const again = await Node.start({ dataDir: dir });
+      const again = await Node.restart({ dataDir: dir });
       assert.equal(again.nodeId, id);
       assert.equal(again.serviceCertificate, cert);
       await again.stop();
       writeFileSync(join(dir, 'virtual-sealing.key'), randomKey());
-      await assert.rejects(Node.start({ dataDir: dir }), /cannot unseal/);
+      await assert.rejects(Node.restart({ dataDir: dir }), /cannot unseal/);
     });
 
     it('refuses a sealed state file that is not one', async () => {
-      const node = await Node.start({ dataDir: dir });
+      const node = await Node.create({ dataDir: dir });
       await node.stop();
       writeFileSync(join(dir, 'node.sealed.json'), '{"format": 1');
-      await assert.rejects(Node.start({ dataDir: dir }), /is not a sealed node state/);
+      await assert.rejects(Node.restart({ dataDir: dir }), /is not a sealed node state/);
     });
   });
 });

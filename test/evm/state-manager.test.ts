@@ -26,7 +26,7 @@ describe('evm / KV state manager', () => {
       const tx = store.begin();
       sm.bind(tx);
       await body();
-      sm.flush();
+      sm.flush(tx);
       tx.commit();
       sm.unbind();
     };
@@ -39,7 +39,7 @@ describe('evm / KV state manager', () => {
     await sm.putCode(A, new Uint8Array([0x60, 0x00]));
     await sm.putStorage(A, slot(1), word(7));
     assert.equal(tx.hasWrites, false, 'nothing flushed yet');
-    sm.flush();
+    sm.flush(tx);
     tx.commit();
     const read = store.begin();
     assert.ok(read.map(ACCOUNTS).get(A.bytes));

@@ -15,6 +15,9 @@ import { MerkleTree } from '../../core/ledger/merkle.js';
 import type { LedgerSecrets } from '../../core/ledger/secrets.js';
 import type { StoredEntry } from '../../core/ledger/storage.js';
 import { LedgerVerifier } from '../../core/ledger/verifier.js';
+import { DataDir } from '../../core/host/data-dir.js';
+import { virtualSealer } from '../../core/host/virtual-platform.js';
+import { loadIdentity } from '../../core/node/identity.js';
 import { Node } from '../../core/node/node.js';
 import { DecodeError } from '../../core/util/binary.js';
 import { fromUtf8, utf8 } from '../../core/util/bytes.js';
@@ -64,9 +67,13 @@ describe('ledger / chunk export', function () {
   let chunks: Chunk[];
   let committed: number;
   let tail: TxID[];
+  /** what an operator holding the platform's sealing key can unseal from the data directory */
+  let secrets: LedgerSecrets;
 
   before(async () => {
-    node = await Node.start({ dataDir: await dirs.make('chunks'), signatures: { transactions: 1_000_000, milliseconds: 600_000 } });
+    const dataDir = new DataDir(await dirs.make('chunks'));
+    node = await Node.create({ dataDir, signatures: { transactions: 1_000_000, milliseconds: 600_000 } });
+    secrets = (await loadIdentity(dataDir, await virtualSealer(dataDir)))!.secrets;
     for (let i = 0; i < 60; i++) {
       const { txid } = await node.transact((tx) => {
         tx.map(accounts).set(utf8(`acct ${i}`), utf8(`secret ${i}`));
@@ -114,8 +121,8 @@ describe('ledger / chunk export', function () {
         const length = dv.getUint32(offset);
         assert.equal(length, e.bytes.length);
         assert.equal(decodeEntry(e.bytes).seqno, e.seqno);
-        const [stored] = await node.ledger.storage.read(e.seqno, e.seqno);
-        assert.equal(Buffer.compare(e.bytes, stored!.bytes), 0, `entry ${e.seqno} as stored`);
+        const stored = await node.readEntry(e.seqno);
+        assert.equal(Buffer.compare(e.bytes, stored.bytes), 0, `entry ${e.seqno} as stored`);
         offset += 4 + length;
       }
       assert.equal(offset, c.bytes.length);
@@ -127,7 +134,7 @@ describe('ledger / chunk export', function () {
     const { verifier, store, tree } = verifyChunks(chunks, node.serviceCertificate);
     assert.equal(verifier.seqno, committed);
     assert.equal(verifier.lastSigned, committed);
-    assert.equal(Buffer.compare(tree.root(), node.ledger.tree.root(committed)), 0);
+    assert.equal(Buffer.compare(tree.root(), node.ledgerRoot(committed)), 0);
     assert.equal(get(store, records, 'rec 59'), 'public 59 '.repeat(8));
     assert.equal(get(store, accounts, 'acct 59'), undefined);
     const audit = auditChunks(chunks, node.serviceCertificate);
@@ -135,7 +142,7 @@ describe('ledger / chunk export', function () {
   });
 
   it('with the ledger secrets the private domains verify and decrypt too', () => {
-    const { verifier, store } = verifyChunks(chunks, node.serviceCertificate, node.ledger.secrets);
+    const { verifier, store } = verifyChunks(chunks, node.serviceCertificate, secrets);
     assert.equal(verifier.lastSigned, committed);
     assert.equal(get(store, accounts, 'acct 59'), 'secret 59');
   });
@@ -177,7 +184,7 @@ describe('ledger / chunk export', function () {
       bytes[start + 26 + parsed.publicDomain.length + 2]! ^= 0x01;
       assert.throws(() => verifyChunks(replace(c, bytes), node.serviceCertificate), /signed Merkle root does not match/);
       assert.throws(
-        () => verifyChunks(replace(c, bytes), node.serviceCertificate, node.ledger.secrets),
+        () => verifyChunks(replace(c, bytes), node.serviceCertificate, secrets),
         (e: Error) => e instanceof LedgerIntegrityError && e.seqno === target.seqno && /authentication/.test(e.message),
       );
     });
@@ -210,7 +217,7 @@ describe('ledger / chunk export', function () {
     });
 
     it("another service's certificate does not verify this export", async () => {
-      const other = await Node.start({ dataDir: await dirs.make('chunks-other') });
+      const other = await Node.create({ dataDir: await dirs.make('chunks-other') });
       try {
         assert.throws(
           () => verifyChunks(chunks, other.serviceCertificate),

@@ -53,8 +53,8 @@ describe('ledger / receipts', function () {
   const txs: { txid: TxID; claims?: Uint8Array }[] = [];
 
   before(async () => {
-    node = await Node.start({ dataDir: await dirs.make('receipts'), signatures: { transactions: 10, milliseconds: 5 } });
-    other = await Node.start({ dataDir: await dirs.make('receipts-other'), signatures: { transactions: 10, milliseconds: 5 } });
+    node = await Node.create({ dataDir: await dirs.make('receipts'), signatures: { transactions: 10, milliseconds: 5 } });
+    other = await Node.create({ dataDir: await dirs.make('receipts-other'), signatures: { transactions: 10, milliseconds: 5 } });
     for (let i = 0; i < 120; i++) {
       const claims = i % 4 === 3 ? sha256(`claims ${i}`) : undefined;
       const { txid } = await node.transact((tx) => {
@@ -77,10 +77,10 @@ describe('ledger / receipts', function () {
     assert.ok(node.lastSigned > txs[txs.length - 1]!.txid.seqno);
     let checked = 0;
     for (let seqno = 1; seqno < node.lastSigned; seqno++) {
-      const txid = node.ledger.txidAt(seqno)!;
+      const txid = node.txidAt(seqno)!;
       const receipt = await node.receipt(txid);
       assert.ok(receipt, `receipt for ${txidString(txid)}`);
-      const entry = await node.ledger.readEntry(seqno);
+      const entry = await node.readEntry(seqno);
       const byCore = verifyReceipt(receipt, node.serviceCertificate);
       const independent = verifyReceiptIndependently(receipt, node.serviceCertificate, entry.bytes);
       assert.equal(byCore.txid, txidString(txid));
@@ -89,7 +89,7 @@ describe('ledger / receipts', function () {
       // The root is the one the covering signature transaction signed.
       const sigSeqno = Number(receipt.signature_txid.split('.')[1]);
       assert.ok(sigSeqno > seqno);
-      assert.equal(hex(byCore.root), hex(node.ledger.tree.root(sigSeqno - 1)));
+      assert.equal(hex(byCore.root), hex(node.ledgerRoot(sigSeqno - 1)));
       assert.equal(receipt.node_id, node.nodeId);
       assert.equal(receipt.cert, node.nodeCertificate);
       checked++;
@@ -108,9 +108,9 @@ describe('ledger / receipts', function () {
   it('the independent verifier binds a receipt to its exact ledger entry', async () => {
     const { txid } = txs[40]!;
     const receipt = (await node.receipt(txid))!;
-    const entry = (await node.ledger.readEntry(txid.seqno)).bytes;
+    const entry = (await node.readEntry(txid.seqno)).bytes;
     verifyReceiptIndependently(receipt, node.serviceCertificate, entry);
-    const neighbour = (await node.ledger.readEntry(txid.seqno + 1)).bytes;
+    const neighbour = (await node.readEntry(txid.seqno + 1)).bytes;
     assert.throws(() => verifyReceiptIndependently(receipt, node.serviceCertificate, neighbour), /ledger entry is/);
     const altered = new Uint8Array(entry);
     altered[30]! ^= 1; // inside the public or private domain
@@ -250,6 +250,6 @@ describe('ledger / receipts', function () {
     const receipt = await node.receipt(txid!);
     assert.ok(receipt);
     verifyReceipt(receipt, node.serviceCertificate);
-    verifyReceiptIndependently(receipt, node.serviceCertificate, (await node.ledger.readEntry(txid!.seqno)).bytes);
+    verifyReceiptIndependently(receipt, node.serviceCertificate, (await node.readEntry(txid!.seqno)).bytes);
   });
 });

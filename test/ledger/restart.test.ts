@@ -22,13 +22,10 @@ const records = rawMap('public:records');
 const fmt = (t: TxID) => `${t.view}.${t.seqno}`;
 
 function read(node: Node, map: typeof accounts, key: string): string | undefined {
-  const tx = node.store.begin();
-  try {
+  return node.readPending((tx) => {
     const v = tx.map(map).get(utf8(key));
     return v === undefined ? undefined : fromUtf8(v);
-  } finally {
-    tx.abort();
-  }
+  });
 }
 
 async function put(node: Node, key: string, value: string): Promise<TxID> {
@@ -87,15 +84,15 @@ class CrashableStorage implements LedgerStorage {
 }
 
 /** Start with a crashable storage and a policy that never signs on its own during a test. */
-async function startCrashable(dataDir: string): Promise<{ node: Node; storage: CrashableStorage }> {
+async function startCrashable(dataDir: string, mode: 'create' | 'restart'): Promise<{ node: Node; storage: CrashableStorage }> {
   const storage = await CrashableStorage.open(dataDir);
-  const node = await Node.start({ dataDir, storage, signatures: { transactions: 1_000_000, milliseconds: 600_000 } });
+  const node = await Node[mode]({ dataDir, storage, signatures: { transactions: 1_000_000, milliseconds: 600_000 } });
   return { node, storage };
 }
 
 /** Everything handed to storage so far reaches the disk; then the process "dies". */
 async function crash(node: Node, storage: CrashableStorage): Promise<void> {
-  await node.ledger.flush();
+  await node.flushLedger();
   storage.crash();
   await node.stop();
 }
@@ -120,7 +117,7 @@ describe('ledger / restart', function () {
 
   it('brings back every committed value, receipt and status, and continues in a higher view', async () => {
     const dataDir = await dirs.make('restart');
-    let node = await Node.start({ dataDir, signatures: { transactions: 10, milliseconds: 5 } });
+    let node = await Node.create({ dataDir, signatures: { transactions: 10, milliseconds: 5 } });
     const ids: TxID[] = [];
     for (let i = 0; i < 45; i++) ids.push(await put(node, `k${i}`, `v${i}`));
     await node.waitCommitted(ids[ids.length - 1]!);
@@ -130,7 +127,7 @@ describe('ledger / restart', function () {
     assert.ok(ids.every((id) => id.view === firstView));
     await node.stop();
 
-    node = await Node.start({ dataDir, signatures: { transactions: 10, milliseconds: 5 } });
+    node = await Node.restart({ dataDir, signatures: { transactions: 10, milliseconds: 5 } });
     try {
       for (let i = 0; i < 45; i++) {
         assert.equal(read(node, accounts, `k${i}`), `v${i}`);
@@ -141,7 +138,7 @@ describe('ledger / restart', function () {
         const receipt = (await node.receipt(id))!;
         assert.deepEqual(receipt, receipts.get(fmt(id)), `receipt of ${fmt(id)} unchanged`);
         verifyReceipt(receipt, node.serviceCertificate);
-        verifyReceiptIndependently(receipt, node.serviceCertificate, (await node.ledger.readEntry(id.seqno)).bytes);
+        verifyReceiptIndependently(receipt, node.serviceCertificate, (await node.readEntry(id.seqno)).bytes);
       }
       assert.equal(node.status({ view: firstView + 1, seqno: ids[3]!.seqno }), 'Invalid', 'a txid in a view that never held it');
 
@@ -151,11 +148,11 @@ describe('ledger / restart', function () {
       await node.waitCommitted(next);
       const receipt = (await node.receipt(next))!;
       verifyReceipt(receipt, node.serviceCertificate);
-      verifyReceiptIndependently(receipt, node.serviceCertificate, (await node.ledger.readEntry(next.seqno)).bytes);
+      verifyReceiptIndependently(receipt, node.serviceCertificate, (await node.readEntry(next.seqno)).bytes);
       await node.stop();
 
       // Once more: the view keeps rising and both generations of data are there.
-      node = await Node.start({ dataDir });
+      node = await Node.restart({ dataDir });
       const third = await put(node, 'third run', 'y');
       assert.ok(third.view > next.view);
       assert.equal(read(node, accounts, 'after restart'), 'x');
@@ -168,7 +165,7 @@ describe('ledger / restart', function () {
 
   it('discards an unsigned tail left by a crash, and never commits it', async () => {
     const dataDir = await dirs.make('crash');
-    let { node, storage } = await startCrashable(dataDir);
+    let { node, storage } = await startCrashable(dataDir, 'create');
     const committed = await put(node, 'committed', 'yes');
     node.emitSignature();
     await node.waitCommitted(committed);
@@ -184,12 +181,12 @@ describe('ledger / restart', function () {
     assert.equal(decodeEntry(disk.get(signed)!).kind, 1, 'last signature');
     for (const id of tail) assert.equal(decodeEntry(disk.get(id.seqno)!).kind, 0);
 
-    node = await Node.start({ dataDir, signatures: { transactions: 10, milliseconds: 5 } });
+    node = await Node.restart({ dataDir, signatures: { transactions: 10, milliseconds: 5 } });
     try {
       // The tail is gone; the restarted primary signed once in its new view.
       assert.equal(node.lastSigned, signed + 1);
       assert.equal(node.committed, signed + 1);
-      assert.ok(node.ledger.txidAt(signed + 1)!.view > committed.view);
+      assert.ok(node.txidAt(signed + 1)!.view > committed.view);
       assert.equal(read(node, accounts, 'committed'), 'yes');
       for (let i = 0; i < 5; i++) {
         assert.equal(read(node, accounts, `tail ${i}`), undefined);
@@ -223,21 +220,21 @@ describe('ledger / restart', function () {
     // The pair (view, seqno) is the AES-GCM IV of the private domain (FORMAT.md), so run 4
     // must not produce the id run 2 used: the host may have kept run 2's ciphertext.
     const dataDir = await dirs.make('view-reuse');
-    let node = await Node.start({ dataDir });
+    let node = await Node.create({ dataDir });
     await node.waitCommitted(await put(node, 'base', '1'));
     await node.stop();
 
-    const run2 = await startCrashable(dataDir);
+    const run2 = await startCrashable(dataDir, 'restart');
     const lost = await put(run2.node, 'secret', 'first plaintext');
     await crash(run2.node, run2.storage);
     const lostEntry = (await entriesOnDisk(dataDir)).get(lost.seqno)!;
     assert.equal(decodeEntry(lostEntry).view, lost.view);
 
-    node = await Node.start({ dataDir });
+    node = await Node.restart({ dataDir });
     assert.equal(node.status(lost) === 'Committed', false);
     await node.stop();
 
-    node = await Node.start({ dataDir });
+    node = await Node.restart({ dataDir });
     await node.waitCommitted(await put(node, 'secret', 'other plaintext!'));
     assert.notEqual(node.status(lost), 'Committed');
     await node.stop();
@@ -250,7 +247,7 @@ describe('ledger / restart', function () {
 
   it('does not create a new service over an existing ledger when the sealed state is missing', async () => {
     const dataDir = await dirs.make('lost-identity');
-    const node = await Node.start({ dataDir });
+    const node = await Node.create({ dataDir });
     await node.waitCommitted(await put(node, 'precious', 'data'));
     await node.stop();
     const before = await entriesOnDisk(dataDir);
@@ -259,14 +256,14 @@ describe('ledger / restart', function () {
 
     let started: Node | undefined;
     try {
-      started = await Node.start({ dataDir });
+      started = await Node.create({ dataDir });
     } catch {
       // refusing is the right answer
     }
     if (started) await started.stop();
     const after = await entriesOnDisk(dataDir);
     const overwritten = [...before.keys()].filter((s) => !after.has(s) || Buffer.compare(after.get(s)!, before.get(s)!) !== 0);
-    assert.deepEqual(overwritten, [], `Node.start ${started ? 'started a new service and' : ''} overwrote ledger entries ${overwritten.join(', ')}`);
-    assert.equal(started, undefined, 'Node.start created a new service over an existing ledger');
+    assert.deepEqual(overwritten, [], `Node.create ${started ? 'started a new service and' : ''} overwrote ledger entries ${overwritten.join(', ')}`);
+    assert.equal(started, undefined, 'Node.create created a new service over an existing ledger');
   });
 });

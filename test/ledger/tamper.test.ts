@@ -89,13 +89,13 @@ function alteredRange(message: string): [number, number] | undefined {
 }
 
 /**
- * Node.start must refuse the data directory with a LedgerIntegrityError naming `seqno`
+ * Node.restart must refuse the data directory with a LedgerIntegrityError naming `seqno`
  * (or, with `atSignature`, naming that later signature and a range that includes `seqno`).
  */
 async function expectRefused(dataDir: string, seqno: number, message: RegExp, atSignature?: number): Promise<LedgerIntegrityError> {
   let node: Node | undefined;
   try {
-    node = await Node.start({ dataDir, signatures: MANUAL_SIGNATURES });
+    node = await Node.restart({ dataDir, signatures: MANUAL_SIGNATURES });
   } catch (e) {
     assert.ok(e instanceof LedgerIntegrityError, `expected LedgerIntegrityError, got ${(e as Error).name}: ${(e as Error).message}`);
     assert.match(e.message, message);
@@ -110,7 +110,7 @@ async function expectRefused(dataDir: string, seqno: number, message: RegExp, at
     return e;
   }
   await node.stop();
-  assert.fail(`Node.start accepted a ledger tampered at seqno ${seqno}`);
+  assert.fail(`Node.restart accepted a ledger tampered at seqno ${seqno}`);
 }
 
 /** Rewrite a signature entry's record, keeping everything else as the node wrote it. */
@@ -159,7 +159,7 @@ describe('ledger / tamper detection', function () {
 
   before(async () => {
     golden = await dirs.make('golden');
-    const node = await Node.start({ dataDir: golden, signatures: MANUAL_SIGNATURES });
+    const node = await Node.create({ dataDir: golden, signatures: MANUAL_SIGNATURES });
     const write = async (body: Parameters<Node['transact']>[0]): Promise<number> => (await node.transact(body)).txid!.seqno;
     at.privateAndPublic = await write((tx) => {
       tx.map(accounts).set(utf8('alice'), utf8('100'));
@@ -186,13 +186,13 @@ describe('ledger / tamper detection', function () {
     assert.equal(decodeEntry(entries[at.lastSignature - 1]!).kind, EntryKind.Signature);
 
     otherService = await dirs.make('other-service');
-    await (await Node.start({ dataDir: otherService })).stop();
+    await (await Node.create({ dataDir: otherService })).stop();
   });
 
   after(() => dirs.cleanup());
 
   it('the untouched golden ledger restarts', async () => {
-    const node = await Node.start({ dataDir: await dirs.copy(golden), signatures: MANUAL_SIGNATURES });
+    const node = await Node.restart({ dataDir: await dirs.copy(golden), signatures: MANUAL_SIGNATURES });
     assert.equal(node.lastSigned, at.lastSignature + 1, 'everything verified, then one signature in the new view');
     await node.stop();
   });
@@ -444,7 +444,7 @@ describe('ledger / tamper detection', function () {
       it(`an altered sealed ${field} is refused`, async () => {
         const dir = await dirs.copy(golden);
         await editSealed(dir, (s) => (s.sealed[field] = flipBase64(s.sealed[field])));
-        await assert.rejects(Node.start({ dataDir: dir }), (e: Error) => {
+        await assert.rejects(Node.restart({ dataDir: dir }), (e: Error) => {
           assert.ok(e instanceof IdentityError, `${e.name}: ${e.message}`);
           assert.match(e.message, /cannot unseal .*node\.sealed\.json/);
           return true;
@@ -455,29 +455,29 @@ describe('ledger / tamper detection', function () {
     it('an altered sealed ledger secret is refused', async () => {
       const dir = await dirs.copy(golden);
       await editSealed(dir, (s) => (s.sealed.ledgerSecrets[0].key = flipBase64(s.sealed.ledgerSecrets[0].key)));
-      await assert.rejects(Node.start({ dataDir: dir }), /cannot unseal .*ledger secret/);
+      await assert.rejects(Node.restart({ dataDir: dir }), /cannot unseal .*ledger secret/);
     });
 
     it('sealed blobs swapped between fields are refused', async () => {
       const dir = await dirs.copy(golden);
       await editSealed(dir, (s) => ([s.sealed.nodeKey, s.sealed.serviceKey] = [s.sealed.serviceKey, s.sealed.nodeKey]));
-      await assert.rejects(Node.start({ dataDir: dir }), IdentityError);
+      await assert.rejects(Node.restart({ dataDir: dir }), IdentityError);
     });
 
     it('a file that is not a sealed state is refused', async () => {
       const dir = await dirs.copy(golden);
       const original = await readFile(join(dir, SEALED));
       await writeFile(join(dir, SEALED), original.subarray(0, original.length >> 1));
-      await assert.rejects(Node.start({ dataDir: dir }), /is not a sealed node state/);
+      await assert.rejects(Node.restart({ dataDir: dir }), /is not a sealed node state/);
       await writeFile(join(dir, SEALED), JSON.stringify({ format: 2 }));
-      await assert.rejects(Node.start({ dataDir: dir }), /is not a sealed node state/);
+      await assert.rejects(Node.restart({ dataDir: dir }), /is not a sealed node state/);
     });
 
     it("another service's sealed state over this ledger is refused", async () => {
       const dir = await dirs.copy(golden);
       // Both the sealed state and the (virtual platform's) sealing key, so that it unseals.
       for (const file of [SEALED, 'virtual-sealing.key']) await writeFile(join(dir, file), await readFile(join(otherService, file)));
-      await assert.rejects(Node.start({ dataDir: dir }), (e: Error) => {
+      await assert.rejects(Node.restart({ dataDir: dir }), (e: Error) => {
         assert.ok(e instanceof LedgerIntegrityError, `${e.name}: ${e.message}`);
         assert.equal(e.seqno, 1);
         return true;
@@ -488,7 +488,7 @@ describe('ledger / tamper detection', function () {
       const dir = await dirs.copy(golden);
       const other = await identityOf(otherService);
       await editSealed(dir, (s) => (s.serviceCert = other.serviceCert));
-      await assert.rejects(Node.start({ dataDir: dir }), /seqno 1: service identity differs|service certificate/);
+      await assert.rejects(Node.restart({ dataDir: dir }), /seqno 1: service identity differs|service certificate/);
     });
 
     it("a swapped node certificate is refused (it is stored in clear beside the sealed keys)", async () => {
@@ -497,7 +497,7 @@ describe('ledger / tamper detection', function () {
       await editSealed(dir, (s) => (s.nodeCert = other.nodeCert));
       let node: Node | undefined;
       try {
-        node = await Node.start({ dataDir: dir, signatures: MANUAL_SIGNATURES });
+        node = await Node.restart({ dataDir: dir, signatures: MANUAL_SIGNATURES });
       } catch {
         return; // refused: what we want
       }
@@ -514,7 +514,7 @@ describe('ledger / tamper detection', function () {
       } finally {
         await node.stop();
       }
-      assert.fail(`Node.start accepted a node certificate the host swapped in; ${consequence}`);
+      assert.fail(`Node.restart accepted a node certificate the host swapped in; ${consequence}`);
     });
   });
 

@@ -15,11 +15,8 @@ export async function until(cond: () => boolean | Promise<boolean>, what: string
 }
 
 export function read(node: Node, key: string): string | undefined {
-  const tx = node.store.begin();
-  try {
+  return node.readPending((tx) => {
     const v = tx.map(data).get(utf8(key));
     return v && fromUtf8(v);
-  } finally {
-    tx.abort();
-  }
+  });
 }

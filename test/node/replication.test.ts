@@ -27,14 +27,14 @@ describe('node / replication over TLS (three nodes, one process)', function () {
   before(async () => {
     ports.set('a', await freePort());
     dataDirs.set('a', dir('a'));
-    nodes.set('a', await Node.start({ dataDir: dataDirs.get('a')!, network: { host: '127.0.0.1', port: ports.get('a')! }, rpcAddress: 'http://127.0.0.1:1', admitJoiners: true }));
+    nodes.set('a', await Node.create({ dataDir: dataDirs.get('a')!, network: { host: '127.0.0.1', port: ports.get('a')! }, rpcAddress: 'http://127.0.0.1:1', admitJoiners: true }));
     for (const name of ['b', 'c']) {
       const key = generateKeyPair();
       const port = await freePort();
       ports.set(name, port);
       dataDirs.set(name, dir(name));
       const response = await nodes.get('a')!.admit(joinRequest(key, `127.0.0.1:${port}`, `http://127.0.0.1:${port + 1}`));
-      nodes.set(name, await Node.start({ dataDir: dataDirs.get(name)!, network: { host: '127.0.0.1', port }, joined: { identity: identityFromJoin(key, response), peers: response.peers } }));
+      nodes.set(name, await Node.join({ dataDir: dataDirs.get(name)!, network: { host: '127.0.0.1', port }, joined: { identity: identityFromJoin(key, response), peers: response.peers } }));
     }
   });
   after(async () => {
@@ -83,11 +83,11 @@ describe('node / replication over TLS (three nodes, one process)', function () {
     nodes.delete(oldName);
     await until(() => [...nodes.values()].some((n) => n.role === 'primary'), 'a new primary');
     const fresh = primary();
-    assert.ok(fresh.store.view > before.view, 'a new view');
+    assert.ok(fresh.view > before.view, 'a new view');
     const after = await write('after failover', 'also kept');
     for (const n of nodes.values()) assert.equal(read(n, 'before failover'), 'kept');
     // The old primary restarts on its data directory and follows.
-    const restarted = await Node.start({ dataDir: dataDirs.get(oldName)!, network: { host: '127.0.0.1', port: ports.get(oldName)! } });
+    const restarted = await Node.restart({ dataDir: dataDirs.get(oldName)!, network: { host: '127.0.0.1', port: ports.get(oldName)! } });
     nodes.set(oldName, restarted);
     await until(() => restarted.committed >= after.seqno, 'the restarted node to catch up');
     assert.equal(read(restarted, 'after failover'), 'also kept');

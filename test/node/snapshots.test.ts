@@ -12,8 +12,8 @@ import { verifyReceipt } from '../../core/ledger/receipt.js';
 import { snapshotName, verifyCommittedSnapshot } from '../../core/ledger/snapshot.js';
 import { SnapshotFiles } from '../../core/host/snapshot-files.js';
 import { identityFromJoin, joinRequest } from '../../core/node/join.js';
+import { startMode } from '../../core/node/boot.js';
 import { Node } from '../../core/node/node.js';
-import { firstStoredSeqno } from '../../core/node/replay.js';
 import { utf8 } from '../../core/util/bytes.js';
 import { freePort } from '../support/node-process.js';
 import { data, read, until } from './helpers.js';
@@ -39,10 +39,12 @@ describe('node / snapshots (catch-up, restart, verification)', function () {
     if (process.env.SNAPDEBUG) console.log(name, m);
   };
   const keys = new Map<string, ReturnType<typeof generateKeyPair>>();
-  const joined = new Map<string, Parameters<typeof Node.start>[0]['joined']>();
+  const joined = new Map<string, Parameters<typeof Node.join>[0]['joined']>();
 
   async function startJoined(name: string): Promise<Node> {
-    const node = await Node.start({ dataDir: dataDirs.get(name)!, network: { host: '127.0.0.1', port: ports.get(name)! }, joined: joined.get(name)!, snapshotInterval: INTERVAL, log: logTo(name) });
+    const options = { dataDir: dataDirs.get(name)!, network: { host: '127.0.0.1', port: ports.get(name)! }, snapshotInterval: INTERVAL, log: logTo(name) };
+    // The first start joins; later ones restart what the directory holds.
+    const node = (await startMode(options.dataDir)) === 'restart' ? await Node.restart(options) : await Node.join({ ...options, joined: joined.get(name)! });
     nodes.set(name, node);
     return node;
   }
@@ -60,7 +62,7 @@ describe('node / snapshots (catch-up, restart, verification)', function () {
 
   before(async () => {
     ports.set('a', await freePort());
-    nodes.set('a', await Node.start({ dataDir: dir('a'), network: { host: '127.0.0.1', port: ports.get('a')! }, rpcAddress: 'http://127.0.0.1:1', admitJoiners: true, snapshotInterval: INTERVAL, log: logTo('a') }));
+    nodes.set('a', await Node.create({ dataDir: dir('a'), network: { host: '127.0.0.1', port: ports.get('a')! }, rpcAddress: 'http://127.0.0.1:1', admitJoiners: true, snapshotInterval: INTERVAL, log: logTo('a') }));
     for (const name of ['b', 'c']) await joinNode(name);
   });
   after(async () => {
@@ -115,27 +117,27 @@ describe('node / snapshots (catch-up, restart, verification)', function () {
     const d = await joinNode('d');
     await writeMany('after-d', 5);
     await until(() => d.committed >= primary().committed, 'd catching up');
-    assert.ok(d.ledger.base > 0 && d.ledger.base <= before, `d's ledger starts after a snapshot (base ${d.ledger.base})`);
-    await d.ledger.flush();
-    const first = await firstStoredSeqno(d.ledger.storage);
-    assert.equal(first, d.ledger.base + 1, 'it stores only the entries after it');
+    assert.ok(d.ledgerBase > 0 && d.ledgerBase <= before, `d's ledger starts after a snapshot (base ${d.ledgerBase})`);
+    await d.flushLedger();
+    await assert.rejects(d.readEntry(d.ledgerBase), /no ledger entry/, 'it stores only the entries after it');
+    await d.readEntry(d.ledgerBase + 1);
     for (const key of ['k0', 'k42', 'k79', 'after-d4']) assert.equal(read(d, key), `value ${key}`, key);
     // It proves what it holds, and says clearly what it does not.
     const txid = await writeMany('proof', 1);
     await until(() => d.committed >= txid.seqno, 'd committing');
     verifyReceipt((await d.receipt(txid))!, d.serviceCertificate);
-    await assert.rejects(d.receipt(d.ledger.txidAt(2)!), /started from a snapshot/);
-    assert.equal(d.status(d.ledger.txidAt(2)!), 'Committed', 'the view history still knows every txid');
+    await assert.rejects(d.receipt(d.txidAt(2)!), /started from a snapshot/);
+    assert.equal(d.status(d.txidAt(2)!), 'Committed', 'the view history still knows every txid');
     assert.ok(logs.get('d')!.some((m) => /installed the primary's snapshot/.test(m)));
   });
 
   it('restarts from the snapshot its ledger starts after', async () => {
     const d = nodes.get('d')!;
-    const base = d.ledger.base;
+    const base = d.ledgerBase;
     await d.stop();
     await writeMany('while-d-down', 4);
     const again = await startJoined('d');
-    assert.equal(again.ledger.base, base);
+    assert.equal(again.ledgerBase, base);
     assert.ok(logs.get('d')!.some((m) => m.includes(`after the snapshot at seqno ${base}`)));
     await until(() => again.committed >= primary().committed, 'd catching up after restart');
     assert.equal(read(again, 'k7'), 'value k7');
@@ -146,7 +148,7 @@ describe('node / snapshots (catch-up, restart, verification)', function () {
     const c = nodes.get('c')!;
     const installs = () => logs.get('c')!.filter((m) => /installed the primary's snapshot/.test(m)).length;
     const installedBefore = installs();
-    const reached = c.ledger.position.seqno;
+    const reached = c.lastSeqno;
     const stoppedAt = Date.now();
     await c.stop();
     nodes.delete('c');
@@ -159,7 +161,7 @@ describe('node / snapshots (catch-up, restart, verification)', function () {
     const again = await startJoined('c');
     await until(() => again.committed >= primary().committed, 'c catching up');
     assert.equal(installs(), installedBefore + 1, `c was sent a snapshot (it held ${reached}, the primary compacted to ${primary().compactedTo}; c ${again.role} committed ${again.committed} compactedTo ${again.compactedTo}, primary ${primary().nodeId.slice(0, 8)} committed ${primary().committed}): ${logs.get('c')!.join('; ')}`);
-    assert.ok(again.ledger.base > primary().committed - 4 * INTERVAL, `c's ledger starts from a recent snapshot (base ${again.ledger.base})`);
+    assert.ok(again.ledgerBase > primary().committed - 4 * INTERVAL, `c's ledger starts from a recent snapshot (base ${again.ledgerBase})`);
     assert.equal(read(again, `while-c-down${5 * INTERVAL - 1}`), `value while-c-down${5 * INTERVAL - 1}`);
   });
 
@@ -184,11 +186,11 @@ describe('node / snapshots (catch-up, restart, verification)', function () {
     const out = mkdtempSync(join(tmpdir(), 'ccevm-snap-export-'));
     dirs.push(out);
     const files = await d.exportLedger(out);
-    assert.ok(files.some((f) => f.endsWith(snapshotName(d.ledger.base))));
+    assert.ok(files.some((f) => f.endsWith(snapshotName(d.ledgerBase))));
     const chunks = files.filter((f) => /ledger_/.test(f)).map((f) => ({ name: f.split('/').pop()!, bytes: new Uint8Array(readFileSync(f)) }));
-    const snapshot = { name: snapshotName(d.ledger.base), bytes: new Uint8Array(readFileSync(join(out, snapshotName(d.ledger.base)))) };
+    const snapshot = { name: snapshotName(d.ledgerBase), bytes: new Uint8Array(readFileSync(join(out, snapshotName(d.ledgerBase)))) };
     const result = auditChunks(chunks, d.serviceCertificate, undefined, snapshot);
-    assert.equal(result.from, d.ledger.base);
+    assert.equal(result.from, d.ledgerBase);
     assert.equal(result.lastSeqno, d.committed);
     // Without the snapshot the chunks do not start where an audit can.
     assert.throws(() => auditChunks(chunks, d.serviceCertificate), /missing or overlap/);
@@ -199,7 +201,7 @@ describe('node / snapshots (catch-up, restart, verification)', function () {
 
   it('refuses to start when the snapshot its ledger starts after was tampered with', async () => {
     const d = nodes.get('d')!;
-    const base = d.ledger.base;
+    const base = d.ledgerBase;
     await d.stop();
     nodes.delete('d');
     const path = join(dataDirs.get('d')!, 'snapshots', snapshotName(base));

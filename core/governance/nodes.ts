@@ -1,0 +1,45 @@
+// Changes to the node table as functions over a transaction: the node's own mechanisms
+// (genesis, admission, retirement) and governance proposals apply exactly these. Writing
+// `public:ccf.gov.nodes.info` changes consensus's configuration: the trusted nodes vote.
+import type { ReadOnlyTransaction } from '../kv/read-only.js';
+import type { Transaction } from '../kv/transaction.js';
+import { NODES_INFO, type NodeInfo } from './tables.js';
+
+export class NodeTableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NodeTableError';
+  }
+}
+
+export function nodeInfo(tx: ReadOnlyTransaction, nodeId: string): NodeInfo | undefined {
+  return tx.map(NODES_INFO).get(nodeId);
+}
+
+/** The trusted nodes, sorted by id: consensus's configuration. */
+export function trustedNodeIds(tx: ReadOnlyTransaction): string[] {
+  return [...tx.map(NODES_INFO).entries()].filter(([, info]) => info.status === 'Trusted').map(([id]) => id).sort();
+}
+
+/**
+ * Record `nodeId` as trusted with its endorsed certificate and addresses (a new node, or
+ * a known one whose addresses changed). Returns false, writing nothing, if the table
+ * already says exactly that.
+ */
+export function trustNode(tx: Transaction, nodeId: string, node: { cert: string; peerAddress?: string; rpcAddress?: string }): boolean {
+  const nodes = tx.map(NODES_INFO);
+  const existing = nodes.get(nodeId);
+  if (existing && existing.status === 'Trusted' && existing.cert === node.cert && existing.peerAddress === node.peerAddress && existing.rpcAddress === node.rpcAddress) return false;
+  nodes.set(nodeId, { cert: node.cert, status: 'Trusted', ...(node.peerAddress !== undefined ? { peerAddress: node.peerAddress } : {}), ...(node.rpcAddress !== undefined ? { rpcAddress: node.rpcAddress } : {}) });
+  return true;
+}
+
+/** Retire a trusted node: it leaves the configuration once the change commits. */
+export function retireNode(tx: Transaction, nodeId: string): void {
+  const nodes = tx.map(NODES_INFO);
+  const info = nodes.get(nodeId);
+  if (!info || info.status !== 'Trusted') throw new NodeTableError(`node ${nodeId.slice(0, 16)} is not a trusted node`);
+  const remaining = [...nodes.entries()].filter(([id, n]) => n.status === 'Trusted' && id !== nodeId);
+  if (remaining.length === 0) throw new NodeTableError('cannot retire the last node');
+  nodes.set(nodeId, { ...info, status: 'Retired' });
+}
