@@ -36,7 +36,7 @@ export async function startEvmNode(genesis: Record<string, GenesisAccount> = {})
   // Signatures only when the executor goes idle (never on a timer), so which transactions
   // share a block depends on what the test submits together, not on the machine's speed.
   const dataDir = await mkdtemp(join(tmpdir(), 'ccevm-evm-'));
-  const node = await Node.start({ dataDir, storage, application: app.hooks, signatures: { milliseconds: 3_600_000 } });
+  const node = await Node.create({ dataDir, storage, application: app.hooks, signatures: { milliseconds: 3_600_000 } });
   const evm = await app.attach(node);
   return {
     node,
@@ -46,9 +46,7 @@ export async function startEvmNode(genesis: Record<string, GenesisAccount> = {})
     async stop() {
       storage.release();
       await node.stop();
-      // Retries: stop() can resolve before the node's last vote is saved (issue 8), and
-      // that file then lands in the directory being removed.
-      await rm(dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
+      await rm(dataDir, { recursive: true, force: true });
     },
   };
 }

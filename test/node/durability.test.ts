@@ -28,18 +28,18 @@ describe('node / acknowledgements wait for durable storage (three nodes, one pro
   before(async () => {
     for (const name of ['a', 'b', 'c']) storages.set(name, new HeldStorage());
     const port = await freePort();
-    nodes.set('a', await Node.start({ dataDir: dir('a'), storage: storages.get('a')!, network: { host: '127.0.0.1', port }, rpcAddress: 'http://127.0.0.1:1', admitJoiners: true }));
+    nodes.set('a', await Node.create({ dataDir: dir('a'), storage: storages.get('a')!, network: { host: '127.0.0.1', port }, rpcAddress: 'http://127.0.0.1:1', admitJoiners: true }));
     for (const name of ['b', 'c']) {
       const key = generateKeyPair();
       const peerPort = await freePort();
       const response = await nodes.get('a')!.admit(joinRequest(key, `127.0.0.1:${peerPort}`, `http://127.0.0.1:${peerPort + 1}`));
-      nodes.set(name, await Node.start({ dataDir: dir(name), storage: storages.get(name)!, network: { host: '127.0.0.1', port: peerPort }, joined: { identity: identityFromJoin(key, response), peers: response.peers } }));
+      nodes.set(name, await Node.join({ dataDir: dir(name), storage: storages.get(name)!, network: { host: '127.0.0.1', port: peerPort }, joined: { identity: identityFromJoin(key, response), peers: response.peers } }));
     }
   });
   after(async () => {
     for (const s of storages.values()) s.release();
     for (const n of nodes.values()) await n.stop().catch(() => undefined);
-    for (const d of dirs) rmSync(d, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
   async function writeSigned(key: string, value: string) {
