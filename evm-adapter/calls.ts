@@ -42,12 +42,12 @@ export class Calls {
     return this.config.blockGasLimit < TX_GAS_CAP ? this.config.blockGasLimit : TX_GAS_CAP;
   }
 
-  /** Result bytes of a call; reverts and failures as EvmError (revert data in `data`). */
   /** The gas a message may use: what it asks for, never more than the cap. */
   private gasFor(request: CallRequest): bigint {
     return request.gas !== undefined && request.gas < this.gasCap ? request.gas : this.gasCap;
   }
 
+  /** Result bytes of a call; reverts and failures as EvmError (revert data in `data`). */
   async call(snapshot: Transaction, block: Block, request: CallRequest): Promise<Uint8Array> {
     const gas = this.gasFor(request);
     const result = await this.run(snapshot, block, request, gas - this.intrinsicGas(request));
@@ -55,27 +55,47 @@ export class Calls {
     return result.execResult.returnValue;
   }
 
-  /** The least gas limit with which the message succeeds (binary search, as geth). */
-  async estimateGas(snapshot: Transaction, block: Block, request: CallRequest): Promise<bigint> {
+  /**
+   * The least gas limit with which the message succeeds in each of `blocks` where it can
+   * succeed at all. The first block decides: a message that fails there is an error.
+   */
+  async estimateGas(snapshot: Transaction, blocks: Block[], request: CallRequest): Promise<bigint> {
     const intrinsic = this.intrinsicGas(request);
     const cap = this.gasFor(request);
     if (cap < intrinsic) throw rejected('intrinsic gas too low');
-    const first = await this.run(snapshot, block, request, cap - intrinsic);
-    throwIfFailed(first);
-    const used = first.execResult.executionGasUsed;
-    if (used === 0n) return intrinsic; // a plain transfer: nothing to search
-    const refund = first.execResult.gasRefund ?? 0n;
-    let lo = used > 0n ? used - 1n : 0n;
-    let hi = cap - intrinsic;
+    const limit = cap - intrinsic;
+    const [first, ...later] = blocks;
+    const full = await this.run(snapshot, first!, request, limit);
+    throwIfFailed(full);
+    let gas = await this.leastGas(snapshot, first!, request, full, limit, 0n);
+    for (const block of later) {
+      if (await this.succeeds(snapshot, block, request, gas)) continue;
+      const there = await this.run(snapshot, block, request, limit);
+      if (there.execResult.exceptionError) continue; // fails there whatever the gas
+      gas = await this.leastGas(snapshot, block, request, there, limit, gas);
+    }
+    return intrinsic + gas;
+  }
+
+  /**
+   * Binary search, as geth, for the least execution gas with which the message succeeds in
+   * `block`, given its run with all of `limit` (`full`) and a gas known to be too little.
+   */
+  private async leastGas(snapshot: Transaction, block: Block, request: CallRequest, full: EVMResult, limit: bigint, tooLittle: bigint): Promise<bigint> {
+    const used = full.execResult.executionGasUsed;
+    if (used === 0n) return 0n; // a plain transfer: nothing to search
+    const refund = full.execResult.gasRefund ?? 0n;
+    let lo = used - 1n > tooLittle ? used - 1n : tooLittle;
+    let hi = limit;
     // Most messages succeed with what they used plus the 1/64 kept back from calls.
     const guess = ((used + refund + 2300n) * 64n) / 63n;
-    if (guess < hi && (await this.succeeds(snapshot, block, request, guess))) hi = guess;
+    if (guess > lo && guess < hi && (await this.succeeds(snapshot, block, request, guess))) hi = guess;
     while (hi - lo > 1n && (hi - lo) * 1000n > hi * 15n) {
       const mid = (hi + lo) / 2n;
       if (await this.succeeds(snapshot, block, request, mid)) hi = mid;
       else lo = mid;
     }
-    return intrinsic + hi;
+    return hi;
   }
 
   private async succeeds(snapshot: Transaction, block: Block, request: CallRequest, gas: bigint): Promise<boolean> {
