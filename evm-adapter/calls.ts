@@ -12,6 +12,7 @@ import { ErrorCode, EvmError, rejected } from './errors.js';
 import type { KvBlockchain } from './kv-blockchain.js';
 import { SerialQueue } from './serial-queue.js';
 import type { KvStateManager } from './state-manager.js';
+import type { StateOverride } from './state-override.js';
 
 export interface CallRequest {
   from?: Uint8Array;
@@ -20,6 +21,8 @@ export interface CallRequest {
   value?: bigint;
   gas?: bigint;
   gasPrice?: bigint;
+  /** what the call pretends about some accounts; the state itself never changes */
+  overrides?: StateOverride;
 }
 
 /** EIP-7825's per-transaction gas cap (Osaka). */
@@ -49,6 +52,7 @@ export class Calls {
 
   /** Result bytes of a call; reverts and failures as EvmError (revert data in `data`). */
   async call(snapshot: Transaction, block: Block, request: CallRequest): Promise<Uint8Array> {
+    request.overrides?.checkConfidentiality(snapshot);
     const gas = this.gasFor(request);
     const result = await this.run(snapshot, block, request, gas - this.intrinsicGas(request));
     throwIfFailed(result);
@@ -60,6 +64,7 @@ export class Calls {
    * succeed at all. The first block decides: a message that fails there is an error.
    */
   async estimateGas(snapshot: Transaction, blocks: Block[], request: CallRequest): Promise<bigint> {
+    request.overrides?.checkConfidentiality(snapshot);
     const intrinsic = this.intrinsicGas(request);
     const cap = this.gasFor(request);
     if (cap < intrinsic) throw rejected('intrinsic gas too low');
@@ -109,7 +114,7 @@ export class Calls {
   private run(snapshot: Transaction, block: Block, request: CallRequest, gasLimit: bigint): Promise<EVMResult> {
     if (gasLimit < 0n) throw rejected('intrinsic gas too low');
     return this.queue.run(async () => {
-      this.state.bind(snapshot);
+      this.state.bind(snapshot, request.overrides);
       this.chain.bind(snapshot);
       // runTx starts every transaction with a clean journal; runCall does not, so warm
       // addresses and slots of one run would make the next look cheaper than it is.

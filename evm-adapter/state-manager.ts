@@ -1,12 +1,14 @@
 // A state manager for @ethereumjs/vm backed by a KV transaction. Reads fall through an
 // overlay of this EVM transaction's writes to the KV snapshot; checkpoints are an undo
 // journal, so entering a call frame costs nothing in proportion to the state; `flush`
-// writes the overlay into the KV transaction as one write set.
+// writes the overlay into the KV transaction as one write set. A call's state overrides
+// sit between the overlay and the snapshot, and are never flushed.
 import type { AccountFields, StateManagerInterface } from '@ethereumjs/common';
 import { Account, Address, createAccountFromRLP, KECCAK256_NULL, KECCAK256_RLP, setLengthLeft, unpadBytes } from '@ethereumjs/util';
 import type { MapHandle, Transaction } from '../core/kv/transaction.js';
 import { bytesToKey } from '../core/util/bytes.js';
 import { keccak256 } from './common.js';
+import type { StateOverride } from './state-override.js';
 import { ACCOUNTS, CODE, STORAGE } from './tables.js';
 
 type Undo = () => void;
@@ -32,6 +34,7 @@ export class KvStateManager implements StateManagerInterface {
   /** addresses whose stored slots were all cleared in this transaction */
   private cleared = new Set<string>();
   private journal: Undo[][] = [];
+  private overrides: StateOverride | undefined;
 
   readonly originalStorageCache = {
     // Nothing is flushed before the transaction ends, so the KV snapshot holds exactly
@@ -40,9 +43,10 @@ export class KvStateManager implements StateManagerInterface {
     clear: () => {},
   };
 
-  /** Point the manager at a KV transaction; state starts empty of local changes. */
-  bind(tx: Transaction): void {
+  /** Point the manager at a KV transaction (seen through `overrides`, for a call); state starts empty of local changes. */
+  bind(tx: Transaction, overrides?: StateOverride): void {
     this.tx = tx;
+    this.overrides = overrides;
     this.accountsMap = tx.map(ACCOUNTS);
     this.codeMap = tx.map(CODE);
     this.storageMap = tx.map(STORAGE);
@@ -93,7 +97,8 @@ export class KvStateManager implements StateManagerInterface {
       return a ? cloneAccount(a) : undefined;
     }
     const raw = this.accountsMap.get(address.bytes);
-    return raw ? createAccountFromRLP(raw) : undefined;
+    const stored = raw ? createAccountFromRLP(raw) : undefined;
+    return this.overrides ? this.overrides.account(address.bytes, stored) : stored;
   }
 
   async putAccount(address: Address, account?: Account): Promise<void> {
@@ -129,7 +134,7 @@ export class KvStateManager implements StateManagerInterface {
     if (own) return own;
     const account = await this.getAccount(address);
     if (!account || account.codeHash.every((b, i) => b === KECCAK256_NULL[i])) return EMPTY;
-    return this.codeMap.get(account.codeHash) ?? EMPTY;
+    return this.overrides?.code(account.codeHash) ?? this.codeMap.get(account.codeHash) ?? EMPTY;
   }
 
   async getCodeSize(address: Address): Promise<number> {
@@ -140,6 +145,8 @@ export class KvStateManager implements StateManagerInterface {
 
   private readStoredSlot(address: Address, key: Uint8Array, honourClear: boolean): Uint8Array {
     if (honourClear && this.cleared.has(bytesToKey(address.bytes))) return EMPTY;
+    const overridden = this.overrides?.slot(address.bytes, key);
+    if (overridden !== undefined) return overridden;
     const stored = this.storageMap.get(slotKey(address, key));
     return stored ?? EMPTY;
   }
@@ -163,7 +170,7 @@ export class KvStateManager implements StateManagerInterface {
     // others spares the range delete for every empty account EIP-161 cleans up (the
     // coinbase, after each fee-less transaction).
     const stored = this.accountsMap.get(address.bytes);
-    if (stored && !createAccountFromRLP(stored).isEmpty()) this.markCleared(prefix);
+    if ((stored && !createAccountFromRLP(stored).isEmpty()) || this.overrides?.hasStorage(address.bytes)) this.markCleared(prefix);
   }
 
   // -- checkpoints ----------------------------------------------------------------------
@@ -186,6 +193,7 @@ export class KvStateManager implements StateManagerInterface {
   /** Write every change into the bound KV transaction. */
   flush(): void {
     if (!this.tx) throw new Error('state manager is not bound to a transaction');
+    if (this.overrides) throw new Error('a state manager seeing state overrides is never flushed');
     for (const addressKey of this.cleared) {
       const address = Buffer.from(addressKey, 'latin1');
       const from = Buffer.concat([address, new Uint8Array(32)]);
