@@ -3,6 +3,7 @@ import { writeText } from '../core/host/files.js';
 import { Node, type NodeOptions } from '../core/node/node.js';
 import { generateKeyPair } from '../core/crypto/keys.js';
 import { DataDir } from '../core/host/data-dir.js';
+import { DirLock } from '../core/host/dir-lock.js';
 import { SEALED_STATE_FILE } from '../core/node/identity.js';
 import { identityFromJoin, joinRequest, type JoinResponse } from '../core/node/join.js';
 import { EvmApplication } from '../evm-adapter/service.js';
@@ -14,6 +15,24 @@ export async function startNode(
   log: (m: string) => void,
   joined?: NodeOptions['joined'],
 ): Promise<{ stop: () => Promise<void>; urls: string[] }> {
+  // Before anything reads or writes the directory: one node per data directory.
+  const lock = await DirLock.acquire(config.dataDir);
+  try {
+    const running = await startLocked(config, log, joined);
+    return {
+      urls: running.urls,
+      stop: async () => {
+        await running.stop();
+        await lock.release();
+      },
+    };
+  } catch (e) {
+    await lock.release();
+    throw e;
+  }
+}
+
+async function startLocked(config: StartConfig, log: (m: string) => void, joined: NodeOptions['joined']) {
   const app = new EvmApplication(config.evm);
   const node = await Node.start({
     dataDir: config.dataDir,
