@@ -78,7 +78,10 @@ async function lock(dir: string, absolute: string): Promise<string> {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     const holder = await readHolder(path);
     if (!holder || isRunning(holder)) throw new DataDirLockedError(dir, holder);
-    // Stale: take it over, then check that no other starter took it over meanwhile.
+    // Stale: take it over, then check that no other starter took it over meanwhile. (Two
+    // starting at the same instant can both pass; the ledger database's own lock, which
+    // the kernel drops with its process, then stops the second before it writes anything
+    // to a directory that already holds a node.)
     await rename(tmp, path);
     if ((await readFile(path, 'utf8').catch(() => '')) !== content) throw new DataDirLockedError(dir, await readHolder(path));
   } finally {
