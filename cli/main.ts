@@ -1,6 +1,8 @@
 // The ccevm command line: start a node, export and audit its ledger, verify receipts.
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import packageJson from '../package.json' with { type: 'json' };
 import { readFiles } from '../core/host/data-dir.js';
+import { DataDirLockedError } from '../core/host/dir-lock.js';
 import { readText } from '../core/host/files.js';
 import { auditChunks } from '../core/ledger/audit.js';
 import { CHUNK_NAME } from '../core/ledger/chunks.js';
@@ -49,38 +51,60 @@ options:
   --service-cert FILE  PEM service certificate to verify against (audit, verify-receipt)
   --out DIR            where export writes chunks (default <data-dir>/export)
   -h, --help           this text
+  --version            the version of ccevm
 `;
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: {
-    config: { type: 'string' },
-    'data-dir': { type: 'string' },
-    host: { type: 'string' },
-    port: { type: 'string' },
-    'https-port': { type: 'string' },
-    'peer-port': { type: 'string' },
-    nodes: { type: 'string' },
-    target: { type: 'string' },
-    'admit-joiners': { type: 'boolean' },
-    'chain-id': { type: 'string' },
-    'base-fee': { type: 'string' },
-    genesis: { type: 'string' },
-    'dev-accounts': { type: 'string' },
-    durability: { type: 'string' },
-    'sign-every': { type: 'string' },
-    'sign-ms': { type: 'string' },
-    'snapshot-interval': { type: 'string' },
-    'service-cert': { type: 'string' },
-    out: { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
-  },
-});
+/** Every flag, one a line. */
+const OPTIONS = {
+  config: { type: 'string' },
+  'data-dir': { type: 'string' },
+  host: { type: 'string' },
+  port: { type: 'string' },
+  'https-port': { type: 'string' },
+  'peer-port': { type: 'string' },
+  nodes: { type: 'string' },
+  target: { type: 'string' },
+  'admit-joiners': { type: 'boolean' },
+  'chain-id': { type: 'string' },
+  'base-fee': { type: 'string' },
+  genesis: { type: 'string' },
+  'dev-accounts': { type: 'string' },
+  durability: { type: 'string' },
+  'sign-every': { type: 'string' },
+  'sign-ms': { type: 'string' },
+  'snapshot-interval': { type: 'string' },
+  'service-cert': { type: 'string' },
+  out: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+} satisfies ParseArgsConfig['options'];
 
 function fail(message: string): never {
   process.stderr.write(`ccevm: ${message}\n`);
   process.exit(2);
 }
+
+/** The command line, or one line saying what is wrong with it. */
+function parseCommandLine() {
+  try {
+    return parseArgs({ allowPositionals: true, options: OPTIONS });
+  } catch (e) {
+    fail(`${describeArgsError(e as Error & { code?: string })} (see --help)`);
+  }
+}
+
+/** node:util's parse errors are long and talk about its own syntax; say what is wrong. */
+function describeArgsError(e: Error & { code?: string }): string {
+  // The option as quoted in the message: '--foo', '--port <value>', '-h, --help'.
+  const option = /'([^']+)'/.exec(e.message)?.[1]?.split(', ').pop()?.split(' ')[0];
+  if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && option) return `unknown option ${option}`;
+  if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && option) {
+    return /does not take an argument/.test(e.message) ? `option ${option} takes no value` : `option ${option} needs a value`;
+  }
+  return e.message.split('\n')[0]!;
+}
+
+const { values, positionals } = parseCommandLine();
 
 function positiveInt(name: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
@@ -164,9 +188,12 @@ async function verifyReceiptFile(): Promise<void> {
 
 const commands: Record<string, () => Promise<void>> = { start, join, export: exportLedger, audit, 'verify-receipt': verifyReceiptFile };
 
-if (values.help || positionals.length === 0) {
+if (values.version) {
+  process.stdout.write(`ccevm ${packageJson.version}\n`);
+} else if (values.help || positionals.length === 0) {
   process.stdout.write(HELP);
 } else {
   const command = commands[positionals[0]!] ?? fail(`unknown command ${positionals[0]} (see --help)`);
-  command().catch((e: Error) => fail(e instanceof ConfigError ? e.message : (e.stack ?? e.message)));
+  // Errors about what the user asked for are one line; anything else is a bug: its stack helps.
+  command().catch((e: Error) => fail(e instanceof ConfigError || e instanceof DataDirLockedError ? e.message : (e.stack ?? e.message)));
 }

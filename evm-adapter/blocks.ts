@@ -16,12 +16,21 @@ import { BLOCK_HASHES, BLOCK_TXS, BLOCKS, blockTxKey, HEAD, PENDING_BLOCK, RECEI
 
 const ZERO_HASH = new Uint8Array(32);
 
-export function nowSeconds(): number {
-  return Math.floor(Date.now() / 1000);
-}
+/** Whole seconds since the epoch, as block timestamps count them. */
+export type Clock = () => number;
 
-/** The block new transactions join: the open one, or a fresh one after the head. */
-export function pendingBlock(tx: ReadOnlyTransaction, now = nowSeconds()): PendingBlock {
+export const systemClock: Clock = () => Math.floor(Date.now() / 1000);
+
+/**
+ * The block new transactions join: the open one, or a fresh one after the head.
+ *
+ * Timestamps never decrease, but several blocks may share one (as on Arbitrum; Ethereum
+ * wants each child strictly later than its parent). A block is sealed by every signature,
+ * many times a second under load, so strictly increasing whole seconds would run ahead of
+ * the real clock without bound (a busy hour would end days in the future); a timestamp
+ * here is the clock reading when the block opened, never earlier than its parent's.
+ */
+export function pendingBlock(tx: ReadOnlyTransaction, now: number): PendingBlock {
   const open = tx.map(PENDING_BLOCK).get(0);
   if (open) return open;
   const head = tx.map(HEAD).get(0);
@@ -34,7 +43,23 @@ export function pendingBlock(tx: ReadOnlyTransaction, now = nowSeconds()): Pendi
   };
 }
 
-/** The block context transactions of `pending` execute in. */
+/**
+ * The blocks a transaction sent now may land in: the pending block, or, if that is sealed
+ * before the transaction arrives, the next one, a second later or more. Gas estimates must
+ * hold in both: a contract that stores `block.timestamp` (or `block.number`) pays 100 gas
+ * to rewrite the value already there and 2,900 to change it, so an estimate made in the
+ * block that last stored it is too low for any later one.
+ */
+export function landingBlocks(tx: ReadOnlyTransaction, now: number): Pick<PendingBlock, 'number' | 'timestamp'>[] {
+  const pending = pendingBlock(tx, now);
+  return [pending, { number: pending.number + 1, timestamp: pending.timestamp + 1 }];
+}
+
+/**
+ * The block context transactions of `pending` execute in, the same for calls, estimates and
+ * the executor: coinbase and prevrandao are zero (there are no miners and no randomness
+ * beacon), gas limit and base fee are the chain's.
+ */
 export function executionBlock(common: Common, config: EvmConfig, pending: Pick<PendingBlock, 'number' | 'timestamp'>, freeze = true): Block {
   return createBlock(
     {
@@ -103,8 +128,9 @@ export function sealBlock(
   config: EvmConfig,
   headers: HeaderBuilder,
   ledgerRoot: Uint8Array,
+  now: number,
 ): BlockRecord {
-  const pending = pendingBlock(tx);
+  const pending = pendingBlock(tx, now);
   const head = tx.map(HEAD).get(0);
   const hashes: Uint8Array[] = [];
   const receipts: Uint8Array[] = [];

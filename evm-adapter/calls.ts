@@ -12,6 +12,7 @@ import { ErrorCode, EvmError, rejected } from './errors.js';
 import type { KvBlockchain } from './kv-blockchain.js';
 import { SerialQueue } from './serial-queue.js';
 import type { KvStateManager } from './state-manager.js';
+import type { StateOverride } from './state-override.js';
 
 export interface CallRequest {
   from?: Uint8Array;
@@ -20,6 +21,8 @@ export interface CallRequest {
   value?: bigint;
   gas?: bigint;
   gasPrice?: bigint;
+  /** what the call pretends about some accounts; the state itself never changes */
+  overrides?: StateOverride;
 }
 
 /** EIP-7825's per-transaction gas cap (Osaka). */
@@ -42,40 +45,62 @@ export class Calls {
     return this.config.blockGasLimit < TX_GAS_CAP ? this.config.blockGasLimit : TX_GAS_CAP;
   }
 
-  /** Result bytes of a call; reverts and failures as EvmError (revert data in `data`). */
   /** The gas a message may use: what it asks for, never more than the cap. */
   private gasFor(request: CallRequest): bigint {
     return request.gas !== undefined && request.gas < this.gasCap ? request.gas : this.gasCap;
   }
 
+  /** Result bytes of a call; reverts and failures as EvmError (revert data in `data`). */
   async call(snapshot: ReadOnlyTransaction, block: Block, request: CallRequest): Promise<Uint8Array> {
+    request.overrides?.checkConfidentiality(snapshot);
     const gas = this.gasFor(request);
     const result = await this.run(snapshot, block, request, gas - this.intrinsicGas(request));
     throwIfFailed(result);
     return result.execResult.returnValue;
   }
 
-  /** The least gas limit with which the message succeeds (binary search, as geth). */
-  async estimateGas(snapshot: ReadOnlyTransaction, block: Block, request: CallRequest): Promise<bigint> {
+  /**
+   * The least gas limit with which the message succeeds in each of `blocks` where it can
+   * succeed at all. The first block decides: a message that fails there is an error.
+   */
+  async estimateGas(snapshot: ReadOnlyTransaction, blocks: Block[], request: CallRequest): Promise<bigint> {
+    request.overrides?.checkConfidentiality(snapshot);
     const intrinsic = this.intrinsicGas(request);
     const cap = this.gasFor(request);
     if (cap < intrinsic) throw rejected('intrinsic gas too low');
-    const first = await this.run(snapshot, block, request, cap - intrinsic);
-    throwIfFailed(first);
-    const used = first.execResult.executionGasUsed;
-    if (used === 0n) return intrinsic; // a plain transfer: nothing to search
-    const refund = first.execResult.gasRefund ?? 0n;
-    let lo = used > 0n ? used - 1n : 0n;
-    let hi = cap - intrinsic;
+    const limit = cap - intrinsic;
+    const [first, ...later] = blocks;
+    const full = await this.run(snapshot, first!, request, limit);
+    throwIfFailed(full);
+    let gas = await this.leastGas(snapshot, first!, request, full, limit, 0n);
+    for (const block of later) {
+      if (await this.succeeds(snapshot, block, request, gas)) continue;
+      const there = await this.run(snapshot, block, request, limit);
+      if (there.execResult.exceptionError) continue; // fails there whatever the gas
+      gas = await this.leastGas(snapshot, block, request, there, limit, gas);
+    }
+    return intrinsic + gas;
+  }
+
+  /**
+   * Binary search, as geth, for the least execution gas with which the message succeeds in
+   * `block`, given its run with all of `limit` (`full`) and a gas known to be too little.
+   */
+  private async leastGas(snapshot: ReadOnlyTransaction, block: Block, request: CallRequest, full: EVMResult, limit: bigint, tooLittle: bigint): Promise<bigint> {
+    const used = full.execResult.executionGasUsed;
+    if (used === 0n) return 0n; // a plain transfer: nothing to search
+    const refund = full.execResult.gasRefund ?? 0n;
+    let lo = used - 1n > tooLittle ? used - 1n : tooLittle;
+    let hi = limit;
     // Most messages succeed with what they used plus the 1/64 kept back from calls.
     const guess = ((used + refund + 2300n) * 64n) / 63n;
-    if (guess < hi && (await this.succeeds(snapshot, block, request, guess))) hi = guess;
+    if (guess > lo && guess < hi && (await this.succeeds(snapshot, block, request, guess))) hi = guess;
     while (hi - lo > 1n && (hi - lo) * 1000n > hi * 15n) {
       const mid = (hi + lo) / 2n;
       if (await this.succeeds(snapshot, block, request, mid)) hi = mid;
       else lo = mid;
     }
-    return intrinsic + hi;
+    return hi;
   }
 
   private async succeeds(snapshot: ReadOnlyTransaction, block: Block, request: CallRequest, gas: bigint): Promise<boolean> {
@@ -89,7 +114,7 @@ export class Calls {
   private run(snapshot: ReadOnlyTransaction, block: Block, request: CallRequest, gasLimit: bigint): Promise<EVMResult> {
     if (gasLimit < 0n) throw rejected('intrinsic gas too low');
     return this.queue.run(async () => {
-      this.state.bind(snapshot);
+      this.state.bind(snapshot, request.overrides);
       this.chain.bind(snapshot);
       // runTx starts every transaction with a clean journal; runCall does not, so warm
       // addresses and slots of one run would make the next look cheaper than it is.

@@ -9,7 +9,7 @@ import type { Transaction } from '../core/kv/transaction.js';
 import type { TxID } from '../core/kv/txid.js';
 import type { Node } from '../core/node/node.js';
 import { bytesToKey } from '../core/util/bytes.js';
-import { ExecutionContext, pendingBlock } from './blocks.js';
+import { ExecutionContext, pendingBlock, type Clock } from './blocks.js';
 import type { EvmConfig } from './config.js';
 import { rejected } from './errors.js';
 import type { KvBlockchain } from './kv-blockchain.js';
@@ -45,6 +45,7 @@ export class Executor {
     /** the Common transactions are decoded with */
     private readonly txCommon: Common,
     private readonly config: EvmConfig,
+    private readonly clock: Clock,
   ) {
     this.context = new ExecutionContext(common, config);
   }
@@ -71,7 +72,7 @@ export class Executor {
       const nonce = (await this.state.getAccount(sender))?.nonce ?? 0n;
       if (tx.nonce < nonce) throw rejected(`nonce too low: next nonce ${nonce}, transaction nonce ${tx.nonce}`);
       if (tx.nonce > nonce) return new FutureNonce(nonce);
-      const pending = pendingBlock(kv);
+      const pending = pendingBlock(kv, this.clock());
       let run: RunTxResult;
       try {
         run = await runTx(this.vm, { tx, block: this.context.for(pending), skipBlockGasLimitValidation: true, skipHardForkValidation: true });

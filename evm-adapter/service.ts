@@ -10,7 +10,7 @@ import type { ReadOnlyTransaction } from '../core/kv/read-only.js';
 import type { Transaction } from '../core/kv/transaction.js';
 import { NotPrimaryError, type ApplicationHooks, type Node } from '../core/node/node.js';
 import { fromHex } from '../core/util/bytes.js';
-import { executionBlock, nowSeconds, pendingBlock, sealBlock } from './blocks.js';
+import { executionBlock, landingBlocks, pendingBlock, sealBlock, systemClock, type Clock } from './blocks.js';
 import { Calls, type CallRequest } from './calls.js';
 import { createChainCommon, createTransactionCommon, keccak256 } from './common.js';
 import type { EvmConfig } from './config.js';
@@ -32,7 +32,11 @@ export class EvmApplication {
   private readonly txCommon: Common;
   private readonly headers: HeaderBuilder;
 
-  constructor(readonly config: EvmConfig) {
+  /** `clock` dates new blocks (tests pass one they can move). */
+  constructor(
+    readonly config: EvmConfig,
+    private readonly clock: Clock = systemClock,
+  ) {
     this.common = createChainCommon(config.chainId);
     this.txCommon = createTransactionCommon(config.chainId);
     this.headers = new HeaderBuilder(this.common);
@@ -40,8 +44,8 @@ export class EvmApplication {
 
   get hooks(): ApplicationHooks {
     return {
-      genesis: (tx) => writeGenesis(tx, this.config),
-      seal: (tx, root) => void sealBlock(tx, this.common, this.config, this.headers, root),
+      genesis: (tx) => writeGenesis(tx, this.config, this.clock()),
+      seal: (tx, root) => void sealBlock(tx, this.common, this.config, this.headers, root, this.clock()),
     };
   }
 
@@ -59,14 +63,15 @@ export class EvmApplication {
       node,
       this.common,
       this.config,
-      new Executor(node, tx.vm, tx.state, tx.chain, this.common, this.txCommon, this.config),
+      new Executor(node, tx.vm, tx.state, tx.chain, this.common, this.txCommon, this.config, this.clock),
       new Calls(call.vm, call.state, call.chain, this.txCommon, this.config),
       new Queries(this.txCommon),
+      this.clock,
     );
   }
 }
 
-function writeGenesis(tx: Transaction, config: EvmConfig): void {
+function writeGenesis(tx: Transaction, config: EvmConfig, now: number): void {
   const accounts = tx.map(ACCOUNTS);
   for (const [address, spec] of Object.entries(config.genesis)) {
     const account = new Account(spec.nonce ?? 0n, spec.balance);
@@ -76,7 +81,7 @@ function writeGenesis(tx: Transaction, config: EvmConfig): void {
     }
     accounts.set(fromHex(address), account.serialize());
   }
-  tx.map(PENDING_BLOCK).set(0, { number: 0, timestamp: nowSeconds(), txCount: 0, gasUsed: 0n, logCount: 0 });
+  tx.map(PENDING_BLOCK).set(0, { number: 0, timestamp: now, txCount: 0, gasUsed: 0n, logCount: 0 });
 }
 
 const HISTORY_UNAVAILABLE = 'historical state is not available: ccevm serves state at the latest and pending blocks';
@@ -89,6 +94,7 @@ export class EvmService {
     private readonly executor: Executor,
     private readonly calls: Calls,
     readonly queries: Queries,
+    private readonly clock: Clock,
   ) {}
 
   get chainId(): bigint {
@@ -172,7 +178,7 @@ export class EvmService {
         if (!head || number > head.number) throw new EvmError(ErrorCode.InvalidParams, `block ${number} not found`);
         if (number !== head.number) throw new EvmError(ErrorCode.ResourceUnavailable, HISTORY_UNAVAILABLE);
       }
-      const context = pending || !head ? pendingBlock(tx) : head;
+      const context = pending || !head ? pendingBlock(tx, this.clock()) : head;
       return await use(tx, executionBlock(this.common, this.config, context));
     };
     return pending ? this.node.readPending(read) : this.node.readCommitted(read);
@@ -194,8 +200,17 @@ export class EvmService {
     return this.atState(tag, (tx, block) => this.calls.call(tx, block, request));
   }
 
+  /**
+   * The tag selects the state; the gas is for a transaction sent now, so it is estimated in
+   * the blocks that transaction may land in, whatever the tag.
+   */
   estimateGas(request: CallRequest, tag: StateAt): Promise<bigint> {
-    return this.atState(tag, (tx, block) => this.calls.estimateGas(tx, block, request));
+    const blocks = this.landingBlocks();
+    return this.atState(tag, (tx) => this.calls.estimateGas(tx, blocks, request));
+  }
+
+  private landingBlocks(): Block[] {
+    return this.node.readPending((tx) => landingBlocks(tx, this.clock()).map((b) => executionBlock(this.common, this.config, b)));
   }
 
   /** A committed block by tag or number; `pending` means the latest here. */

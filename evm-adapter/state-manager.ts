@@ -1,13 +1,15 @@
 // A state manager for @ethereumjs/vm backed by a KV transaction. Reads fall through an
 // overlay of this EVM transaction's writes to the KV snapshot; checkpoints are an undo
 // journal, so entering a call frame costs nothing in proportion to the state; `flush`
-// writes the overlay into the KV transaction as one write set.
+// writes the overlay into the KV transaction as one write set. A call's state overrides
+// sit between the overlay and the snapshot, and are never flushed.
 import type { AccountFields, StateManagerInterface } from '@ethereumjs/common';
 import { Account, Address, createAccountFromRLP, KECCAK256_NULL, KECCAK256_RLP, setLengthLeft, unpadBytes } from '@ethereumjs/util';
 import type { ReadOnlyMap, ReadOnlyTransaction } from '../core/kv/read-only.js';
 import type { Transaction } from '../core/kv/transaction.js';
 import { bytesToKey } from '../core/util/bytes.js';
 import { keccak256 } from './common.js';
+import type { StateOverride } from './state-override.js';
 import { ACCOUNTS, CODE, STORAGE } from './tables.js';
 
 type Undo = () => void;
@@ -33,6 +35,7 @@ export class KvStateManager implements StateManagerInterface {
   /** addresses whose stored slots were all cleared in this transaction */
   private cleared = new Set<string>();
   private journal: Undo[][] = [];
+  private overrides: StateOverride | undefined;
 
   readonly originalStorageCache = {
     // Nothing is flushed before the transaction ends, so the KV snapshot holds exactly
@@ -41,9 +44,10 @@ export class KvStateManager implements StateManagerInterface {
     clear: () => {},
   };
 
-  /** Point the manager at a KV transaction; state starts empty of local changes. */
-  bind(tx: ReadOnlyTransaction): void {
+  /** Point the manager at a KV transaction (seen through `overrides`, for a call); state starts empty of local changes. */
+  bind(tx: ReadOnlyTransaction, overrides?: StateOverride): void {
     this.tx = tx;
+    this.overrides = overrides;
     this.accountsMap = tx.map(ACCOUNTS);
     this.codeMap = tx.map(CODE);
     this.storageMap = tx.map(STORAGE);
@@ -94,7 +98,8 @@ export class KvStateManager implements StateManagerInterface {
       return a ? cloneAccount(a) : undefined;
     }
     const raw = this.accountsMap.get(address.bytes);
-    return raw ? createAccountFromRLP(raw) : undefined;
+    const stored = raw ? createAccountFromRLP(raw) : undefined;
+    return this.overrides ? this.overrides.account(address.bytes, stored) : stored;
   }
 
   async putAccount(address: Address, account?: Account): Promise<void> {
@@ -130,7 +135,7 @@ export class KvStateManager implements StateManagerInterface {
     if (own) return own;
     const account = await this.getAccount(address);
     if (!account || account.codeHash.every((b, i) => b === KECCAK256_NULL[i])) return EMPTY;
-    return this.codeMap.get(account.codeHash) ?? EMPTY;
+    return this.overrides?.code(account.codeHash) ?? this.codeMap.get(account.codeHash) ?? EMPTY;
   }
 
   async getCodeSize(address: Address): Promise<number> {
@@ -141,6 +146,8 @@ export class KvStateManager implements StateManagerInterface {
 
   private readStoredSlot(address: Address, key: Uint8Array, honourClear: boolean): Uint8Array {
     if (honourClear && this.cleared.has(bytesToKey(address.bytes))) return EMPTY;
+    const overridden = this.overrides?.slot(address.bytes, key);
+    if (overridden !== undefined) return overridden;
     const stored = this.storageMap.get(slotKey(address, key));
     return stored ?? EMPTY;
   }
@@ -164,7 +171,7 @@ export class KvStateManager implements StateManagerInterface {
     // others spares the range delete for every empty account EIP-161 cleans up (the
     // coinbase, after each fee-less transaction).
     const stored = this.accountsMap.get(address.bytes);
-    if (stored && !createAccountFromRLP(stored).isEmpty()) this.markCleared(prefix);
+    if ((stored && !createAccountFromRLP(stored).isEmpty()) || this.overrides?.hasStorage(address.bytes)) this.markCleared(prefix);
   }
 
   // -- checkpoints ----------------------------------------------------------------------
@@ -187,6 +194,7 @@ export class KvStateManager implements StateManagerInterface {
   /** Write every change into `tx`, the writable transaction the manager is bound to (calls are bound to read-only ones). */
   flush(tx: Transaction): void {
     if (!this.tx || tx !== this.tx) throw new Error('state manager is not bound to this transaction');
+    if (this.overrides) throw new Error('a state manager seeing state overrides is never flushed');
     const accounts = tx.map(ACCOUNTS);
     const code = tx.map(CODE);
     const storage = tx.map(STORAGE);

@@ -13,6 +13,7 @@ import { SnapshotFiles } from '../host/snapshot-files.js';
 import type { Store } from '../kv/store.js';
 import type { Sealer } from '../crypto/sealing.js';
 import { DataDir } from '../host/data-dir.js';
+import { DirLock } from '../host/dir-lock.js';
 import { LevelLedgerStorage } from '../host/level-storage.js';
 import { virtualSealer } from '../host/virtual-platform.js';
 import { EntryKind } from '../ledger/entry.js';
@@ -65,6 +66,8 @@ export interface NodeSetup {
   ledger: Ledger;
   identity: NodeIdentity;
   dir: DataDir;
+  /** held from boot until stop() has finished every write */
+  lock: DirLock;
   sealer: Sealer;
   snapshotFiles: SnapshotFiles;
   snapshotInterval: number;
@@ -93,8 +96,19 @@ export async function startMode(dataDir: string): Promise<'create' | 'restart'> 
 
 export async function bootNode(options: BootOptions): Promise<Node> {
   const log = options.log ?? (() => {});
-  const { mode } = options;
   const dir = typeof options.dataDir === 'string' ? new DataDir(options.dataDir) : options.dataDir;
+  // One node per data directory, before anything reads or writes it; Node.stop releases it.
+  const lock = await DirLock.acquire(dir.path);
+  try {
+    return await bootLocked(options, dir, lock, log);
+  } catch (e) {
+    await lock.release();
+    throw e;
+  }
+}
+
+async function bootLocked(options: BootOptions, dir: DataDir, lock: DirLock, log: (message: string) => void): Promise<Node> {
+  const { mode } = options;
   // Refused before anything is written to the directory.
   const holdsNode = await dir.exists(SEALED_STATE_FILE);
   if (holdsNode && mode !== 'restart') throw new BootError(`${dir.path} already holds a node: restart it, or use an empty directory to ${mode === 'create' ? 'create a new service' : 'join'}`);
@@ -131,6 +145,7 @@ export async function bootNode(options: BootOptions): Promise<Node> {
       ledger,
       identity,
       dir,
+      lock,
       sealer,
       snapshotFiles,
       snapshotInterval: options.snapshotInterval ?? DEFAULT_SNAPSHOT_INTERVAL,

@@ -10,6 +10,7 @@
 // takes no part in consensus and needs no other node.
 import type { Sealer } from '../crypto/sealing.js';
 import { DataDir, writeFiles } from '../host/data-dir.js';
+import { DirLock } from '../host/dir-lock.js';
 import { LevelLedgerStorage } from '../host/level-storage.js';
 import { SnapshotFiles } from '../host/snapshot-files.js';
 import { virtualSealer } from '../host/virtual-platform.js';
@@ -71,6 +72,16 @@ export interface ExportResult {
 
 /** Export a stopped node's data directory (see above for how far). */
 export async function exportDataDir(options: ExportOptions): Promise<ExportResult> {
+  // Refused while a node runs on the directory (the lock names it).
+  const lock = await DirLock.acquire(options.dataDir);
+  try {
+    return await exportLocked(options);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function exportLocked(options: ExportOptions): Promise<ExportResult> {
   const dir = new DataDir(options.dataDir);
   if (!(await dir.exists(SEALED_STATE_FILE))) throw new ExportError(`${dir.path} holds no node (no ${SEALED_STATE_FILE})`);
   const sealer = options.sealer ?? (await virtualSealer(dir));

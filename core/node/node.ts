@@ -309,6 +309,7 @@ export class Node {
     await this.commitRecord.flush();
     this.commits.failAll(new Error('node stopped'));
     await this.ledger.storage.close();
+    await this.setup.lock.release();
   }
 
   /** @internal boot.ts: listen and take part in consensus; alone in its configuration, resolves once primary. */

@@ -6,6 +6,7 @@ import type { BlockTag, EvmService } from '../../evm-adapter/service.js';
 import type { BlockRecord } from '../../evm-adapter/tables.js';
 import { FilterRegistry } from '../filters.js';
 import { formatBlock, formatLog, formatReceipt, formatTransaction } from '../format.js';
+import { parseStateOverride } from '../state-override.js';
 import { data, parseAddress, parseBlockTag, parseData, parseHash, parseQuantity, parseSmallQuantity, parseStateAt, positional, quantity } from '../hex.js';
 
 export type Method = (params: unknown) => Promise<unknown> | unknown;
@@ -71,12 +72,12 @@ export function ethMethods(evm: EvmService): Record<string, Method> {
       throw rejected('eth_getStorageAt is refused: contract storage is confidential; read it through the contract');
     },
     eth_call: async (p) => {
-      const [request, tag] = positional(p, 1, 3);
-      return data(await evm.call(parseCallRequest(request), parseStateAt(tag)));
+      const [request, tag, overrides] = positional(p, 1, 3);
+      return data(await evm.call(parseCallRequest(request, overrides), parseStateAt(tag)));
     },
     eth_estimateGas: async (p) => {
-      const [request, tag] = positional(p, 1, 3);
-      return quantity(await evm.estimateGas(parseCallRequest(request), parseStateAt(tag ?? 'pending')));
+      const [request, tag, overrides] = positional(p, 1, 3);
+      return quantity(await evm.estimateGas(parseCallRequest(request, overrides), parseStateAt(tag ?? 'pending')));
     },
     eth_sendRawTransaction: async (p) => {
       const [raw] = positional(p, 1, 1);
@@ -164,7 +165,8 @@ export function ethMethods(evm: EvmService): Record<string, Method> {
   };
 }
 
-function parseCallRequest(value: unknown): CallRequest {
+/** A call's message and, as geth's third parameter, its state overrides. */
+function parseCallRequest(value: unknown, overrides: unknown): CallRequest {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidParams('call request must be an object');
   const r = value as Record<string, unknown>;
   const input = r.input ?? r.data;
@@ -176,6 +178,7 @@ function parseCallRequest(value: unknown): CallRequest {
     value: r.value === undefined || r.value === null ? undefined : parseQuantity(r.value, 'value'),
     gas: r.gas === undefined || r.gas === null ? undefined : parseQuantity(r.gas, 'gas'),
     gasPrice: r.gasPrice === undefined || r.gasPrice === null ? undefined : parseQuantity(r.gasPrice, 'gasPrice'),
+    overrides: parseStateOverride(overrides),
   };
 }
 
