@@ -32,7 +32,7 @@ import { firstStoredSeqno, loadSnapshots, replay, type HeldSnapshot, type Replay
 import { configAfter, trustedNodes } from './membership.js';
 import { createServiceIdentity, loadIdentity, loadVote, saveIdentity, saveVote, type NodeIdentity } from './identity.js';
 import { DEFAULT_REPLICATION, Replication, type ReplicationHost } from './replication.js';
-import { PeerNetwork } from '../host/peer-network.js';
+import { PeerNetwork, type PeerRequestOptions } from '../host/peer-network.js';
 import { createNodeCertificate } from '../crypto/certificates.js';
 import { JoinError, joinResponse, parseJoinRequest, type JoinResponse, type PeerInfo } from './join.js';
 
@@ -458,6 +458,55 @@ export class Node implements ReplicationHost {
     }
   }
 
+  // -- for the front end (rpc/): the current primary, and requests between nodes -------
+  // Forwarding a write to the primary needs to know who it is, to hear at once when that
+  // changes (a request in flight to a primary that was replaced is abandoned), and a way
+  // to ask it over the authenticated node-to-node channel. Core carries opaque bytes;
+  // what they mean is the front end's business.
+  private primaryListeners = new Set<(primary: string | undefined) => void>();
+  private lastPrimary: string | undefined;
+  private peerHandler: ((from: string, payload: Uint8Array) => Promise<Uint8Array>) | undefined;
+
+  /** The node id of the primary this node knows of (itself, as primary), if any. */
+  get primaryId(): string | undefined {
+    return this.replication.raft.primary;
+  }
+
+  /** Call `listener` whenever the known primary changes (to another node or to none); returns the unsubscribe. */
+  onPrimaryChange(listener: (primary: string | undefined) => void): () => void {
+    this.primaryListeners.add(listener);
+    return () => this.primaryListeners.delete(listener);
+  }
+
+  /** Answer other nodes' requests with `handler` (a throw refuses the request). */
+  servePeerRequests(handler: (from: string, payload: Uint8Array) => Promise<Uint8Array>): void {
+    this.peerHandler = handler;
+  }
+
+  /** Ask another node of the service (see PeerNetwork.request for how it fails). */
+  peerRequest(to: string, payload: Uint8Array, options?: PeerRequestOptions): Promise<Uint8Array> {
+    if (!this.network) return Promise.reject(new Error('this node has no node-to-node channel'));
+    return this.network.request(to, payload, options);
+  }
+
+  /** How many other nodes this node is connected to right now. */
+  get connectedPeers(): number {
+    return this.network?.connectedPeers().length ?? 0;
+  }
+
+  private notePrimary(): void {
+    const primary = this.replication.raft.primary;
+    if (primary === this.lastPrimary) return;
+    this.lastPrimary = primary;
+    for (const listener of [...this.primaryListeners]) listener(primary);
+  }
+
+  private answerPeer(from: string, payload: Uint8Array): Promise<Uint8Array> {
+    if (!this.peerHandler) return Promise.reject(new Error('this node does not answer requests yet'));
+    return this.peerHandler(from, payload);
+  }
+  // -- (end of the front end's part) --------------------------------------------------
+
   private async listen(network: { host: string; port: number; advertise?: string }): Promise<void> {
     const { key, cert } = this.tlsCredentials();
     this.network = new PeerNetwork({
@@ -466,7 +515,11 @@ export class Node implements ReplicationHost {
       cert,
       serviceCert: this.identity.serviceCert,
       accept: (id) => this.knownNode(id),
-      onMessage: (from, payload) => this.replication.receive(from, payload),
+      onMessage: (from, payload) => {
+        this.replication.receive(from, payload);
+        this.notePrimary(); // a message may name a new primary (see "for the front end")
+      },
+      onRequest: (from, payload) => this.answerPeer(from, payload),
       log: this.log,
     });
     const port = await this.network.listen(network.host, network.port);
@@ -552,6 +605,7 @@ export class Node implements ReplicationHost {
   }
 
   roleChanged(role: Role, term: number): void {
+    this.notePrimary();
     // The verifier of replicated entries tracks the ledger's end; as primary the node
     // appended its own entries, so start a fresh one from wherever the ledger now ends.
     this.verifier = undefined;

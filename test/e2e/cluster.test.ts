@@ -65,7 +65,7 @@ describe('e2e cluster: three nodes agree on one primary', function () {
     assert.ok(view >= 1);
     for (const i of infos) {
       assert.equal(i.view, view);
-      assert.equal(i.primaryRpc, primary.url);
+      assert.equal(i.primaryRpc, primary.httpsUrl);
       if (i.nodeId !== infos[cluster.nodes.indexOf(primary)]!.nodeId) assert.equal(i.role, 'backup');
     }
 
