@@ -24,6 +24,7 @@ interface Figures {
   errors: string[];
   /** ms from the failure to the first answer to a send made after it */
   firstAnswerAfterFailure: number | undefined;
+  /** the longest a client waited for any answer, success or error */
   longestAnswer: number;
 }
 
@@ -46,6 +47,7 @@ async function sendSequentially(via: ClusterNode, client: Client, count: number,
         const answer = await via.rpc('eth_sendRawTransaction', [raw], AbortSignal.timeout(60_000));
         assert.equal(answer, hash);
       } catch (e) {
+        figures.longestAnswer = Math.max(figures.longestAnswer, Date.now() - started);
         figures.errors.push(`${(e as Error).message}${e instanceof RpcError && e.data !== undefined ? ` ${JSON.stringify(e.data)}` : ''}`);
         const known = e instanceof RpcError && /already known|nonce too low/.test(e.message);
         if (!(known && (await via.rpc('eth_getTransactionReceipt', [hash]).catch(() => null)))) {
@@ -58,6 +60,8 @@ async function sendSequentially(via: ClusterNode, client: Client, count: number,
       if (afterFailure && figures.firstAnswerAfterFailure === undefined) figures.firstAnswerAfterFailure = now - failedAt()!;
       break;
     }
+    // Answered once committed here too: the client's next read on this node sees it.
+    assert.ok(await via.rpc('eth_getTransactionReceipt', [hash]), `${via.name} answered ${hash} before it had the receipt`);
     client.acked.push(hash);
     await onAck?.(client.acked.length);
   }
@@ -166,6 +170,26 @@ describe('e2e failover: writes through a backup while the primary fails', functi
     assert.equal((await primary.info()).role, 'backup');
     await cluster.waitConverged(cluster.nodes);
     for (const n of cluster.nodes) await checkHolds(n, clients, via);
+  });
+
+  it('a transaction sent twice through a backup (a client retrying) is answered with its hash both times and runs once; another one with its nonce is refused', async () => {
+    cluster = await Cluster.start(3, 'fo-twice');
+    const { primary } = await cluster.waitPrimary(cluster.nodes);
+    const via = cluster.nodes.find((n) => n !== primary)!;
+    const sender = devWallet(9);
+    const to = Wallet.createRandom().address;
+    for (let nonce = 0; nonce < 5; nonce++) {
+      const raw = await signTransfer(sender, nonce, to, VALUE);
+      const hash = Transaction.from(raw).hash!;
+      // at once (the second finds it pending: 'already known'), then again later (committed: 'nonce too low')
+      const answers = await Promise.all([via.rpc('eth_sendRawTransaction', [raw]), sleep(5).then(() => via.rpc('eth_sendRawTransaction', [raw]))]);
+      assert.deepEqual(answers, [hash, hash]);
+      assert.equal(await via.rpc('eth_sendRawTransaction', [raw]), hash);
+    }
+    assert.equal(Number(await via.rpc('eth_getTransactionCount', [sender.address, 'latest'])), 5);
+    assert.equal(BigInt(await via.rpc('eth_getBalance', [to, 'latest'])), 5n * VALUE);
+    const other = await signTransfer(sender, 4, Wallet.createRandom().address, VALUE);
+    await assert.rejects(via.rpc('eth_sendRawTransaction', [other]), (e) => e instanceof RpcError && e.code === -32000 && /^nonce too low/.test(e.message));
   });
 
   it('a backup with no majority alive answers, after the bound, with one structured error', async () => {
