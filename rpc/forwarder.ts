@@ -9,9 +9,10 @@
 // sees it), or after the bound one error whose data says why: { reason, retryAfterMs }.
 //
 // Nothing runs twice: the EVM runs a nonce once, and the executor refuses a hash it holds.
-// Those refusals ('already known', 'nonce too low') on a second submission may mean the
-// first one did commit (or sits in the new primary's log): the forwarder then waits for
-// the receipt here, and reports an error only if another transaction took the nonce.
+// Those refusals ('already known', 'nonce too low') on the forwarder's own resubmission
+// may mean its earlier submission did commit (or sits in the new primary's log): it then
+// waits for the receipt here, and reports an error only if another transaction took the
+// nonce. On a first submission they are the client's error (a duplicate), as in geth.
 import type { TxID } from '../core/kv/txid.js';
 import { parseTxID } from '../core/kv/txid.js';
 import { JoinError, type JoinResponse } from '../core/node/join.js';
@@ -104,6 +105,8 @@ export class Forwarder {
     const hash = keccak256(raw);
     const deadline = Date.now() + this.timeoutMs;
     let reason: UnavailableReason = 'no-primary';
+    /** an earlier attempt may have reached a primary (its refusals are then ambiguous) */
+    let resubmission = false;
     for (;;) {
       const primary = this.node.primaryId;
       if (Date.now() >= deadline) throw new UnavailableError(primary === undefined ? 'no-primary' : reason, this.timeoutMs);
@@ -118,6 +121,8 @@ export class Forwarder {
       } finally {
         watch.dispose();
       }
+      const first = !resubmission;
+      resubmission = true;
       switch (attempt.kind) {
         case 'done':
           return hash;
@@ -125,7 +130,11 @@ export class Forwarder {
           await this.committedHere(hash, attempt.txid, deadline);
           return hash;
         case 'ambiguous':
-          if (await this.settle(hash, raw, attempt.error, primary, deadline)) return hash;
+          if (first) throw attempt.error;
+          if (await this.settle(hash, raw, attempt.error, primary, deadline)) {
+            this.log(`${data(hash)}: resubmitted after a failover, refused as ${attempt.error.message.split(':')[0]}: it had got in`);
+            return hash;
+          }
           continue;
         case 'retry':
           reason = attempt.reason;
