@@ -45,8 +45,8 @@ export class UnavailableError extends Error {
   readonly code = UNAVAILABLE;
   readonly data: { reason: UnavailableReason; retryAfterMs: number };
 
-  constructor(reason: UnavailableReason, timeoutMs: number) {
-    super(`the write could not reach a primary within ${timeoutMs} ms (${reason}); it was not executed unless a later read shows it`);
+  constructor(what: string, reason: UnavailableReason, timeoutMs: number) {
+    super(`${what} could not be carried to a primary within ${timeoutMs} ms (${reason})`);
     this.name = 'UnavailableError';
     this.data = { reason, retryAfterMs: RETRY_AFTER_MS };
   }
@@ -109,7 +109,7 @@ export class Forwarder {
     let resubmission = false;
     for (;;) {
       const primary = this.node.primaryId;
-      if (Date.now() >= deadline) throw new UnavailableError(primary === undefined ? 'no-primary' : reason, this.timeoutMs);
+      if (Date.now() >= deadline) throw new UnavailableError('the transaction', primary === undefined ? 'no-primary' : reason, this.timeoutMs);
       if (primary === undefined) {
         await this.primaryOtherThan(undefined, deadline - Date.now());
         continue;
@@ -151,7 +151,7 @@ export class Forwarder {
     let reason: UnavailableReason = 'no-primary';
     for (;;) {
       const primary = this.node.primaryId;
-      if (Date.now() >= deadline) throw new UnavailableError(primary === undefined ? 'no-primary' : reason, this.timeoutMs);
+      if (Date.now() >= deadline) throw new UnavailableError('the join request', primary === undefined ? 'no-primary' : reason, this.timeoutMs);
       if (primary === this.node.nodeId) {
         try {
           return await this.node.admit(request);
@@ -242,7 +242,7 @@ export class Forwarder {
         throw refusal;
       }
       if (this.node.primaryId !== primary) return false;
-      if (Date.now() >= deadline) throw new UnavailableError('not-committed', this.timeoutMs);
+      if (Date.now() >= deadline) throw new UnavailableError('the transaction', 'not-committed', this.timeoutMs);
       await sleep(RECEIPT_POLL_MS);
     }
   }
