@@ -10,7 +10,9 @@ import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Level } from 'level';
-import { JsonRpcClient, httpTransport } from '../../rpc/client.js';
+import { createServiceCertificate } from '../../core/crypto/certificates.js';
+import { generateKeyPair } from '../../core/crypto/keys.js';
+import { JsonRpcClient, TransportError, httpTransport } from '../../rpc/client.js';
 import { freePort } from '../support/node-process.js';
 import { Transaction, Wallet } from 'ethers';
 import { readdir } from 'node:fs/promises';
@@ -598,6 +600,9 @@ describe('e2e cluster: start --nodes N', function () {
         assert.ok(await listening(peerPort + i), `node${i}: node-to-node channel on ${peerPort + i}`);
         await waitFor(async () => (await http.call('net_peerCount')) === '0x1', `node${i} to be connected to the other`);
       }
+      // HTTPS is checked against the service certificate: another CA is refused.
+      const stranger = await createServiceCertificate(generateKeyPair());
+      await assert.rejects(new JsonRpcClient(httpTransport(`https://127.0.0.1:${httpsPort}`, { ca: stranger })).call('eth_chainId'), (e) => e instanceof TransportError && /certificate/i.test(e.message));
       child.kill('SIGINT');
       assert.equal(await Promise.race([exited, sleep(30_000).then(() => 'still running')]), 0, output);
       for (const p of [port, port + 1, httpsPort, httpsPort + 1, peerPort, peerPort + 1]) assert.equal(await listening(p), false, `port ${p} closed: every node exited`);
