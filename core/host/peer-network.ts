@@ -195,7 +195,7 @@ export class PeerNetwork {
   request(to: string, payload: Uint8Array, options: PeerRequestOptions = {}): Promise<Uint8Array> {
     const peer = this.outgoing.get(to);
     if (this.closed) return Promise.reject(new PeerRequestError('closed', 'the peer network is closed'));
-    if (!peer?.socket || peer.socket.connecting || !peer.connected) {
+    if (!peer?.socket || !peer.connected) {
       return Promise.reject(new PeerRequestError('unreachable', `peer ${to.slice(0, 16)} is not connected`));
     }
     if (options.signal?.aborted) return Promise.reject(new PeerRequestError('aborted', 'the request was aborted'));
