@@ -25,6 +25,8 @@ const hex = (bytes: Uint8Array) => `0x${Buffer.from(bytes).toString('hex')}`;
 const fromHex = (text: string) => new Uint8Array(Buffer.from(text.slice(2), 'hex'));
 
 interface Member {
+  dataDir: string;
+  port: number;
   node: Node;
   evm: EvmService;
   forwarder: Forwarder;
@@ -38,12 +40,19 @@ describe('rpc / forwarder: resubmission after the primary committed and went sil
   const sender = devWallet(1);
   const config: EvmConfig = { ...DEFAULT_EVM_CONFIG, genesis: { [sender.address.toLowerCase()]: { balance: parseEther('1') } } };
 
-  async function member(node: Node, app: EvmApplication): Promise<Member> {
+  async function member(dataDir: string, port: number, node: Node, app: EvmApplication): Promise<Member> {
     const evm = await app.attach(node);
     const logs: string[] = [];
     const log = (m: string) => logs.push(m);
     servePeerCalls(node, evm, log);
-    return { node, evm, forwarder: new Forwarder(node, evm, { timeoutMs: 15_000, log }), logs };
+    return { dataDir, port, node, evm, forwarder: new Forwarder(node, evm, { timeoutMs: 20_000, log }), logs };
+  }
+
+  /** Stop a member and start it again on its data directory and port. */
+  async function restart(m: Member): Promise<void> {
+    const app = new EvmApplication(config);
+    const node = await Node.start({ dataDir: m.dataDir, network: { host: '127.0.0.1', port: m.port }, application: app.hooks });
+    Object.assign(m, await member(m.dataDir, m.port, node, app));
   }
 
   beforeEach(async () => {
@@ -53,15 +62,17 @@ describe('rpc / forwarder: resubmission after the primary committed and went sil
       return d;
     };
     const firstApp = new EvmApplication(config);
-    const first = await Node.start({ dataDir: dir(), network: { host: '127.0.0.1', port: await freePort() }, rpcAddress: 'https://127.0.0.1:1', admitJoiners: true, application: firstApp.hooks });
-    members = [await member(first, firstApp)];
+    const [firstDir, firstPort] = [dir(), await freePort()];
+    const first = await Node.start({ dataDir: firstDir, network: { host: '127.0.0.1', port: firstPort }, rpcAddress: 'https://127.0.0.1:1', admitJoiners: true, application: firstApp.hooks });
+    members = [await member(firstDir, firstPort, first, firstApp)];
     for (let i = 1; i < 3; i++) {
       const key = generateKeyPair();
       const port = await freePort();
       const response = await first.admit(joinRequest(key, `127.0.0.1:${port}`, `https://127.0.0.1:${port + 1}`));
       const app = new EvmApplication(config);
-      const node = await Node.start({ dataDir: dir(), network: { host: '127.0.0.1', port }, joined: { identity: identityFromJoin(key, response), peers: response.peers }, application: app.hooks });
-      members.push(await member(node, app));
+      const dataDir = dir();
+      const node = await Node.start({ dataDir, network: { host: '127.0.0.1', port }, joined: { identity: identityFromJoin(key, response), peers: response.peers }, application: app.hooks });
+      members.push(await member(dataDir, port, node, app));
     }
     await until(() => members.every((m) => m.node.primaryId === first.nodeId && m.node.committed >= first.committed), 'the backups to follow');
   });
@@ -115,5 +126,29 @@ describe('rpc / forwarder: resubmission after the primary committed and went sil
     await silenced;
     assert.equal(backup.evm.receipt(fromHex(Transaction.from(raw).hash!)), undefined);
     assert.ok(backup.evm.receipt(fromHex(Transaction.from(other).hash!)), 'the other one is there');
+  });
+
+  it('a primary that executed a transaction and lost the role before it committed submits it to the next primary: it runs once', async () => {
+    const [a, b, c] = members as [Member, Member, Member];
+    const to = Wallet.createRandom().address;
+    const raw = await signTransfer(sender, 0, to, 5n);
+    // The primary is cut off (its backups stop): it executes, cannot commit, steps down.
+    await b.node.stop();
+    await c.node.stop();
+    const answered = a.forwarder.sendRawTransaction(fromHex(raw));
+    const hash = fromHex(Transaction.from(raw).hash!);
+    await until(() => a.evm.transaction(hash) !== undefined, 'the cut-off primary to execute it');
+    await until(() => a.node.primaryId === undefined, 'the cut-off primary to step down');
+    assert.equal(a.evm.receipt(hash), undefined, 'not committed');
+    // The backups come back; whoever is elected, the transfer gets in once.
+    await restart(b);
+    await restart(c);
+    assert.equal(hex(await answered), Transaction.from(raw).hash);
+    const committed = a.node.committed;
+    for (const m of members) {
+      await until(() => m.node.committed >= committed, 'every node to learn the commit');
+      assert.equal(await m.evm.nonce(fromHex(sender.address), 'latest'), 1n, 'ran once');
+      assert.equal(await m.evm.balance(fromHex(to), 'latest'), 5n);
+    }
   });
 });
