@@ -1,8 +1,11 @@
 // `ccevm start --nodes N`: a local network of N node processes. Node 0 starts (or
-// creates) the service; the others join it through node 0's JSON-RPC, or restart if they
-// already joined. Each has its own data directory and ports: RPC on port + i, HTTPS on
-// port + 100 + i, node-to-node on port + 1000 + i. Ctrl-C stops them all.
+// creates) the service; the others join it over HTTPS (node 0's HTTPS port, its service
+// certificate as the CA), or restart if they already joined. Each has its own data
+// directory and ports: RPC on port + i, HTTPS on https-port + i (default port + 100 + i),
+// node-to-node on peer-port + i (default port + 1000 + i). Ctrl-C stops them all.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { JsonRpcClient, httpTransport } from '../rpc/client.js';
+import { ConfigError } from './config.js';
 
 const CLI = new URL('./ccevm.js', import.meta.url).pathname;
 
@@ -20,11 +23,21 @@ function without(args: string[], names: string[]): string[] {
   return out;
 }
 
+function basePort(args: string[], name: string, fallback: number): number {
+  const text = flag(args, name);
+  const port = text === undefined ? fallback : Number(text);
+  if (!Number.isSafeInteger(port) || port <= 0 || port > 65535) throw new ConfigError(`--nodes needs --${name} to be a port from 1 to 65535 (each node takes the next one)`);
+  return port;
+}
+
 export async function runCluster(count: number, args: string[]): Promise<void> {
-  const base = Number(flag(args, 'port') ?? 8545);
+  const base = basePort(args, 'port', 8545);
+  const httpsBase = basePort(args, 'https-port', base + 100);
+  const peerBase = basePort(args, 'peer-port', base + 1000);
   const host = flag(args, 'host') ?? '127.0.0.1';
+  const httpHost = flag(args, 'http-host') ?? '127.0.0.1';
   const root = (flag(args, 'data-dir') ?? '.data/node0').replace(/\d+$/, '');
-  const common = without(args, ['port', 'https-port', 'peer-port', 'data-dir', 'nodes']).filter((a) => a !== '--admit-joiners');
+  const common = without(args, ['port', 'https-port', 'peer-port', 'data-dir', 'nodes', 'target', 'service-cert']).filter((a) => a !== '--admit-joiners');
   const children: ChildProcess[] = [];
   const stopAll = (signal: NodeJS.Signals) => {
     for (const c of children) if (c.exitCode === null) c.kill(signal);
@@ -33,8 +46,8 @@ export async function runCluster(count: number, args: string[]): Promise<void> {
   process.once('SIGTERM', () => stopAll('SIGTERM'));
   for (let i = 0; i < count; i++) {
     // Every node may become primary and then admit the next: a local development network.
-    const own = ['--data-dir', `${root}${i}`, '--port', String(base + i), '--https-port', String(base + 100 + i), '--peer-port', String(base + 1000 + i), '--admit-joiners'];
-    const command = i === 0 ? ['start'] : ['join', '--target', `http://${host}:${base}`];
+    const own = ['--data-dir', `${root}${i}`, '--port', String(base + i), '--https-port', String(httpsBase + i), '--peer-port', String(peerBase + i), '--admit-joiners'];
+    const command = i === 0 ? ['start'] : ['join', '--target', `https://${host}:${httpsBase}`, '--service-cert', `${root}0/service_cert.pem`];
     const child = spawn(process.execPath, [CLI, ...command, ...own, ...common], { stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(child);
     const prefix = `[node${i}] `;
@@ -42,9 +55,15 @@ export async function runCluster(count: number, args: string[]): Promise<void> {
     child.stdout!.on('data', relay);
     child.stderr!.on('data', relay);
     // Let each node come up before the next asks to join it.
-    await waitForRpc(`http://${host}:${base + i}`, child);
+    try {
+      await waitForRpc(`http://${httpHost}:${base + i}`, child);
+    } catch (e) {
+      stopAll('SIGTERM');
+      throw e;
+    }
   }
-  process.stdout.write(`\nccevm network of ${count} nodes:\n${children.map((_, i) => `  node${i}: http://${host}:${base + i}`).join('\n')}\n(ccevm_nodeInfo on each says which is primary; Ctrl-C stops all)\n`);
+  const lines = children.map((_, i) => `  node${i}: http://${httpHost}:${base + i} and https://${host}:${httpsBase + i}`);
+  process.stdout.write(`\nccevm network of ${count} nodes:\n${lines.join('\n')}\n(ccevm_nodeInfo on each says which is primary; Ctrl-C stops all)\n`);
   await Promise.all(children.map((c) => new Promise((resolve) => c.once('exit', resolve))));
 }
 
@@ -52,9 +71,10 @@ async function waitForRpc(url: string, child: ChildProcess): Promise<void> {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${url}: the node exited with code ${child.exitCode}`);
-    const ok = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}' })
-      .then((r) => r.ok)
-      .catch(() => false);
+    const ok = await new JsonRpcClient(httpTransport(url, { timeoutMs: 2_000 })).call('eth_chainId').then(
+      () => true,
+      () => false,
+    );
     if (ok) return;
     await new Promise((r) => setTimeout(r, 200));
   }

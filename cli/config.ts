@@ -3,12 +3,18 @@ import { HDNodeWallet, parseEther } from 'ethers';
 import { readText } from '../core/host/files.js';
 import type { EvmConfig, GenesisAccount } from '../evm-adapter/config.js';
 import { DEFAULT_EVM_CONFIG } from '../evm-adapter/config.js';
+import { DEFAULT_FORWARD_TIMEOUT_MS } from '../rpc/index.js';
 
 export const DEV_MNEMONIC = 'test test test test test test test test test test test junk';
 
 export interface StartConfig {
   dataDir: string;
+  /** where HTTPS and the node-to-node channel listen (and the host other nodes reach) */
   host: string;
+  /** where plain-HTTP JSON-RPC listens: loopback unless allowPlainHttp */
+  httpHost: string;
+  allowPlainHttp: boolean;
+  /** plain-HTTP JSON-RPC port */
   port: number;
   /** 0 disables HTTPS */
   httpsPort: number;
@@ -21,6 +27,8 @@ export interface StartConfig {
   snapshotInterval?: number;
   /** admit nodes that ask to join (no governance check yet: development networks only) */
   admitJoiners: boolean;
+  /** how long a write keeps looking for a primary before the client gets an error */
+  forwardTimeoutMs: number;
   /** pre-funded accounts derived from the dev mnemonic (only when a service is created) */
   devAccounts: number;
   evm: EvmConfig;
@@ -32,6 +40,9 @@ export class ConfigError extends Error {}
 export interface ConfigFile {
   dataDir?: string;
   host?: string;
+  httpHost?: string;
+  allowPlainHttp?: boolean;
+  forwardTimeoutMs?: number;
   port?: number;
   httpsPort?: number;
   peerPort?: number;
@@ -46,7 +57,8 @@ export interface ConfigFile {
   genesis?: Record<string, { balance: string | number; nonce?: string | number; code?: string }>;
 }
 
-export type Flags = { 'admit-joiners'?: boolean } & Partial<Record<'data-dir' | 'host' | 'port' | 'https-port' | 'peer-port' | 'durability' | 'sign-every' | 'sign-ms' | 'snapshot-interval' | 'dev-accounts' | 'chain-id' | 'base-fee' | 'genesis' | 'config', string>>;
+type BooleanFlag = 'admit-joiners' | 'allow-plain-http';
+export type Flags = Partial<Record<BooleanFlag, boolean>> & Partial<Record<'data-dir' | 'host' | 'http-host' | 'forward-timeout-ms' | 'port' | 'https-port' | 'peer-port' | 'durability' | 'sign-every' | 'sign-ms' | 'snapshot-interval' | 'dev-accounts' | 'chain-id' | 'base-fee' | 'genesis' | 'config', string>>;
 
 function integer(value: unknown, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const n = typeof value === 'string' ? Number(value) : value;
@@ -102,10 +114,15 @@ async function readJson<T>(path: string): Promise<T> {
   }
 }
 
+/** 127.0.0.0/8, ::1 and localhost: addresses only this machine reaches. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
 export async function loadStartConfig(flags: Flags): Promise<StartConfig> {
   const file: ConfigFile = flags.config ? await readJson<ConfigFile>(flags.config) : {};
   if (typeof file !== 'object' || file === null || Array.isArray(file)) throw new ConfigError('the config file must hold a JSON object');
-  const pick = <K extends keyof ConfigFile>(flag: Exclude<keyof Flags, 'admit-joiners'>, key: K): ConfigFile[K] | string | undefined => flags[flag] ?? file[key];
+  const pick = <K extends keyof ConfigFile>(flag: Exclude<keyof Flags, BooleanFlag>, key: K): ConfigFile[K] | string | undefined => flags[flag] ?? file[key];
   const durability = pick('durability', 'durability') ?? 'fsync';
   if (durability !== 'fsync' && durability !== 'os') throw new ConfigError('durability must be fsync or os');
   const port = integer(pick('port', 'port') ?? 8545, 'port', 0, 65535);
@@ -117,14 +134,22 @@ export async function loadStartConfig(flags: Flags): Promise<StartConfig> {
   const signEvery = pick('sign-every', 'signEvery');
   const signMs = pick('sign-ms', 'signMs');
   const snapshotInterval = pick('snapshot-interval', 'snapshotInterval');
+  const httpHost = String(pick('http-host', 'httpHost') ?? '127.0.0.1');
+  const allowPlainHttp = flags['allow-plain-http'] === true || file.allowPlainHttp === true;
+  if (!allowPlainHttp && !isLoopback(httpHost)) {
+    throw new ConfigError(`plain-HTTP JSON-RPC may listen on loopback only (got --http-host ${httpHost}): it carries transactions in clear; serve clients over HTTPS (--https-port), or pass --allow-plain-http if something else encrypts the traffic`);
+  }
   return {
     dataDir: String(pick('data-dir', 'dataDir') ?? '.data/node0'),
     host: String(pick('host', 'host') ?? '127.0.0.1'),
+    httpHost,
+    allowPlainHttp,
     port,
     httpsPort: integer(pick('https-port', 'httpsPort') ?? (port === 0 ? 0 : port + 100), 'https-port', 0, 65535),
     peerPort: integer(pick('peer-port', 'peerPort') ?? (port === 0 ? 0 : port + 1000), 'peer-port', 0, 65535),
     durability,
     admitJoiners: flags['admit-joiners'] === true,
+    forwardTimeoutMs: integer(pick('forward-timeout-ms', 'forwardTimeoutMs') ?? DEFAULT_FORWARD_TIMEOUT_MS, 'forward-timeout-ms', 1, 600_000),
     signEvery: signEvery === undefined ? undefined : integer(signEvery, 'sign-every', 1),
     signMs: signMs === undefined ? undefined : integer(signMs, 'sign-ms', 1),
     snapshotInterval: snapshotInterval === undefined ? undefined : integer(snapshotInterval, 'snapshot-interval', 1),

@@ -27,16 +27,22 @@ commands:
                    verify a transaction receipt offline against the service certificate
 
 options:
-  --config FILE        JSON config file (keys: dataDir, host, port, httpsPort, durability,
-                       signEvery, signMs, snapshotInterval, devAccounts, chainId, baseFeePerGas, blockGasLimit,
+  --config FILE        JSON config file (keys: dataDir, host, httpHost, allowPlainHttp, port,
+                       httpsPort, peerPort, forwardTimeoutMs, durability, signEvery, signMs, snapshotInterval, devAccounts, chainId, baseFeePerGas, blockGasLimit,
                        genesis); flags override it
   --data-dir DIR       node data directory (default .data/node0)
-  --host HOST          JSON-RPC listen address (default 127.0.0.1)
+  --host HOST          where HTTPS and the node-to-node channel listen (default 127.0.0.1)
+  --http-host ADDR     where plain-HTTP JSON-RPC listens (default 127.0.0.1; loopback only
+                       unless --allow-plain-http: plain HTTP is for local tools)
+  --allow-plain-http   let --http-host be a non-loopback address (traffic in clear)
   --port PORT          JSON-RPC over HTTP (default 8545)
   --https-port PORT    JSON-RPC over HTTPS with the node certificate (default port + 100; 0: off)
   --peer-port PORT     node-to-node channel, mutual TLS (default port + 1000)
-  --nodes N            start: N local nodes, RPC on port, port+1, …, data in .data/node0, node1, …
-  --target URL         join: JSON-RPC URL of a node of the service to join
+  --forward-timeout-ms MS  how long a write waits for a primary (failover) before it
+                       fails with error.data.reason (default 10000)
+  --nodes N            start: N local nodes, RPC on port, port+1, …, HTTPS on https-port+i,
+                       node-to-node on peer-port+i, data in .data/node0, node1, …
+  --target URL         join: https:// URL of a node of the service to join (with --service-cert)
   --admit-joiners      admit any node that asks to join (hands it the service's secrets;
                        there is no governance check yet: development networks only)
   --chain-id ID        chain id of a new service (default 1337)
@@ -48,7 +54,7 @@ options:
   --sign-ms MS         ... or MS milliseconds after the first unsigned one (default 20)
   --snapshot-interval N  snapshot the state every N transactions (default 10000; use the
                        same value on every node): new and lagging nodes start from one
-  --service-cert FILE  PEM service certificate to verify against (audit, verify-receipt)
+  --service-cert FILE  PEM service certificate to verify against (join, audit, verify-receipt)
   --out DIR            where export writes chunks (default <data-dir>/export)
   -h, --help           this text
   --version            the version of ccevm
@@ -59,6 +65,9 @@ const OPTIONS = {
   config: { type: 'string' },
   'data-dir': { type: 'string' },
   host: { type: 'string' },
+  'http-host': { type: 'string' },
+  'allow-plain-http': { type: 'boolean' },
+  'forward-timeout-ms': { type: 'string' },
   port: { type: 'string' },
   'https-port': { type: 'string' },
   'peer-port': { type: 'string' },
@@ -156,7 +165,7 @@ async function start(): Promise<void> {
 async function join(): Promise<void> {
   const target = values.target ?? fail('join needs --target URL (a node of the service)');
   const config = await loadStartConfig(values as Flags);
-  const running = await joinNode(config, target, (m) => process.stdout.write(`${m}\n`));
+  const running = await joinNode(config, target, values['service-cert'], (m) => process.stdout.write(`${m}\n`));
   process.stdout.write(`${describeStart(config, running.urls)}\n`);
   runUntilSignalled(running);
 }

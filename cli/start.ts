@@ -1,5 +1,5 @@
 // `ccevm start`: a node, its EVM, and its JSON-RPC endpoints, until SIGINT or SIGTERM.
-import { writeText } from '../core/host/files.js';
+import { readText, writeText } from '../core/host/files.js';
 import { bootNode, startMode } from '../core/node/boot.js';
 import type { NodeIdentity } from '../core/node/identity.js';
 import type { PeerInfo } from '../core/node/join.js';
@@ -8,8 +8,15 @@ import { DataDir } from '../core/host/data-dir.js';
 import { SEALED_STATE_FILE } from '../core/node/identity.js';
 import { identityFromJoin, joinRequest, type JoinResponse } from '../core/node/join.js';
 import { EvmApplication } from '../evm-adapter/service.js';
+import { JsonRpcClient, JsonRpcError, TransportError, httpTransport } from '../rpc/client.js';
 import { allMethods, RpcServer } from '../rpc/index.js';
-import { devAccounts, type StartConfig } from './config.js';
+import { UNAVAILABLE } from '../rpc/forwarder.js';
+import { ConfigError, devAccounts, type StartConfig } from './config.js';
+
+/** The URL other nodes and tools are told to use: HTTPS when it is on. */
+function publicRpcAddress(config: StartConfig): string {
+  return config.httpsPort > 0 ? `https://${config.host}:${config.httpsPort}` : `http://${config.httpHost}:${config.port}`;
+}
 
 export async function startNode(
   config: StartConfig,
@@ -27,14 +34,18 @@ export async function startNode(
     signatures: { ...(config.signEvery ? { transactions: config.signEvery } : {}), ...(config.signMs ? { milliseconds: config.signMs } : {}) },
     application: app.hooks,
     network: { host: config.host, port: config.peerPort },
-    rpcAddress: `http://${config.host}:${config.port}`,
+    rpcAddress: publicRpcAddress(config),
+    // (the certificate of a new service's first node: its HTTPS port answers to these names)
+    subjectAltNames: [...new Set(['localhost', '127.0.0.1', config.host])],
     admitJoiners: config.admitJoiners,
     ...(config.snapshotInterval ? { snapshotInterval: config.snapshotInterval } : {}),
     log,
   });
   const evm = await app.attach(node);
-  const methods = allMethods(node, evm);
-  const servers = [new RpcServer(methods, { host: config.host, port: config.port, log })];
+  const methods = allMethods(node, evm, { timeoutMs: config.forwardTimeoutMs, log });
+  // Plain HTTP is for local tools (loopback unless allowed: see config.ts); HTTPS
+  // terminates inside the node, with the node certificate the service endorsed.
+  const servers = [new RpcServer(methods, { host: config.httpHost, port: config.port, log })];
   if (config.httpsPort > 0) servers.push(new RpcServer(methods, { host: config.host, port: config.httpsPort, tls: node.tlsCredentials(), log }));
   const urls: string[] = [];
   try {
@@ -67,31 +78,40 @@ export function describeStart(config: StartConfig, urls: string[]): string {
   return lines.join('\n');
 }
 
+/** How long `join` keeps asking while the target is unreachable or has no primary. */
+const JOIN_PATIENCE_MS = 30_000;
+
 /**
- * `ccevm join --target URL`: ask the service's primary (through any node's JSON-RPC) to
- * admit this node, then start it. A node that already joined just restarts.
+ * `ccevm join --target https://host:port --service-cert FILE`: ask the service (any node
+ * takes the request to its primary) to admit this node, then start it. Only over HTTPS
+ * with the service certificate as the CA: the answer says which service this node now
+ * belongs to, and that must come from the service. A node that already joined restarts.
  */
-export async function joinNode(config: StartConfig, target: string, log: (m: string) => void) {
+export async function joinNode(config: StartConfig, target: string, serviceCertFile: string | undefined, log: (m: string) => void) {
   if (await new DataDir(config.dataDir).exists(SEALED_STATE_FILE)) return startNode(config, log);
-  if (config.peerPort === 0) throw new Error('a joining node needs a fixed --peer-port');
+  if (config.peerPort === 0) throw new ConfigError('a joining node needs a fixed --peer-port');
+  if (!/^https:\/\//.test(target)) throw new ConfigError(`join --target must be an https:// URL (a node's HTTPS port), not ${target}: joining never travels in clear`);
+  if (!serviceCertFile) throw new ConfigError('join needs --service-cert FILE (the service certificate, to check the node at --target)');
+  let ca: string;
+  try {
+    ca = await readText(serviceCertFile);
+  } catch (e) {
+    throw new ConfigError(`cannot read ${serviceCertFile}: ${(e as Error).message}`);
+  }
+  const client = new JsonRpcClient(httpTransport(target, { ca }));
   const key = generateKeyPair();
-  const request = joinRequest(key, `${config.host}:${config.peerPort}`, `http://${config.host}:${config.port}`);
-  const deadline = Date.now() + 30_000;
-  for (let url = target; ; ) {
-    const answer = await fetch(url, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ccevm_joinNetwork', params: [request] }),
-    })
-      .then((r) => r.json() as Promise<{ result?: JoinResponse; error?: { message: string } }>)
-      .catch((e: Error) => ({ error: { message: e.message } }) as { result?: JoinResponse; error?: { message: string } });
-    if (answer.result) {
-      log(`admitted by the primary at ${url}`);
-      return startNode(config, log, { identity: identityFromJoin(key, answer.result), peers: answer.result.peers });
+  const request = joinRequest(key, `${config.host}:${config.peerPort}`, publicRpcAddress(config));
+  const deadline = Date.now() + JOIN_PATIENCE_MS;
+  for (;;) {
+    try {
+      const answer = await client.call<JoinResponse>('ccevm_joinNetwork', [request]);
+      log(`admitted through ${target}`);
+      return startNode(config, log, { identity: identityFromJoin(key, answer), peers: answer.peers });
+    } catch (e) {
+      // Worth waiting for: the target is not up yet, or the service has no primary now.
+      const transient = e instanceof TransportError || (e instanceof JsonRpcError && e.code === UNAVAILABLE);
+      if (!transient || Date.now() > deadline) throw new Error(`could not join through ${target}: ${(e as Error).message}`);
     }
-    const redirect = /ask (https?:\/\/\S+)/.exec(answer.error?.message ?? '')?.[1];
-    if (Date.now() > deadline) throw new Error(`could not join through ${target}: ${answer.error?.message}`);
-    url = redirect ?? url;
     await new Promise((r) => setTimeout(r, 300));
   }
 }

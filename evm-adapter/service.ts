@@ -4,7 +4,7 @@
 // the node's current state including executed but not yet committed transactions.
 import type { Block } from '@ethereumjs/block';
 import type { Common } from '@ethereumjs/common';
-import { Account, bytesToHex, hexToBytes } from '@ethereumjs/util';
+import { Account, bytesToHex } from '@ethereumjs/util';
 import { createVM } from '@ethereumjs/vm';
 import type { ReadOnlyTransaction } from '../core/kv/read-only.js';
 import type { Transaction } from '../core/kv/transaction.js';
@@ -14,9 +14,9 @@ import { executionBlock, landingBlocks, pendingBlock, sealBlock, systemClock, ty
 import { Calls, type CallRequest } from './calls.js';
 import { createChainCommon, createTransactionCommon, keccak256 } from './common.js';
 import type { EvmConfig } from './config.js';
-import { ErrorCode, EvmError, rejected } from './errors.js';
+import { ErrorCode, EvmError } from './errors.js';
 import { HeaderBuilder } from './header.js';
-import { Executor } from './executor.js';
+import { Executor, type Submitted } from './executor.js';
 import { KvBlockchain } from './kv-blockchain.js';
 import { Queries, type LogFilter, type LogView, type ReceiptView, type TransactionView } from './queries.js';
 import { KvStateManager } from './state-manager.js';
@@ -102,54 +102,14 @@ export class EvmService {
   }
 
   /**
-   * Execute a signed transaction; resolves with its hash once it is committed (as
-   * Hardhat's automine answers once mined). Answering earlier would let a client see "no
-   * receipt yet" and then a block number that already includes the transaction, and
-   * wait for a next block that a quiet chain never makes.
+   * As primary, execute a signed transaction: resolves with its hash and transaction id
+   * once executed, not yet committed (await `node.waitCommitted(txid)` for that). Only
+   * the primary executes: elsewhere this throws NotPrimaryError, and rpc/ takes the
+   * transaction to the primary (this module does no network I/O).
    */
-  async sendRawTransaction(raw: Uint8Array): Promise<Uint8Array> {
-    if (this.node.role !== 'primary') return this.forward(raw);
-    let submitted;
-    try {
-      submitted = await this.executor.submit(raw);
-    } catch (e) {
-      if (e instanceof NotPrimaryError) return this.forward(raw); // lost the role meanwhile
-      throw e;
-    }
-    const { hash, txid } = submitted;
-    try {
-      await this.node.waitCommitted(txid);
-    } catch (e) {
-      throw rejected(`transaction ${bytesToHex(hash)} was not committed: ${(e as Error).message}`);
-    }
-    return hash;
-  }
-
-  /**
-   * A backup hands writes to the primary (only the primary executes) and answers as the
-   * primary did, once the transaction is committed here too, so that the client's next
-   * read on this node sees it.
-   */
-  private async forward(raw: Uint8Array): Promise<Uint8Array> {
-    const url = this.node.primaryRpcAddress();
-    if (!url) throw rejected('no primary is known right now (an election may be under way); retry shortly');
-    let answer: { result?: string; error?: { code: number; message: string; data?: string } };
-    try {
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_sendRawTransaction', params: [bytesToHex(raw)] }),
-        signal: AbortSignal.timeout(30_000),
-      });
-      answer = (await response.json()) as typeof answer;
-    } catch (e) {
-      throw rejected(`could not forward to the primary: ${(e as Error).message}`);
-    }
-    if (answer.error) throw new EvmError(answer.error.code, answer.error.message, answer.error.data);
-    const hash = hexToBytes(answer.result as `0x${string}`);
-    const deadline = Date.now() + 5_000;
-    while (!this.receipt(hash) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-    return hash;
+  sendRawTransaction(raw: Uint8Array): Promise<Submitted> {
+    if (this.node.role !== 'primary') return Promise.reject(new NotPrimaryError());
+    return this.executor.submit(raw);
   }
 
   /** Run `read` on the committed snapshot (history queries). */

@@ -6,6 +6,8 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https';
 import jayson from 'jayson/promise/index.js';
 import { EvmError } from '../evm-adapter/errors.js';
+import { JsonRpcError } from './client.js';
+import { UnavailableError } from './forwarder.js';
 import type { Method } from './methods/eth.js';
 
 export interface RpcServerOptions {
@@ -25,7 +27,7 @@ export const PARSE_ERROR = -32700;
 export const INVALID_REQUEST = -32600;
 export const INTERNAL_ERROR = -32603;
 
-type JsonRpcError = { code: number; message: string; data?: unknown };
+type RpcErrorObject = { code: number; message: string; data?: unknown };
 
 /** Wrap a handler so that every failure becomes a JSON-RPC error object. */
 function guarded(name: string, method: Method, log: (m: string) => void) {
@@ -33,9 +35,12 @@ function guarded(name: string, method: Method, log: (m: string) => void) {
     try {
       return await method(params);
     } catch (e) {
-      if (e instanceof EvmError) throw { code: e.code, message: e.message, ...(e.data !== undefined ? { data: e.data } : {}) } satisfies JsonRpcError;
+      // (a JsonRpcError is the primary's answer to a forwarded call: passed on as it came)
+      if (e instanceof EvmError || e instanceof JsonRpcError || e instanceof UnavailableError) {
+        throw { code: e.code, message: e.message, ...(e.data !== undefined ? { data: e.data } : {}) } satisfies RpcErrorObject;
+      }
       log(`${name} failed: ${(e as Error).stack ?? e}`);
-      throw { code: INTERNAL_ERROR, message: 'internal error' } satisfies JsonRpcError;
+      throw { code: INTERNAL_ERROR, message: 'internal error' } satisfies RpcErrorObject;
     }
   };
 }

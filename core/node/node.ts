@@ -5,7 +5,7 @@
 // changes core/governance/nodes.ts; exports export.ts.
 import type { NodeId, Role } from '../consensus/types.js';
 import { retireNode } from '../governance/nodes.js';
-import { PeerNetwork } from '../host/peer-network.js';
+import { PeerNetwork, type PeerRequestOptions } from '../host/peer-network.js';
 import { ConflictError } from '../kv/errors.js';
 import { readOnly, type ReadOnlyTransaction } from '../kv/read-only.js';
 import type { Store } from '../kv/store.js';
@@ -24,6 +24,7 @@ import type { NodeIdentity } from './identity.js';
 import { JoinError, type JoinResponse, type PeerInfo } from './join.js';
 import { PeerDirectory } from './peers.js';
 import { PendingWrites } from './pending-writes.js';
+import { PrimaryWatch, type PrimaryListener } from './primary-watch.js';
 import { commitSignature } from './signing.js';
 import { DEFAULT_REPLICATION, Replication } from './replication.js';
 import { SignatureScheduler } from './signatures.js';
@@ -76,6 +77,9 @@ export class Node {
   /** this primary retired itself and awaits stepping down */
   private retiring = false;
   private becamePrimary: (() => void) | undefined;
+  private readonly primaryWatch = new PrimaryWatch(() => this.replication.raft.primary);
+  /** answers other nodes' requests (the front end's forwarding); unset until it serves */
+  private peerHandler: ((from: NodeId, payload: Uint8Array) => Promise<Uint8Array>) | undefined;
 
   /** @internal use Node.create, Node.join or Node.restart */
   constructor(private readonly setup: NodeSetup) {
@@ -86,6 +90,7 @@ export class Node {
     this.commitRecord = new CommitRecord(setup.dir, setup.sealer, this.writes, this.log);
     const parts = { ...setup, commits: this.commits, commitRecord: this.commitRecord, signatures: this.signatures, writes: this.writes };
     this.consensus = new ConsensusHost(parts, {
+      roleChanged: () => this.primaryWatch.check(),
       becamePrimary: () => {
         // A new primary signs at once so that its view can commit (a new service's first
         // signature comes after its genesis transaction instead).
@@ -286,6 +291,32 @@ export class Node {
     return this.peers.trusted();
   }
 
+  /** The node id of the primary this node knows of (itself, as primary), if any. */
+  get primaryId(): NodeId | undefined {
+    return this.replication.raft.primary;
+  }
+
+  /** Call `listener` whenever the known primary changes; returns the unsubscribe. */
+  onPrimaryChange(listener: PrimaryListener): () => void {
+    return this.primaryWatch.subscribe(listener);
+  }
+
+  /** Answer other nodes' requests over the node-to-node channel with `handler` (a throw refuses the request); core carries opaque bytes. */
+  servePeerRequests(handler: (from: NodeId, payload: Uint8Array) => Promise<Uint8Array>): void {
+    this.peerHandler = handler;
+  }
+
+  /** Ask another node of the service over the node-to-node channel (see PeerNetwork.request for how it fails). */
+  peerRequest(to: NodeId, payload: Uint8Array, options?: PeerRequestOptions): Promise<Uint8Array> {
+    if (!this.network) return Promise.reject(new Error('this node has no node-to-node channel'));
+    return this.network.request(to, payload, options);
+  }
+
+  /** How many other nodes this node is connected to right now. */
+  get connectedPeers(): number {
+    return this.network?.connectedPeers().length ?? 0;
+  }
+
   /** The JSON-RPC URL of the current primary, if known (for forwarding writes). */
   primaryRpcAddress(): string | undefined {
     const primary: NodeId | undefined = this.replication.raft.primary;
@@ -337,7 +368,11 @@ export class Node {
       cert,
       serviceCert: this.identity.serviceCert,
       accept: (id) => this.peers.knows(id),
-      onMessage: (from, payload) => this.replication.receive(from, payload),
+      onMessage: (from, payload) => {
+        this.replication.receive(from, payload);
+        this.primaryWatch.check(); // a message may name a new primary
+      },
+      onRequest: (from, payload) => (this.peerHandler ? this.peerHandler(from, payload) : Promise.reject(new Error('this node does not answer requests yet'))),
       log: this.log,
     });
     const port = await this.network.listen(network.host, network.port);

@@ -14,7 +14,8 @@ export type Method = (params: unknown) => Promise<unknown> | unknown;
 const MAX_LOG_BLOCK_RANGE = 10_000;
 const MAX_FEE_HISTORY_BLOCKS = 1024;
 
-export function ethMethods(evm: EvmService): Record<string, Method> {
+/** `send` takes a signed transaction to the primary and resolves with its hash once committed (rpc/forwarder.ts). */
+export function ethMethods(evm: EvmService, send: (raw: Uint8Array) => Promise<Uint8Array>): Record<string, Method> {
   const filters = new FilterRegistry();
 
   const blockResult = (block: BlockRecord | undefined, full: unknown) => {
@@ -81,7 +82,7 @@ export function ethMethods(evm: EvmService): Record<string, Method> {
     },
     eth_sendRawTransaction: async (p) => {
       const [raw] = positional(p, 1, 1);
-      return data(await evm.sendRawTransaction(parseData(raw, 'transaction')));
+      return data(await send(parseData(raw, 'transaction')));
     },
     eth_sendTransaction: () => {
       throw rejected('eth_sendTransaction is not supported: the node holds no user keys; sign locally and use eth_sendRawTransaction');

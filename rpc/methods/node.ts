@@ -1,21 +1,21 @@
 // web3_*, net_* and ccevm_* methods: who this node is and where it stands.
-import { NotPrimaryError, type Node } from '../../core/node/node.js';
-import { JoinError } from '../../core/node/join.js';
+import type { Node } from '../../core/node/node.js';
 import { formatTxID, parseTxID } from '../../core/kv/txid.js';
-import { invalidParams, rejected } from '../../evm-adapter/errors.js';
+import { invalidParams } from '../../evm-adapter/errors.js';
 import type { EvmService } from '../../evm-adapter/service.js';
-import { positional } from '../hex.js';
+import type { Forwarder } from '../forwarder.js';
+import { positional, quantity } from '../hex.js';
 import type { Method } from './eth.js';
 
 export const VERSION = '0.1.0';
 
-export function nodeMethods(node: Node, evm: EvmService): Record<string, Method> {
+export function nodeMethods(node: Node, evm: EvmService, forwarder: Forwarder): Record<string, Method> {
   const txidOf = (seqno: number) => formatTxID(node.txidAt(seqno) ?? { view: 0, seqno: 0 });
   return {
     web3_clientVersion: (p) => (positional(p, 0, 0), `ccevm/v${VERSION}/${process.platform}-${process.arch}/node${process.versions.node}`),
     net_version: (p) => (positional(p, 0, 0), evm.chainId.toString()),
     net_listening: (p) => (positional(p, 0, 0), true),
-    net_peerCount: (p) => (positional(p, 0, 0), '0x0'),
+    net_peerCount: (p) => (positional(p, 0, 0), quantity(node.connectedPeers)),
     ccevm_nodeInfo: (p) => {
       positional(p, 0, 0);
       return {
@@ -40,16 +40,10 @@ export function nodeMethods(node: Node, evm: EvmService): Record<string, Method>
       }
       return { txid: formatTxID(parsed), status: node.status(parsed) };
     },
-    /** A new node asks to join (see core/node/join.ts); answered by the primary only. */
-    ccevm_joinNetwork: async (p) => {
+    /** A new node asks to join (see core/node/join.ts); any node takes the request to the primary. */
+    ccevm_joinNetwork: (p) => {
       const [request] = positional(p, 1, 1);
-      try {
-        return await node.admit(request);
-      } catch (e) {
-        if (e instanceof NotPrimaryError) throw rejected(`not the primary; ask ${node.primaryRpcAddress() ?? 'the primary'}`);
-        if (e instanceof JoinError) throw invalidParams(e.message);
-        throw e;
-      }
+      return forwarder.joinNetwork(request);
     },
   };
 }

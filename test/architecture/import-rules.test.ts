@@ -39,6 +39,19 @@ export function importsOf(source: string): string[] {
 
 const ETHEREUM = /^(@ethereumjs\/|ethers$|ethers\/|viem$|viem\/|web3|hardhat|@nomicfoundation\/|rlp$|keccak|secp256k1|ethereum-cryptography|@noble\/curves\/secp256k1|solc)/;
 const HOST_ONLY = /^(node:)?(fs|fs\/promises|net)$/;
+/** Network clients and servers: the front end (rpc/) and the host's sockets (core/host/) only. */
+const NETWORK = /^(node:)?(http|https|tls|http2)$/;
+/** A call of the global fetch (no import to see): `fetch(`, `globalThis.fetch(`. */
+const FETCH_CALL = /(?<![\w$.])(?:globalThis\.)?fetch\s*\(/;
+
+/** Where a source file does network I/O outside its folder's right: imports of NETWORK modules and fetch calls. */
+export function networkUses(source: string): string[] {
+  const found = importsOf(source).filter((spec) => NETWORK.test(spec));
+  // (comments may mention fetch; only code counts)
+  const code = source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:])\/\/.*$/gm, '$1');
+  if (FETCH_CALL.test(code)) found.push('fetch()');
+  return found;
+}
 
 /** Where a relative import of `file` lands, from the repository root. */
 function target(spec: string, file: string): string | undefined {
@@ -111,5 +124,17 @@ describe('folder rules (DESIGN.md)', () => {
     const files = sourceFiles(join(ROOT, 'evm-adapter'));
     assert.ok(files.length > 5, 'adapter sources found');
     assert.deepEqual(violations(files, ADAPTER_WITHOUT_RPC), []);
+  });
+
+  it('only core/host/ and rpc/ use fetch, http, https or tls (cli/ goes through the rpc client)', () => {
+    // The check itself catches each form, and not a mere mention.
+    const bad = ["import { request } from 'node:https';", "import * as tls from 'tls';", "const r = await fetch(url);", "const h = await import('http');"];
+    for (const line of bad) assert.notDeepEqual(networkUses(line), [], `not caught: ${line}`);
+    assert.deepEqual(networkUses("// fetch(url) was here\nimport { x } from 'node:crypto';\nconst prefetch = (a: number) => a;\nobj.fetch(1);"), []);
+    const allowed = [join(ROOT, 'core', 'host'), join(ROOT, 'rpc')];
+    const files = PRODUCT_FOLDERS.flatMap((f) => sourceFiles(join(ROOT, f))).filter((f) => !allowed.some((dir) => f.startsWith(dir + '/')));
+    assert.ok(files.some((f) => f.includes('/cli/')) && files.some((f) => f.includes('/evm-adapter/')), 'cli and evm-adapter sources checked');
+    const found = files.flatMap((file) => networkUses(readFileSync(file, 'utf8')).map((use) => `${relative(ROOT, file)} uses ${use}`));
+    assert.deepEqual(found, []);
   });
 });

@@ -1,6 +1,6 @@
 // Multi-process networks for end-to-end tests: each node is a real `node cli/ccevm.js`
-// process (`start` for the first, `join --target` for the others) on free ports with its
-// own data directory, driven only through JSON-RPC, stopped, killed, frozen (SIGSTOP) and
+// process (`start` for the first, `join --target` over HTTPS with the service certificate
+// for the others) on free ports with its own data directory, driven only through JSON-RPC, stopped, killed, frozen (SIGSTOP) and
 // restarted on the same data directory and ports.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -73,6 +73,7 @@ export class ClusterNode {
     readonly name: string,
     readonly dataDir: string,
     readonly port: number,
+    readonly httpsPort: number,
     readonly peerPort: number,
     /** extra command-line flags for every process of this node */
     readonly args: readonly string[] = [],
@@ -82,15 +83,25 @@ export class ClusterNode {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  /** What the node tells others to use (ccevm_nodeInfo's primaryRpc) and joiners ask. */
+  get httpsUrl(): string {
+    return `https://127.0.0.1:${this.httpsPort}`;
+  }
+
+  get serviceCertFile(): string {
+    return join(this.dataDir, 'service_cert.pem');
+  }
+
   get running(): boolean {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  /** Spawn `start` (no target) or `join --target` on this node's directory and ports; does not wait. */
-  spawn(target?: string): void {
+  /** Spawn `start` (no target) or `join` through `target` on this node's directory and ports; does not wait. */
+  spawn(target?: ClusterNode): void {
     if (this.running) throw new Error(`${this.name} is already running`);
-    const command = target ? ['join', '--target', target] : ['start'];
-    const child = spawn(process.execPath, [CLI, ...command, '--data-dir', this.dataDir, '--port', String(this.port), '--https-port', '0', '--peer-port', String(this.peerPort), '--admit-joiners', ...this.args], {
+    const command = target ? ['join', '--target', target.httpsUrl, '--service-cert', target.serviceCertFile] : ['start'];
+    const ports = ['--port', String(this.port), '--https-port', String(this.httpsPort), '--peer-port', String(this.peerPort)];
+    const child = spawn(process.execPath, [CLI, ...command, '--data-dir', this.dataDir, ...ports, '--admit-joiners', ...this.args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
@@ -102,7 +113,7 @@ export class ClusterNode {
   }
 
   /** Spawn and wait until JSON-RPC answers (throws with the output if the process exits first). */
-  async start(target?: string, timeoutMs = 60_000): Promise<void> {
+  async start(target?: ClusterNode, timeoutMs = 60_000): Promise<void> {
     this.spawn(target);
     const child = this.child!;
     const deadline = Date.now() + timeoutMs;
@@ -162,7 +173,7 @@ export class Cluster {
     try {
       await nodes[0]!.start();
       for (const n of nodes.slice(1)) {
-        await n.start(nodes[0]!.url);
+        await n.start(nodes[0]!);
         const target = seqnoOf((await nodes[0]!.info()).lastCommitted);
         await waitFor(async () => seqnoOf((await n.info()).lastCommitted) >= target, `${n.name} to catch up after joining`);
       }
@@ -178,7 +189,7 @@ export class Cluster {
   async add(target: ClusterNode, label = 'cluster', args: readonly string[] = []): Promise<ClusterNode> {
     const node = await newNode(`node${this.nodes.length}`, label, args);
     this.nodes.push(node);
-    await node.start(target.url);
+    await node.start(target);
     return node;
   }
 
@@ -199,7 +210,7 @@ export class Cluster {
         if (primaries.length !== 1) return undefined;
         const primary = primaries[0]!;
         const view = infos[among.indexOf(primary)]!.view;
-        if (!infos.every((i) => i.view === view && i.primaryRpc === primary.url)) return undefined;
+        if (!infos.every((i) => i.view === view && i.primaryRpc === primary.httpsUrl)) return undefined;
         return { primary, view, infos };
       },
       'one primary all nodes agree on',
@@ -235,7 +246,7 @@ export class Cluster {
 }
 
 async function newNode(name: string, label: string, args: readonly string[]): Promise<ClusterNode> {
-  return new ClusterNode(name, await mkdtemp(join(tmpdir(), `ccevm-${label}-${name}-`)), await freePort(), await freePort(), args);
+  return new ClusterNode(name, await mkdtemp(join(tmpdir(), `ccevm-${label}-${name}-`)), await freePort(), await freePort(), await freePort(), args);
 }
 
 /** The i-th account of the dev mnemonic (pre-funded for i < 20). */

@@ -4,7 +4,16 @@
 // node catches up on restart), a minority that must not commit, a node restarted on a
 // corrupted or truncated ledger, and a late joiner that starts from a snapshot.
 import { strict as assert } from 'node:assert';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createConnection } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Level } from 'level';
+import { createServiceCertificate } from '../../core/crypto/certificates.js';
+import { generateKeyPair } from '../../core/crypto/keys.js';
+import { JsonRpcClient, TransportError, httpTransport } from '../../rpc/client.js';
+import { freePort } from '../support/node-process.js';
 import { Transaction, Wallet } from 'ethers';
 import { readdir } from 'node:fs/promises';
 import { Cluster, ClusterNode, RpcError, devWallet, seqnoOf, signTransfer, sleep, waitFor, type NodeInfo } from './cluster-helpers.js';
@@ -65,7 +74,7 @@ describe('e2e cluster: three nodes agree on one primary', function () {
     assert.ok(view >= 1);
     for (const i of infos) {
       assert.equal(i.view, view);
-      assert.equal(i.primaryRpc, primary.url);
+      assert.equal(i.primaryRpc, primary.httpsUrl);
       if (i.nodeId !== infos[cluster.nodes.indexOf(primary)]!.nodeId) assert.equal(i.role, 'backup');
     }
 
@@ -79,6 +88,7 @@ describe('e2e cluster: three nodes agree on one primary', function () {
     assert.ok(receipt, 'the backup that forwarded the transaction has its receipt');
     assert.equal(receipt.status, '0x1');
     for (const n of cluster.nodes) {
+      assert.equal(await n.rpc('net_peerCount'), '0x2', `${n.name}: connected peers`);
       await waitFor(async () => (await balance(n, to)) === VALUE, `the transfer's balance on ${n.name}`);
       const r = await waitReceipt(n, hash);
       assert.equal(r.blockHash, receipt.blockHash, `${n.name}: same block`);
@@ -223,8 +233,9 @@ describe('e2e cluster: the primary is killed under load', function () {
     assert.equal(third.primary, second.primary, 'the restarted node did not disturb the primary');
     assert.equal((await oldPrimary.info()).role, 'backup');
     await checkHolds(oldPrimary);
-    // The clients did see the failover (errors, then retries elsewhere); how many is not asserted.
-    assert.ok(retries > 0, 'some sends failed while the primary was down');
+    // (Sends in flight to the killed node itself fail; those to the others are carried
+    // across the failover: test/e2e/failover.test.ts. How many retries is not asserted.)
+    void retries;
   });
 });
 
@@ -490,5 +501,114 @@ describe('e2e cluster: a node joins after the log was compacted', function () {
     assert.match(late.output.slice(late.output.lastIndexOf('--- ')), new RegExp(`after the snapshot at seqno ${base}`), 'restarted from its snapshot');
     await cluster.waitConverged(cluster.nodes);
     assert.equal(await balance(late, to), VALUE * 61n);
+  });
+});
+
+const CLI = new URL('../../cli/ccevm.js', import.meta.url).pathname;
+
+/** Run the command line to its end (or SIGKILL it after `timeoutMs`); its exit code and output. */
+function runCli(args: string[], timeoutMs = 30_000): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}
+
+/** Whether something accepts TCP connections on 127.0.0.1:port. */
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** A free port whose successor is free too. */
+async function freePortPair(): Promise<number> {
+  for (;;) {
+    const port = await freePort();
+    if (port < 65535 && !(await listening(port + 1))) return port;
+  }
+}
+
+describe('e2e cluster: no plaintext between nodes by default', function () {
+  this.timeout(120_000);
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ccevm-plain-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('refuses plain-HTTP JSON-RPC on a non-loopback address unless --allow-plain-http', async () => {
+    const ports = ['--port', String(await freePort()), '--https-port', '0', '--peer-port', '0', '--data-dir', join(dir, 'n')];
+    const refused = await runCli(['start', '--http-host', '0.0.0.0', ...ports]);
+    assert.equal(refused.code, 2, refused.output);
+    assert.match(refused.output, /plain-HTTP JSON-RPC may listen on loopback only \(got --http-host 0\.0\.0\.0\)/);
+    assert.doesNotMatch(refused.output, /\n\s+at /, 'no stack trace');
+    // allowed explicitly, it listens there (and so on loopback too)
+    const child = spawn(process.execPath, [CLI, 'start', '--http-host', '0.0.0.0', '--allow-plain-http', ...ports], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    try {
+      await waitFor(() => /listening on http:\/\/0\.0\.0\.0:\d+/.test(output), 'the node to listen on 0.0.0.0', 30_000);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('joins only over https:// and with the service certificate', async () => {
+    const common = ['--data-dir', join(dir, 'j'), '--port', '0', '--https-port', '0', '--peer-port', String(await freePort())];
+    const plain = await runCli(['join', '--target', 'http://127.0.0.1:9', '--service-cert', join(dir, 'x.pem'), ...common]);
+    assert.equal(plain.code, 2, plain.output);
+    assert.match(plain.output, /join --target must be an https:\/\/ URL/);
+    const noCert = await runCli(['join', '--target', 'https://127.0.0.1:9', ...common]);
+    assert.equal(noCert.code, 2, noCert.output);
+    assert.match(noCert.output, /join needs --service-cert FILE/);
+  });
+});
+
+describe('e2e cluster: start --nodes N', function () {
+  this.timeout(120_000);
+
+  it('honours --port, --https-port and --peer-port as base ports, and stops every node on SIGINT', async () => {
+    const [port, httpsPort, peerPort] = [await freePortPair(), await freePortPair(), await freePortPair()];
+    const dir = await mkdtemp(join(tmpdir(), 'ccevm-nodes-'));
+    const child = spawn(process.execPath, [CLI, 'start', '--nodes', '2', '--port', String(port), '--https-port', String(httpsPort), '--peer-port', String(peerPort), '--data-dir', join(dir, 'node0')], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout!.on('data', (d) => (output += d));
+    child.stderr!.on('data', (d) => (output += d));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      await waitFor(() => output.includes('ccevm network of 2 nodes'), `the network to come up:\n${output}`, 90_000, 100);
+      const ca = await readFile(join(dir, 'node0', 'service_cert.pem'), 'utf8');
+      for (let i = 0; i < 2; i++) {
+        const http = new JsonRpcClient(httpTransport(`http://127.0.0.1:${port + i}`));
+        const https = new JsonRpcClient(httpTransport(`https://127.0.0.1:${httpsPort + i}`, { ca }));
+        const info = await http.call<{ nodeId: string }>('ccevm_nodeInfo');
+        assert.equal((await https.call<{ nodeId: string }>('ccevm_nodeInfo')).nodeId, info.nodeId, `node${i}: the same node over HTTPS on ${httpsPort + i}`);
+        assert.ok(await listening(peerPort + i), `node${i}: node-to-node channel on ${peerPort + i}`);
+        await waitFor(async () => (await http.call('net_peerCount')) === '0x1', `node${i} to be connected to the other`);
+      }
+      // HTTPS is checked against the service certificate: another CA is refused.
+      const stranger = await createServiceCertificate(generateKeyPair());
+      await assert.rejects(new JsonRpcClient(httpTransport(`https://127.0.0.1:${httpsPort}`, { ca: stranger })).call('eth_chainId'), (e) => e instanceof TransportError && /certificate/i.test(e.message));
+      child.kill('SIGINT');
+      assert.equal(await Promise.race([exited, sleep(30_000).then(() => 'still running')]), 0, output);
+      for (const p of [port, port + 1, httpsPort, httpsPort + 1, peerPort, peerPort + 1]) assert.equal(await listening(p), false, `port ${p} closed: every node exited`);
+    } finally {
+      child.kill('SIGKILL');
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -55,7 +55,8 @@ describe('EVM block context (in process)', function () {
 
   async function send(to: string, gasLimit = 100_000n) {
     const raw = await sender.signTransaction({ type: 2, chainId: DEFAULT_EVM_CONFIG.chainId, nonce: nonce++, to, gasLimit, maxFeePerGas: BASE_FEE, maxPriorityFeePerGas: 0n });
-    const hash = await evm.sendRawTransaction(fromHex(raw));
+    const { hash, txid } = await evm.sendRawTransaction(fromHex(raw));
+    await node!.waitCommitted(txid);
     const receipt = evm.receipt(hash)!;
     return { receipt: receipt.receipt, block: evm.block(receipt.record.block)! };
   }

@@ -31,16 +31,16 @@ describe('evm / executor (one node, in process)', function () {
     const [alice, bob] = n.wallets;
     const first = await signed(alice!, { to: bob!.address, value: 1n, nonce: 0 });
     n.storage.hold();
-    const sent = n.evm.sendRawTransaction(first.raw);
+    const sent = n.send(first.raw);
     await until(() => n.evm.transaction(first.hash) !== undefined, 'the transaction to execute');
-    await assert.rejects(n.evm.sendRawTransaction(first.raw), { code: -32000, message: 'already known' }, 'while pending');
+    await assert.rejects(n.send(first.raw), { code: -32000, message: 'already known' }, 'while pending');
     const again = await signed(alice!, { to: bob!.address, value: 2n, nonce: 0 });
-    await assert.rejects(n.evm.sendRawTransaction(again.raw), { code: -32000, message: 'nonce too low: next nonce 1, transaction nonce 0' }, 'while pending');
+    await assert.rejects(n.send(again.raw), { code: -32000, message: 'nonce too low: next nonce 1, transaction nonce 0' }, 'while pending');
     assert.equal(await settled(sent), false);
     n.storage.release();
     await sent;
-    await assert.rejects(n.evm.sendRawTransaction(first.raw), { code: -32000, message: 'already known' }, 'once committed');
-    await assert.rejects(n.evm.sendRawTransaction(again.raw), { code: -32000, message: /^nonce too low/ }, 'once committed');
+    await assert.rejects(n.send(first.raw), { code: -32000, message: 'already known' }, 'once committed');
+    await assert.rejects(n.send(again.raw), { code: -32000, message: /^nonce too low/ }, 'once committed');
     assert.equal(n.evm.transaction(again.hash), undefined, 'the refused transaction is recorded nowhere');
     assert.equal(await n.evm.nonce(address(alice!), 'latest'), 1n);
   });
@@ -49,12 +49,12 @@ describe('evm / executor (one node, in process)', function () {
     const [alice, bob] = n.wallets;
     const second = await signed(alice!, { to: bob!.address, value: 2n, nonce: 1 });
     const first = await signed(alice!, { to: bob!.address, value: 1n, nonce: 0 });
-    const later = n.evm.sendRawTransaction(second.raw);
+    const later = n.send(second.raw);
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(n.evm.transaction(second.hash), undefined, 'not executed while nonce 0 is missing');
     assert.equal(await n.evm.nonce(address(alice!), 'pending'), 0n);
     assert.equal(await settled(later), false);
-    await n.evm.sendRawTransaction(first.raw);
+    await n.send(first.raw);
     await later;
     const at = (hash: Uint8Array) => {
       const { block, index } = n.evm.receipt(hash)!.record;
@@ -70,8 +70,8 @@ describe('evm / executor (one node, in process)', function () {
     const [alice] = n.wallets;
     const ok = await signed(alice!, { to: LOGGER, nonce: 0 });
     const reverted = await signed(alice!, { to: REVERTER, nonce: 1 });
-    await n.evm.sendRawTransaction(ok.raw);
-    await n.evm.sendRawTransaction(reverted.raw);
+    await n.send(ok.raw);
+    await n.send(reverted.raw);
     const logged = n.evm.receipt(ok.hash)!.receipt;
     assert.equal(logged.status, 1);
     assert.equal(logged.logs.length, 1);

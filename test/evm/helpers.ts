@@ -9,6 +9,7 @@ import { keccak256, Wallet, type TransactionRequest } from 'ethers';
 import { Node } from '../../core/node/node.js';
 import { DEFAULT_EVM_CONFIG, type EvmConfig, type GenesisAccount } from '../../evm-adapter/config.js';
 import { EvmApplication, type EvmService } from '../../evm-adapter/service.js';
+import { Forwarder } from '../../rpc/forwarder.js';
 import { HeldStorage } from '../support/held-storage.js';
 import { DEV_KEYS } from '../support/node-process.js';
 
@@ -20,6 +21,8 @@ export interface EvmNode {
   evm: EvmService;
   storage: HeldStorage;
   wallets: Wallet[];
+  /** eth_sendRawTransaction as the RPC layer runs it: resolves with the hash once committed */
+  send(raw: Uint8Array): Promise<Uint8Array>;
   stop(): Promise<void>;
 }
 
@@ -38,10 +41,13 @@ export async function startEvmNode(genesis: Record<string, GenesisAccount> = {})
   const dataDir = await mkdtemp(join(tmpdir(), 'ccevm-evm-'));
   const node = await Node.create({ dataDir, storage, application: app.hooks, signatures: { milliseconds: 3_600_000 } });
   const evm = await app.attach(node);
+  // What eth_sendRawTransaction does: execute on the primary, answer once committed.
+  const forwarder = new Forwarder(node, evm);
   return {
     node,
     evm,
     storage,
+    send: (raw: Uint8Array) => forwarder.sendRawTransaction(raw),
     wallets,
     async stop() {
       storage.release();

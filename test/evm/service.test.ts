@@ -24,7 +24,7 @@ describe('evm / service (one node, in process)', function () {
     const balanceBefore = await n.evm.balance(address(bob!), 'latest');
     const signedBefore = n.node.lastSigned;
     n.storage.hold();
-    const sent = n.evm.sendRawTransaction(raw);
+    const sent = n.send(raw);
     // Executed, and the signature sealing its block written to the ledger: committed the
     // moment that write completes, which the test holds open.
     await until(() => n.node.lastSigned > signedBefore && n.storage.heldUpTo >= n.node.lastSigned, 'the transaction to execute and its signature to be written');
@@ -53,7 +53,7 @@ describe('evm / service (one node, in process)', function () {
   it('numbers blocks by signatures: what one signature seals is one block, an empty signature an empty block', async () => {
     const [alice, bob, carol] = n.wallets;
     const first = await signed(alice!, { to: carol!.address, value: 1n, nonce: 0 });
-    await n.evm.sendRawTransaction(first.raw);
+    await n.send(first.raw);
     const k = n.evm.blockNumber();
     assert.equal(n.evm.receipt(first.hash)!.record.block, k);
     assert.deepEqual(n.evm.blockTransactions(k).map((t) => bytesToHex(t.hash)), [bytesToHex(first.hash)]);
@@ -62,7 +62,7 @@ describe('evm / service (one node, in process)', function () {
     // one signature seals both.
     const b = await signed(alice!, { to: carol!.address, value: 2n, nonce: 1 });
     const c = await signed(bob!, { to: carol!.address, value: 3n, nonce: 0 });
-    await Promise.all([n.evm.sendRawTransaction(b.raw), n.evm.sendRawTransaction(c.raw)]);
+    await Promise.all([n.send(b.raw), n.send(c.raw)]);
     assert.equal(n.evm.blockNumber(), k + 1);
     assert.deepEqual(n.evm.blockTransactions(k + 1).map((t) => bytesToHex(t.hash)), [bytesToHex(b.hash), bytesToHex(c.hash)]);
     assert.deepEqual([n.evm.receipt(b.hash)!.record.index, n.evm.receipt(c.hash)!.record.index], [0, 1]);

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { createNodeCertificate, createServiceCertificate } from '../../core/crypto/certificates.js';
 import { generateKeyPair, keyId, type KeyPair } from '../../core/crypto/keys.js';
-import { PeerNetwork } from '../../core/host/peer-network.js';
+import { PeerNetwork, PeerRequestError } from '../../core/host/peer-network.js';
 import { fromUtf8, utf8 } from '../../core/util/bytes.js';
 
 interface Identity {
@@ -37,8 +37,8 @@ describe('node / peer network (mutual TLS)', () => {
     await Promise.all(networks.splice(0).map((n) => n.close()));
   });
 
-  function start(me: Identity, received: [string, string][], accept: (id: string) => boolean = () => true, ca = serviceCert) {
-    const net = new PeerNetwork({ nodeId: me.id, key: me.key, cert: me.cert, serviceCert: ca, accept, onMessage: (from, p) => received.push([from, fromUtf8(p)]) });
+  function start(me: Identity, received: [string, string][], accept: (id: string) => boolean = () => true, ca = serviceCert, onRequest?: (from: string, p: Uint8Array) => Promise<Uint8Array>) {
+    const net = new PeerNetwork({ nodeId: me.id, key: me.key, cert: me.cert, serviceCert: ca, accept, onMessage: (from, p) => received.push([from, fromUtf8(p)]), ...(onRequest ? { onRequest } : {}) });
     networks.push(net);
     return net;
   }
@@ -112,5 +112,62 @@ describe('node / peer network (mutual TLS)', () => {
     na.send(b.id, utf8('for b only'));
     await new Promise((r) => setTimeout(r, 500));
     assert.deepEqual(atC, []);
+  });
+
+  /** Two connected networks; b answers requests with `answer`. */
+  async function pair(answer: (from: string, p: Uint8Array) => Promise<Uint8Array>) {
+    const [a, b] = [await nodeIdentity(service, serviceCert), await nodeIdentity(service, serviceCert)];
+    const na = start(a, []);
+    const nb = start(b, [], () => true, serviceCert, answer);
+    const [pa, pb] = [await na.listen('127.0.0.1', 0), await nb.listen('127.0.0.1', 0)];
+    na.setAddress(b.id, '127.0.0.1', pb);
+    nb.setAddress(a.id, '127.0.0.1', pa);
+    await until(() => na.connectedPeers().includes(b.id) && nb.connectedPeers().includes(a.id));
+    return { a, b, na, nb };
+  }
+
+  const failure = (e: unknown) => (e instanceof PeerRequestError ? e.reason : `not a PeerRequestError: ${e}`);
+
+  it('answers requests, matching concurrent answers to their requests and naming the asker', async () => {
+    const askers: string[] = [];
+    const { a, b, na } = await pair(async (from, p) => {
+      askers.push(from);
+      const text = fromUtf8(p);
+      // answer out of order: the later request first
+      await new Promise((r) => setTimeout(r, text === 'first' ? 100 : 0));
+      return utf8(`re: ${text}`);
+    });
+    const [first, second] = await Promise.all([na.request(b.id, utf8('first')), na.request(b.id, utf8('second'))]);
+    assert.equal(fromUtf8(first), 're: first');
+    assert.equal(fromUtf8(second), 're: second');
+    assert.deepEqual(askers, [a.id, a.id]);
+  });
+
+  it('reports a failing handler as a refusal, and fails requests on timeout, abort, an unconnected peer and a dropped connection', async () => {
+    const { b, na, nb } = await pair(async (_from, p) => {
+      const text = fromUtf8(p);
+      if (text === 'fail') throw new Error('no such thing');
+      await new Promise(() => {}); // never answers (a frozen peer)
+      return p;
+    });
+    await assert.rejects(na.request(b.id, utf8('fail')), (e) => failure(e) === 'refused' && /no such thing/.test((e as Error).message));
+    await assert.rejects(na.request(b.id, utf8('hang'), { timeoutMs: 100 }), (e) => failure(e) === 'timeout');
+    const controller = new AbortController();
+    const aborted = na.request(b.id, utf8('hang'), { signal: controller.signal });
+    setTimeout(() => controller.abort(), 50);
+    await assert.rejects(aborted, (e) => failure(e) === 'aborted');
+    await assert.rejects(na.request('unknown-node', utf8('x')), (e) => failure(e) === 'unreachable');
+    const dropped = na.request(b.id, utf8('hang'));
+    await nb.close();
+    await assert.rejects(dropped, (e) => failure(e) === 'unreachable');
+    await assert.rejects(na.request(b.id, utf8('x')), (e) => failure(e) === 'unreachable');
+  });
+
+  it('counts connected peers in either direction', async () => {
+    const { a, b, na, nb } = await pair(async (_f, p) => p);
+    assert.deepEqual(na.connectedPeers(), [b.id]);
+    assert.deepEqual(nb.connectedPeers(), [a.id]);
+    await nb.close();
+    await until(() => na.connectedPeers().length === 0);
   });
 });

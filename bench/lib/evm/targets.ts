@@ -110,10 +110,12 @@ export class TargetProcess {
     let dataDir: string | undefined;
     let env: NodeJS.ProcessEnv = process.env;
     const peerPort = await freePort();
+    // ccevm3: the first node serves HTTPS, through which the others join.
+    const httpsPort = kind === 'ccevm3' ? await freePort() : 0;
     if (kind === 'ccevm' || kind === 'ccevm3') {
       dataDir = makeTempDir('ccevm');
       const prof = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
-      args = [...prof, CCEVM_CLI, 'start', '--data-dir', dataDir, '--port', String(port), '--https-port', '0', '--peer-port', String(peerPort), ...(kind === 'ccevm3' ? ['--admit-joiners'] : []), ...(options.ccevmArgs ?? [])];
+      args = [...prof, CCEVM_CLI, 'start', '--data-dir', dataDir, '--port', String(port), '--https-port', String(httpsPort), '--peer-port', String(peerPort), ...(kind === 'ccevm3' ? ['--admit-joiners'] : []), ...(options.ccevmArgs ?? [])];
     } else {
       const hardhat = createRequire(join(PROJECT_ROOT, 'package.json')).resolve('hardhat/internal/cli/bootstrap.js');
       args = [hardhat, 'node', '--hostname', '127.0.0.1', '--port', String(port)];
@@ -127,7 +129,7 @@ export class TargetProcess {
     const target = new TargetProcess(kind, child, `http://127.0.0.1:${port}`, dataDir, description, spawnedAtUs);
     await target.waitReady();
     if (kind === 'ccevm3') {
-      for (let i = 1; i <= 2; i++) await target.addJoiner(i, options.ccevmArgs ?? []);
+      for (let i = 1; i <= 2; i++) await target.addJoiner(i, `https://127.0.0.1:${httpsPort}`, options.ccevmArgs ?? []);
     }
     return target;
   }
@@ -135,10 +137,11 @@ export class TargetProcess {
   /** Further ccevm node processes that joined this one (ccevm3). */
   private readonly joiners: { child: ChildProcess; dataDir: string }[] = [];
 
-  private async addJoiner(i: number, extra: string[]): Promise<void> {
+  private async addJoiner(i: number, target: string, extra: string[]): Promise<void> {
     const [port, peerPort] = [await freePort(), await freePort()];
     const dataDir = makeTempDir(`ccevm-join${i}`);
-    const child = spawn(process.execPath, [CCEVM_CLI, 'join', '--target', this.url, '--data-dir', dataDir, '--port', String(port), '--https-port', '0', '--peer-port', String(peerPort), ...extra], {
+    const serviceCert = join(this.dataDir!, 'service_cert.pem');
+    const child = spawn(process.execPath, [CCEVM_CLI, 'join', '--target', target, '--service-cert', serviceCert, '--data-dir', dataDir, '--port', String(port), '--https-port', '0', '--peer-port', String(peerPort), ...extra], {
       cwd: PROJECT_ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
