@@ -23,8 +23,8 @@ export interface Submitted {
   txid: TxID;
 }
 
-/** How long a transaction with a future nonce waits for its predecessors. */
-const FUTURE_NONCE_WAIT_MS = 10_000;
+/** How long a transaction with a future nonce waits for its predecessors (unless the submitter asks for less). */
+export const FUTURE_NONCE_WAIT_MS = 10_000;
 
 class FutureNonce {
   constructor(readonly expected: bigint) {}
@@ -50,9 +50,10 @@ export class Executor {
     this.context = new ExecutionContext(common, config);
   }
 
-  async submit(raw: Uint8Array): Promise<Submitted> {
+  /** `nonceWaitMs`: how long a future nonce may wait for its predecessors (at most FUTURE_NONCE_WAIT_MS). */
+  async submit(raw: Uint8Array, nonceWaitMs = FUTURE_NONCE_WAIT_MS): Promise<Submitted> {
     const admitted = admitTransaction(raw, this.txCommon, this.config);
-    const deadline = Date.now() + FUTURE_NONCE_WAIT_MS;
+    const deadline = Date.now() + Math.max(0, Math.min(nonceWaitMs, FUTURE_NONCE_WAIT_MS));
     for (;;) {
       const outcome = await this.queue.run(() => this.execute(admitted));
       if (this.queue.length === 0) this.node.signWhenIdle();

@@ -105,11 +105,13 @@ export class EvmService {
    * As primary, execute a signed transaction: resolves with its hash and transaction id
    * once executed, not yet committed (await `node.waitCommitted(txid)` for that). Only
    * the primary executes: elsewhere this throws NotPrimaryError, and rpc/ takes the
-   * transaction to the primary (this module does no network I/O).
+   * transaction to the primary (this module does no network I/O). A transaction whose
+   * nonce is ahead waits at most `nonceWaitMs` for its predecessors (default 10 s): a
+   * submitter with a deadline of its own asks for less, to hear "nonce too high" in time.
    */
-  sendRawTransaction(raw: Uint8Array): Promise<Submitted> {
+  sendRawTransaction(raw: Uint8Array, nonceWaitMs?: number): Promise<Submitted> {
     if (this.node.role !== 'primary') return Promise.reject(new NotPrimaryError());
-    return this.executor.submit(raw);
+    return this.executor.submit(raw, nonceWaitMs);
   }
 
   /** Run `read` on the committed snapshot (history queries). */

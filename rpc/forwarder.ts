@@ -56,6 +56,12 @@ export class UnavailableError extends Error {
 const RETRY_SAME_PRIMARY_MS = 100;
 /** How often to look for a receipt whose txid this node does not know. */
 const RECEIPT_POLL_MS = 10;
+/**
+ * A transaction whose nonce is ahead waits on the primary for its predecessors; it may
+ * wait only until this long before the bound, so that its "nonce too high" reaches the
+ * client rather than the bound's "primary-unreachable".
+ */
+const ANSWER_MARGIN_MS = 500;
 
 /** A request to another node over the node-to-node channel. */
 function peerTransport(node: Node, peer: string, timeoutMs: number): Transport {
@@ -72,6 +78,7 @@ type Attempt =
   | { kind: 'retry'; reason: UnavailableReason }
   | { kind: 'ambiguous'; error: Error & { code: number } };
 
+const nonceWait = (deadline: number) => Math.max(0, deadline - Date.now() - ANSWER_MARGIN_MS);
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Whether a refusal may mean that an earlier submission of the same transaction got in. */
@@ -117,7 +124,7 @@ export class Forwarder {
       const watch = this.watch(primary, deadline);
       let attempt: Attempt;
       try {
-        attempt = primary === this.node.nodeId ? await this.executeHere(raw, watch.signal) : await this.askPrimary(primary, raw, watch.signal, deadline);
+        attempt = primary === this.node.nodeId ? await this.executeHere(raw, watch.signal, deadline) : await this.askPrimary(primary, raw, watch.signal, deadline);
       } finally {
         watch.dispose();
       }
@@ -175,10 +182,10 @@ export class Forwarder {
   }
 
   /** As primary: execute, then wait for the commit (abandoned if this node loses the role). */
-  private async executeHere(raw: Uint8Array, signal: AbortSignal): Promise<Attempt> {
+  private async executeHere(raw: Uint8Array, signal: AbortSignal, deadline: number): Promise<Attempt> {
     let txid: TxID;
     try {
-      ({ txid } = await this.evm.sendRawTransaction(raw));
+      ({ txid } = await this.evm.sendRawTransaction(raw, nonceWait(deadline)));
     } catch (e) {
       if (e instanceof NotPrimaryError) return { kind: 'retry', reason: 'no-primary' };
       if (e instanceof EvmError && ambiguous(e)) return { kind: 'ambiguous', error: e };
@@ -196,7 +203,7 @@ export class Forwarder {
 
   private async askPrimary(primary: string, raw: Uint8Array, signal: AbortSignal, deadline: number): Promise<Attempt> {
     try {
-      const answer = await this.client(primary, deadline).call<ForwardedSend>(PEER_METHODS.sendRawTransaction, [data(raw)], { signal });
+      const answer = await this.client(primary, deadline).call<ForwardedSend>(PEER_METHODS.sendRawTransaction, [data(raw), nonceWait(deadline)], { signal });
       return { kind: 'committed-there', txid: parseTxID(answer.txid) };
     } catch (e) {
       if (e instanceof TransportError) return { kind: 'retry', reason: 'primary-unreachable' };

@@ -11,7 +11,7 @@ import { data, parseData, positional } from './hex.js';
 
 /** The methods nodes call on each other (never served to clients). */
 export const PEER_METHODS = {
-  /** [raw] → { hash, txid } once the transaction is committed on the answering primary */
+  /** [raw, nonceWaitMs?] → { hash, txid } once the transaction is committed on the answering primary */
   sendRawTransaction: 'peer_sendRawTransaction',
   /** [join request] → join response (see core/node/join.ts) */
   joinNetwork: 'peer_joinNetwork',
@@ -39,10 +39,11 @@ const retry = (reason: RetryReason, message: string): PeerError => ({ code: PEER
 export function servePeerCalls(node: Node, evm: EvmService, log: (m: string) => void): void {
   const methods: Record<string, (params: unknown) => Promise<unknown>> = {
     [PEER_METHODS.sendRawTransaction]: async (params) => {
-      const [raw] = positional(params, 1, 1);
+      const [raw, nonceWaitMs] = positional(params, 1, 2);
+      if (nonceWaitMs !== undefined && !(Number.isSafeInteger(nonceWaitMs) && (nonceWaitMs as number) >= 0)) throw invalidParams('nonceWaitMs must be a non-negative integer');
       let submitted;
       try {
-        submitted = await evm.sendRawTransaction(parseData(raw, 'transaction'));
+        submitted = await evm.sendRawTransaction(parseData(raw, 'transaction'), nonceWaitMs as number | undefined);
       } catch (e) {
         if (e instanceof NotPrimaryError) throw retry('not-primary', 'not the primary');
         throw e;
