@@ -8,7 +8,12 @@ import { auditChunks } from '../core/ledger/audit.js';
 import { CHUNK_NAME } from '../core/ledger/chunks.js';
 import { SNAPSHOT_NAME } from '../core/ledger/snapshot.js';
 import { verifyReceipt, type Receipt } from '../core/ledger/receipt.js';
-import { exportDataDir } from '../core/node/export.js';
+import { BootError } from '../core/node/boot.js';
+import { ExportError, exportDataDir } from '../core/node/export.js';
+import { IdentityError } from '../core/node/identity.js';
+import { JoinError } from '../core/node/join.js';
+import { LedgerIntegrityError } from '../core/ledger/errors.js';
+import { JsonRpcError, TransportError } from '../rpc/client.js';
 import { ConfigError, loadStartConfig, type Flags } from './config.js';
 import { runCluster } from './cluster.js';
 import { describeStart, joinNode, startNode } from './start.js';
@@ -137,8 +142,8 @@ function nodeOptions() {
 }
 
 async function serviceCert(): Promise<string> {
-  if (!values['service-cert']) fail('--service-cert FILE is required');
-  return readText(values['service-cert']);
+  const path = values['service-cert'] ?? fail('--service-cert FILE is required');
+  return readText(path).catch((e: NodeJS.ErrnoException) => fail(`cannot read the service certificate ${path}: ${e.code ?? e.message}`));
 }
 
 function runUntilSignalled(running: { stop: () => Promise<void> }): void {
@@ -195,6 +200,9 @@ async function verifyReceiptFile(): Promise<void> {
   process.stdout.write(`receipt verified: transaction ${txid} is committed\n`);
 }
 
+/** Failures that say what is wrong with the input or the situation: one line, no stack trace (anything else is a bug, and prints its stack). */
+const USER_ERRORS = [ConfigError, DataDirLockedError, BootError, ExportError, IdentityError, JoinError, LedgerIntegrityError, JsonRpcError, TransportError];
+
 const commands: Record<string, () => Promise<void>> = { start, join, export: exportLedger, audit, 'verify-receipt': verifyReceiptFile };
 
 if (values.version) {
@@ -204,5 +212,5 @@ if (values.version) {
 } else {
   const command = commands[positionals[0]!] ?? fail(`unknown command ${positionals[0]} (see --help)`);
   // Errors about what the user asked for are one line; anything else is a bug: its stack helps.
-  command().catch((e: Error) => fail(e instanceof ConfigError || e instanceof DataDirLockedError ? e.message : (e.stack ?? e.message)));
+  command().catch((e: Error) => fail(USER_ERRORS.some((type) => e instanceof type) ? e.message : (e.stack ?? e.message)));
 }

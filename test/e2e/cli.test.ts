@@ -2,7 +2,8 @@
 // line (and exit code 2) for a bad flag, and a data directory that a running node holds.
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LOCK_FILE } from '../../core/host/dir-lock.js';
 import { freePort, NodeProcess } from '../support/node-process.js';
@@ -41,7 +42,8 @@ describe('e2e: the command line', function () {
     assert.equal(result.stdout, `ccevm ${VERSION}\n`);
   });
 
-  it('an unknown option or a bad value is one line and exit code 2', async () => {
+  it('an unknown option, a bad value or a directory that holds no node is one line and exit code 2', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'ccevm-cli-empty-'));
     const cases: [string[], string | RegExp][] = [
       [['--foo'], 'ccevm: unknown option --foo (see --help)'],
       [['start', '--foo=1'], 'ccevm: unknown option --foo (see --help)'],
@@ -50,9 +52,12 @@ describe('e2e: the command line', function () {
       [['--help=yes'], 'ccevm: option --help takes no value (see --help)'],
       [['start', '--port', 'eighty'], /^ccevm: port must be an integer/],
       [['frobnicate'], 'ccevm: unknown command frobnicate (see --help)'],
+      [['export', '--data-dir', empty], `ccevm: ${empty} holds no node (no node.sealed.json)`],
+      [['audit', empty, '--service-cert', join(empty, 'none.pem')], `ccevm: cannot read the service certificate ${join(empty, 'none.pem')}: ENOENT`],
     ];
     const results = await Promise.all(cases.map(([args]) => ccevm(...args)));
     results.forEach((result, i) => assertOneLine(result, cases[i]![1]));
+    rmSync(empty, { recursive: true, force: true });
   });
 
   describe('a data directory a running node holds', () => {
