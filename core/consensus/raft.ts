@@ -31,7 +31,9 @@ export type RaftEvent<P> =
   | { type: 'committed'; index: number }
   /** the log was replaced by a snapshot from the primary: install it (it is committed state) */
   | { type: 'snapshot'; index: number; term: number; data: P }
-  | { type: 'role'; role: Role; term: number };
+  | { type: 'role'; role: Role; term: number }
+  /** the primary this node knows of changed (to another node, to itself, or to none) */
+  | { type: 'primary'; primary: NodeId | undefined };
 
 export class RaftNode<P> {
   private term: number;
@@ -301,12 +303,19 @@ export class RaftNode<P> {
     }
   }
 
+  private setLeader(leader: NodeId | undefined): void {
+    if (this.leader !== leader) {
+      this.leader = leader;
+      this.events.push({ type: 'primary', primary: leader });
+    }
+  }
+
   private becomeBackup(term: number, leader: NodeId | undefined): void {
     if (term > this.term) {
       this.term = term;
       this.votedFor = undefined;
     }
-    this.leader = leader;
+    this.setLeader(leader);
     this.votes.clear();
     this.resetElectionTimer();
     this.setRole('backup');
@@ -321,7 +330,7 @@ export class RaftNode<P> {
   }
 
   private startPreVote(): void {
-    this.leader = undefined;
+    this.setLeader(undefined);
     this.votes = new Set([this.id]);
     this.resetElectionTimer();
     this.setRole('pre-candidate');
@@ -377,7 +386,7 @@ export class RaftNode<P> {
     // The unsigned suffix was never committable: drop it before leading.
     const keep = this.lastCommittable().index;
     if (keep < this.lastIndex) this.truncateAfter(keep);
-    this.leader = this.id;
+    this.setLeader(this.id);
     this.votes.clear();
     this.heartbeatElapsed = 0;
     this.electionElapsed = 0;

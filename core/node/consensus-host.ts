@@ -40,8 +40,8 @@ export interface NodeParts {
 
 /** What the glue asks of the node itself. */
 export interface NodeControl {
-  /** The role changed (this node's, or it learnt of another primary through it). */
-  roleChanged(): void;
+  /** The primary this node knows of changed. */
+  primaryChanged(): void;
   /** This node became primary in `term` (the store is in that view already). */
   becamePrimary(): void;
   /** Primary and not retiring: it may write. */
@@ -175,8 +175,11 @@ export class ConsensusHost implements ReplicationHost {
     this.compactIfCommitted();
   }
 
+  primaryChanged(): void {
+    this.node.primaryChanged();
+  }
+
   roleChanged(role: Role, term: number): void {
-    this.node.roleChanged();
     // The verifier of replicated entries tracks the ledger's end; as primary the node
     // appended its own entries, so start a fresh one from wherever the ledger now ends.
     this.verifier = undefined;

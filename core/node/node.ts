@@ -90,7 +90,7 @@ export class Node {
     this.commitRecord = new CommitRecord(setup.dir, setup.sealer, this.writes, this.log);
     const parts = { ...setup, commits: this.commits, commitRecord: this.commitRecord, signatures: this.signatures, writes: this.writes };
     this.consensus = new ConsensusHost(parts, {
-      roleChanged: () => this.primaryWatch.check(),
+      primaryChanged: () => this.primaryWatch.check(),
       becamePrimary: () => {
         // A new primary signs at once so that its view can commit (a new service's first
         // signature comes after its genesis transaction instead).
@@ -368,10 +368,7 @@ export class Node {
       cert,
       serviceCert: this.identity.serviceCert,
       accept: (id) => this.peers.knows(id),
-      onMessage: (from, payload) => {
-        this.replication.receive(from, payload);
-        this.primaryWatch.check(); // a message may name a new primary
-      },
+      onMessage: (from, payload) => this.replication.receive(from, payload),
       onRequest: (from, payload) => (this.peerHandler ? this.peerHandler(from, payload) : Promise.reject(new Error('this node does not answer requests yet'))),
       log: this.log,
     });

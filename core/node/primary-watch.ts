@@ -1,7 +1,7 @@
 // Who the primary is, as this node last knew it, and who wants to hear when that changes.
 // The front end forwards writes to the primary; a request in flight to a primary that was
-// replaced is abandoned at once, so it must hear of a change as soon as consensus does:
-// on a role change and on any consensus message that may name a new primary.
+// replaced is abandoned at once, so it must hear of a change as soon as consensus does
+// (Raft's `primary` event: a backup may learn of a new primary without changing role).
 import type { NodeId } from '../consensus/types.js';
 
 export type PrimaryListener = (primary: NodeId | undefined) => void;
@@ -18,7 +18,7 @@ export class PrimaryWatch {
     return () => this.listeners.delete(listener);
   }
 
-  /** Consensus may have learnt of another primary: tell the listeners if it did. */
+  /** Consensus learnt of another primary: tell the listeners (once per change). */
   check(): void {
     const primary = this.current();
     if (primary === this.last) return;

@@ -16,6 +16,8 @@ export interface ReplicationHost {
   installSnapshot(index: number, term: number, data: Uint8Array): void;
   commitAdvanced(index: number): void;
   roleChanged(role: Role, term: number): void;
+  /** The primary this node knows of changed (a backup may learn of a new one without changing role). */
+  primaryChanged(primary: NodeId | undefined): void;
   /** Make the ledger durable up to its end; resolves with the durable seqno. */
   makeDurable(): Promise<number>;
   /** Persist term and vote (before any message that depends on them is sent). */
@@ -173,6 +175,8 @@ export class Replication {
         return this.host.installSnapshot(event.index, event.term, event.data);
       case 'role':
         return this.host.roleChanged(event.role, event.term);
+      case 'primary':
+        return this.host.primaryChanged(event.primary);
     }
   }
 }

@@ -2,7 +2,7 @@
 //   SEEDS=20000 SEED_START=1 npx mocha --no-config -n import=tsx test/consensus/raft.test.ts
 // A failing seed is printed; replay it with SEED_START=<seed> SEEDS=1.
 import { strict as assert } from 'node:assert';
-import { RaftNode, initialState } from '../../core/consensus/raft.js';
+import { RaftNode, initialState, type RaftEvent } from '../../core/consensus/raft.js';
 import type { Message, NodeId, PersistentState } from '../../core/consensus/types.js';
 import { DEFAULT_FAULTS, runSeed, seededRandom, Simulation } from './simulator.js';
 
@@ -19,6 +19,8 @@ class HandCluster {
   private readonly nodes = new Map<NodeId, RaftNode<string> | undefined>();
   private readonly disks = new Map<NodeId, PersistentState<string>>();
   private readonly inbox: { from: NodeId; to: NodeId; message: Message<string> }[] = [];
+  /** every event each node emitted, in order */
+  readonly events = new Map<NodeId, RaftEvent<string>[]>();
   // The longest election timeout: no node campaigns on its own while a test ticks it.
   private readonly options = { electionTicks: [10, 20] as [number, number], heartbeatTicks: 100, maxEntriesPerAppend: 64, random: () => 0.999 };
 
@@ -73,7 +75,9 @@ class HandCluster {
     for (const [id, raft] of this.nodes) {
       if (!raft) continue;
       raft.persisted(raft.lastIndex);
-      raft.takeEvents();
+      const events = this.events.get(id) ?? [];
+      events.push(...raft.takeEvents());
+      this.events.set(id, events);
       for (const { to, message } of raft.takeMessages()) this.inbox.push({ from: id, to, message });
     }
   }
@@ -130,6 +134,24 @@ describe('consensus / raft state machine', () => {
     const back = cluster.raft('a');
     assert.equal(back.committed, signature.index, 'the old primary catches up');
     assert.equal(back.entry(unsigned.index)?.payload, 'sig-2', 'and its copy of the unsigned entry is overwritten');
+  });
+
+  it('a backup that did not campaign learns the new primary from its messages: a primary event, with no role change', () => {
+    // (the front end abandons a request in flight to the old primary on this event)
+    const cluster = new HandCluster(['a', 'b', 'c']);
+    cluster.elect('a');
+    cluster.replicate('a');
+    const primaries = () => cluster.events.get('c')!.filter((e) => e.type === 'primary').map((e) => (e as { primary?: NodeId }).primary);
+    assert.deepEqual(primaries(), ['a']);
+    assert.equal(cluster.raft('c').primary, 'a');
+    cluster.crash('a');
+    const roleEventsBefore = cluster.events.get('c')!.filter((e) => e.type === 'role').length;
+    cluster.elect('b');
+    cluster.replicate('b');
+    assert.equal(cluster.raft('c').role, 'backup');
+    assert.equal(cluster.events.get('c')!.filter((e) => e.type === 'role').length, roleEventsBefore, 'c never changed role');
+    assert.equal(cluster.raft('c').primary, 'b');
+    assert.deepEqual(primaries().slice(-1), ['b'], 'c told of the new primary');
   });
 
   it('the simulator persists asynchronously: a crash loses the writes storage had not completed', () => {
