@@ -8,6 +8,7 @@
 // must not wait for Nagle's algorithm against the peer's delayed ACKs.
 import { X509Certificate } from 'node:crypto';
 import { connect, createServer, type Server, type TLSSocket } from 'node:tls';
+import type { Socket } from 'node:net';
 import { keyId } from '../crypto/keys.js';
 
 export interface PeerNetworkOptions {
@@ -117,6 +118,8 @@ export class PeerNetwork {
   private server: Server | undefined;
   private readonly outgoing = new Map<string, Outgoing>();
   private readonly accepted = new Map<TLSSocket, string>();
+  /** every incoming connection, from before its handshake: close() ends them all (the server waits for each) */
+  private readonly connections = new Set<Socket>();
   private readonly pending = new Map<number, PendingRequest>();
   private nextRequestId = 1;
   private closed = false;
@@ -131,6 +134,10 @@ export class PeerNetwork {
     const { key, cert, serviceCert } = this.options;
     this.server = createServer({ key, cert, ca: serviceCert, requestCert: true, rejectUnauthorized: true }, (socket) => this.incoming(socket));
     this.server.on('tlsClientError', (e) => this.log(`peer handshake refused: ${e.message}`));
+    this.server.on('connection', (raw: Socket) => {
+      this.connections.add(raw);
+      raw.once('close', () => this.connections.delete(raw));
+    });
     return new Promise((resolve, reject) => {
       this.server!.once('error', reject);
       this.server!.listen(port, host, () => resolve((this.server!.address() as { port: number }).port));
@@ -138,6 +145,8 @@ export class PeerNetwork {
   }
 
   private incoming(socket: TLSSocket): void {
+    // A handshake that completes after close() began must not keep the server open.
+    if (this.closed) return void socket.destroy();
     const from = peerNodeId(socket);
     if (!from || !this.options.accept(from)) {
       this.log(`peer ${from?.slice(0, 16) ?? '?'} is not a node of this service: dropped`);
@@ -309,6 +318,8 @@ export class PeerNetwork {
       peer.socket?.destroy();
     }
     for (const socket of this.accepted.keys()) socket.destroy();
+    // Connections still in their handshake too: the server's close waits for every one.
+    for (const raw of this.connections) raw.destroy();
     for (const id of new Set([...this.pending.values()].map((r) => r.to))) this.failRequests(id, new PeerRequestError('closed', 'the peer network is closed'));
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }

@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { connect } from 'node:net';
 import { createNodeCertificate, createServiceCertificate } from '../../core/crypto/certificates.js';
 import { generateKeyPair, keyId, type KeyPair } from '../../core/crypto/keys.js';
 import { PeerNetwork, PeerRequestError } from '../../core/host/peer-network.js';
@@ -161,6 +162,28 @@ describe('node / peer network (mutual TLS)', () => {
     await nb.close();
     await assert.rejects(dropped, (e) => failure(e) === 'unreachable');
     await assert.rejects(na.request(b.id, utf8('x')), (e) => failure(e) === 'unreachable');
+  });
+
+  it('closes at once although a connection is still in its handshake (a peer that keeps reconnecting cannot hold a stopping node)', async () => {
+    const me = await nodeIdentity(service, serviceCert);
+    const net = start(me, []);
+    const port = await net.listen('127.0.0.1', 0);
+    // A TCP connection that never starts its TLS handshake: the server would wait for it
+    // (the handshake timeout is two minutes) unless close() ends it.
+    const raw = connect(port, '127.0.0.1');
+    await new Promise<void>((resolve) => raw.once('connect', () => resolve()));
+    const ended = new Promise<void>((resolve) => raw.once('close', () => resolve()));
+    // Should close() wait for it, end the connection here after a while, so that the
+    // failure is reported instead of holding the test process open.
+    let rescued = false;
+    const rescue = setTimeout(() => {
+      rescued = true;
+      raw.destroy();
+    }, 10_000);
+    await net.close();
+    clearTimeout(rescue);
+    await ended;
+    assert.equal(rescued, false, 'close() waited for a connection still in its handshake');
   });
 
   it('counts connected peers in either direction', async () => {
