@@ -74,7 +74,11 @@ describe('rpc / forwarder: resubmission after the primary committed and went sil
       const node = await Node.join({ dataDir, network: { host: '127.0.0.1', port }, joined: { identity: identityFromJoin(key, response), peers: response.peers }, application: app.hooks });
       members.push(await member(dataDir, port, node, app));
     }
-    await until(() => members.every((m) => m.node.primaryId === first.nodeId && m.node.committed >= first.committed), 'the backups to follow');
+    // Every node must know the last membership change committed: until a backup knows,
+    // it still needs a quorum of the two-node configuration before it (joint quorums),
+    // and with the primary gone no election could succeed.
+    const joined = first.lastSigned;
+    await until(() => members.every((m) => m.node.primaryId === first.nodeId && m.node.committed >= joined), 'the backups to follow');
   });
 
   afterEach(async () => {
