@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { connect } from 'node:net';
+import { connect, Socket } from 'node:net';
 import { createNodeCertificate, createServiceCertificate } from '../../core/crypto/certificates.js';
 import { generateKeyPair, keyId, type KeyPair } from '../../core/crypto/keys.js';
 import { PeerNetwork, PeerRequestError } from '../../core/host/peer-network.js';
@@ -184,6 +184,27 @@ describe('node / peer network (mutual TLS)', () => {
     clearTimeout(rescue);
     await ended;
     assert.equal(rescued, false, 'close() waited for a connection still in its handshake');
+  });
+
+  it('sets TCP_NODELAY on both ends of every peer connection (small frames are not held back)', async () => {
+    // Watch the real sockets' setNoDelay: Node offers no getter for the option.
+    const setNoDelay = Socket.prototype.setNoDelay;
+    const noDelay: Socket[] = []; // (a dialling socket has its ports only once connected)
+    Socket.prototype.setNoDelay = function (this: Socket, on?: boolean) {
+      if (on !== false) noDelay.push(this);
+      return setNoDelay.call(this, on);
+    };
+    try {
+      const [a, b] = [await nodeIdentity(service, serviceCert), await nodeIdentity(service, serviceCert)];
+      const [na, nb] = [start(a, []), start(b, [])];
+      const [pa, pb] = [await na.listen('127.0.0.1', 0), await nb.listen('127.0.0.1', 0)];
+      na.setAddress(b.id, '127.0.0.1', pb);
+      nb.setAddress(a.id, '127.0.0.1', pa);
+      // Each node dials the other: for each listening port, the dialling end and the accepted end.
+      await until(() => [pa, pb].every((port) => noDelay.some((s) => s.remotePort === port) && noDelay.some((s) => s.localPort === port)));
+    } finally {
+      Socket.prototype.setNoDelay = setNoDelay;
+    }
   });
 
   it('counts connected peers in either direction', async () => {
