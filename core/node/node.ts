@@ -200,6 +200,8 @@ export class Node {
       const tx = this.store.begin();
       try {
         const result = await body(tx);
+        // The body may have awaited while stop() began: its commit would reach a ledger being closed.
+        this.ensureRunning();
         if (tx.hasWrites && (!this.replication.isPrimary || this.retiring)) throw new NotPrimaryError();
         const txid = tx.commit();
         return { result, txid };

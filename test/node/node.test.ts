@@ -122,6 +122,23 @@ describe('node', () => {
     await assert.rejects(write(n, 'late'), /node stopped/);
   });
 
+  it('a transaction still running when stop() begins does not commit (the ledger is being closed under it)', async () => {
+    const n = await Node.create({ dataDir: dir });
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const running = n.transact(async (tx) => {
+      await gate; // an EVM execution awaits between its reads and its commit
+      tx.map(accounts).set(utf8('late'), utf8('written after stop began'));
+    });
+    const stopped = n.stop();
+    release();
+    await assert.rejects(running, /node stopped/);
+    await stopped;
+    node = await Node.restart({ dataDir: dir });
+    assert.equal(node.readCommitted((tx) => tx.map(accounts).get(utf8('late'))), undefined);
+    assert.equal(node.readPending((tx) => tx.map(accounts).get(utf8('late'))), undefined);
+  });
+
   it('stop() resolves only after every write it started, a vote save still under way included', async () => {
     /** A data directory whose vote writes wait until the test lets them go. */
     class HeldVotes extends DataDir {
