@@ -6,7 +6,7 @@ import type { PeerInfo } from '../core/node/join.js';
 import { generateKeyPair } from '../core/crypto/keys.js';
 import { DataDir } from '../core/host/data-dir.js';
 import { SEALED_STATE_FILE } from '../core/node/identity.js';
-import { identityFromJoin, joinRequest, type JoinResponse } from '../core/node/join.js';
+import { identityFromJoin, JoinError, joinRequest, type JoinResponse } from '../core/node/join.js';
 import { EvmApplication } from '../evm-adapter/service.js';
 import { JsonRpcClient, JsonRpcError, TransportError, httpTransport } from '../rpc/client.js';
 import { allMethods, RpcServer } from '../rpc/index.js';
@@ -110,7 +110,7 @@ export async function joinNode(config: StartConfig, target: string, serviceCertF
     } catch (e) {
       // Worth waiting for: the target is not up yet, or the service has no primary now.
       const transient = e instanceof TransportError || (e instanceof JsonRpcError && e.code === UNAVAILABLE);
-      if (!transient || Date.now() > deadline) throw new Error(`could not join through ${target}: ${(e as Error).message}`);
+      if (!transient || Date.now() > deadline) throw new JoinError(`could not join through ${target}: ${(e as Error).message}`);
     }
     await new Promise((r) => setTimeout(r, 300));
   }

@@ -60,6 +60,18 @@ describe('e2e: the command line', function () {
     rmSync(empty, { recursive: true, force: true });
   });
 
+  it('a join the service refuses is one line and exit code 2', async () => {
+    const service = await NodeProcess.start({ https: true });
+    const joiner = mkdtempSync(join(tmpdir(), 'ccevm-cli-join-'));
+    try {
+      const result = await ccevm('join', '--target', service.httpsUrl!, '--service-cert', join(service.dataDir, 'service_cert.pem'), '--data-dir', joiner, '--port', String(await freePort()), '--https-port', '0', '--peer-port', String(await freePort()));
+      assertOneLine(result, /^ccevm: could not join through https:\/\/127\.0\.0\.1:\d+: this node does not admit joining nodes/);
+    } finally {
+      await service.dispose();
+      rmSync(joiner, { recursive: true, force: true });
+    }
+  });
+
   describe('a data directory a running node holds', () => {
     let first: NodeProcess | undefined;
     let second: NodeProcess | undefined;
