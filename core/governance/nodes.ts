@@ -43,3 +43,17 @@ export function retireNode(tx: Transaction, nodeId: string): void {
   if (remaining.length === 0) throw new NodeTableError('cannot retire the last node');
   nodes.set(nodeId, { ...info, status: 'Retired' });
 }
+
+/** How long a pending join waits for the members' vote before it expires. */
+export const PENDING_JOIN_TTL_MS = 60 * 60_000;
+
+/**
+ * Trust a node that asked to join (transition_node_to_trusted): it keeps the certificate
+ * and addresses its pending record holds, and joins the configuration once this commits.
+ */
+export function trustPendingNode(tx: Transaction, nodeId: string, nowMs: number): void {
+  const info = tx.map(NODES_INFO).get(nodeId);
+  if (!info || info.status !== 'Pending') throw new NodeTableError(`node ${nodeId.slice(0, 16)} is not a pending node`);
+  if (info.requestedAt !== undefined && nowMs - info.requestedAt > PENDING_JOIN_TTL_MS) throw new NodeTableError(`the join request of node ${nodeId.slice(0, 16)} has expired`);
+  tx.map(NODES_INFO).set(nodeId, { ...info, status: 'Trusted' });
+}
