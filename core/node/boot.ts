@@ -7,6 +7,7 @@
 // A mode that does not fit the directory is refused. (Recovery of a service from ledger
 // files with the members' key shares will be a fourth mode, `recover`.)
 import type { PersistentState } from '../consensus/types.js';
+import { writeGovernanceGenesis, type GovernanceGenesis } from '../governance/genesis.js';
 import { trustNode } from '../governance/nodes.js';
 import { SERVICE_INFO } from '../governance/tables.js';
 import { SnapshotFiles } from '../host/snapshot-files.js';
@@ -52,6 +53,8 @@ export interface NodeOptions {
    * (attestation, member votes), admitting hands the service's secrets to whoever asks.
    */
   admitJoiners?: boolean;
+  /** A new service's consortium: its members, users and constitution (create only). */
+  governance?: GovernanceGenesis;
   /** Take a snapshot at the first signature past every multiple of this many seqnos (default 10 000); the same on every node. */
   snapshotInterval?: number;
   log?: (message: string) => void;
@@ -176,11 +179,12 @@ async function bootLocked(options: BootOptions, dir: DataDir, lock: DirLock, log
 /** A new service's first transaction: the service and its first node, and the application's part. */
 async function genesis(node: Node, options: NodeOptions): Promise<void> {
   const { txid } = await node.transact((tx) => {
-    tx.map(SERVICE_INFO).set(0, { cert: node.serviceCertificate, status: 'Open' });
+    tx.map(SERVICE_INFO).set(0, { cert: node.serviceCertificate, status: 'Opening' });
     trustNode(tx, node.nodeId, { cert: node.nodeCertificate, peerAddress: node.peerAddress, rpcAddress: options.rpcAddress });
+    if (options.governance) writeGovernanceGenesis(tx, options.governance);
     options.application?.genesis?.(tx);
   });
   node.emitSignature();
   await node.waitCommitted(txid!);
-  options.log?.(`service open, genesis committed at ${txid!.view}.${txid!.seqno}`);
+  options.log?.(`service created (Opening), genesis committed at ${txid!.view}.${txid!.seqno}`);
 }
