@@ -1,4 +1,5 @@
 // Node configuration: defaults, then a JSON config file, then command-line flags.
+import { dirname, isAbsolute, join } from 'node:path';
 import { HDNodeWallet, parseEther } from 'ethers';
 import { readText } from '../core/host/files.js';
 import type { EvmConfig, GenesisAccount } from '../evm-adapter/config.js';
@@ -25,13 +26,21 @@ export interface StartConfig {
   signMs?: number;
   /** snapshot at the first signature past every multiple of this many seqnos (same on every node) */
   snapshotInterval?: number;
-  /** admit nodes that ask to join (no governance check yet: development networks only) */
-  admitJoiners: boolean;
   /** how long a write keeps looking for a primary before the client gets an error */
   forwardTimeoutMs: number;
   /** pre-funded accounts derived from the dev mnemonic (only when a service is created) */
   devAccounts: number;
+  /** who governs a new service (config file keys members, users, constitution) */
+  consortium: ConsortiumConfig;
   evm: EvmConfig;
+}
+
+export interface ConsortiumConfig {
+  /** none: a development consortium of one member whose key is written to the data directory */
+  members: { id: string; encryptionKey: string; data?: unknown }[];
+  users: { id: string; roles: string[]; data?: unknown }[];
+  /** JavaScript files concatenated into the constitution; none: the default constitution */
+  constitutionFiles: string[];
 }
 
 export class ConfigError extends Error {}
@@ -55,9 +64,13 @@ export interface ConfigFile {
   baseFeePerGas?: number | string;
   blockGasLimit?: number | string;
   genesis?: Record<string, { balance: string | number; nonce?: string | number; code?: string }>;
+  members?: { address: string; encryptionKey: string; data?: unknown }[];
+  users?: { address: string; roles?: string[]; data?: unknown }[];
+  /** a file, or files, relative to the config file */
+  constitution?: string | string[];
 }
 
-type BooleanFlag = 'admit-joiners' | 'allow-plain-http';
+type BooleanFlag = 'allow-plain-http';
 export type Flags = Partial<Record<BooleanFlag, boolean>> & Partial<Record<'data-dir' | 'host' | 'http-host' | 'forward-timeout-ms' | 'port' | 'https-port' | 'peer-port' | 'durability' | 'sign-every' | 'sign-ms' | 'snapshot-interval' | 'dev-accounts' | 'chain-id' | 'base-fee' | 'genesis' | 'config', string>>;
 
 function integer(value: unknown, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -91,6 +104,30 @@ function genesisAccounts(spec: ConfigFile['genesis'], name: string): Record<stri
     };
   }
   return out;
+}
+
+const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
+
+function consortium(file: ConfigFile, configPath: string | undefined): ConsortiumConfig {
+  const list = <T>(value: T[] | undefined, name: string): T[] => {
+    if (value === undefined) return [];
+    if (!Array.isArray(value)) throw new ConfigError(`${name} must be an array`);
+    return value;
+  };
+  const members = list(file.members, 'members').map((m, i) => {
+    if (typeof m !== 'object' || m === null || typeof m.address !== 'string' || !ADDRESS.test(m.address)) throw new ConfigError(`members[${i}].address must be a 0x address`);
+    if (typeof m.encryptionKey !== 'string' || !/^[0-9a-fA-F]{64}$/.test(m.encryptionKey)) throw new ConfigError(`members[${i}].encryptionKey must be an X25519 public key (64 hex digits)`);
+    return { id: m.address.toLowerCase(), encryptionKey: m.encryptionKey.toLowerCase(), ...(m.data !== undefined ? { data: m.data } : {}) };
+  });
+  const users = list(file.users, 'users').map((u, i) => {
+    if (typeof u !== 'object' || u === null || typeof u.address !== 'string' || !ADDRESS.test(u.address)) throw new ConfigError(`users[${i}].address must be a 0x address`);
+    if (u.roles !== undefined && !(Array.isArray(u.roles) && u.roles.every((r) => typeof r === 'string'))) throw new ConfigError(`users[${i}].roles must be an array of strings`);
+    return { id: u.address.toLowerCase(), roles: u.roles ?? [], ...(u.data !== undefined ? { data: u.data } : {}) };
+  });
+  const files = file.constitution === undefined ? [] : Array.isArray(file.constitution) ? file.constitution : [file.constitution];
+  if (!files.every((f) => typeof f === 'string')) throw new ConfigError('constitution must be a file name or a list of them');
+  const base = configPath ? dirname(configPath) : '.';
+  return { members, users, constitutionFiles: files.map((f) => (isAbsolute(f) ? f : join(base, f))) };
 }
 
 export function devAccounts(count: number): { address: string; privateKey: string }[] {
@@ -148,12 +185,12 @@ export async function loadStartConfig(flags: Flags): Promise<StartConfig> {
     httpsPort: integer(pick('https-port', 'httpsPort') ?? (port === 0 ? 0 : port + 100), 'https-port', 0, 65535),
     peerPort: integer(pick('peer-port', 'peerPort') ?? (port === 0 ? 0 : port + 1000), 'peer-port', 0, 65535),
     durability,
-    admitJoiners: flags['admit-joiners'] === true,
     forwardTimeoutMs: integer(pick('forward-timeout-ms', 'forwardTimeoutMs') ?? DEFAULT_FORWARD_TIMEOUT_MS, 'forward-timeout-ms', 1, 600_000),
     signEvery: signEvery === undefined ? undefined : integer(signEvery, 'sign-every', 1),
     signMs: signMs === undefined ? undefined : integer(signMs, 'sign-ms', 1),
     snapshotInterval: snapshotInterval === undefined ? undefined : integer(snapshotInterval, 'snapshot-interval', 1),
     devAccounts: dev,
+    consortium: consortium(file, flags.config),
     evm: {
       ...DEFAULT_EVM_CONFIG,
       chainId: big(pick('chain-id', 'chainId') ?? DEFAULT_EVM_CONFIG.chainId, 'chain-id'),

@@ -16,6 +16,7 @@ import { LedgerIntegrityError } from '../core/ledger/errors.js';
 import { JsonRpcError, TransportError } from '../rpc/client.js';
 import { ConfigError, loadStartConfig, type Flags } from './config.js';
 import { runCluster } from './cluster.js';
+import { runGov } from './gov.js';
 import { describeStart, joinNode, startNode } from './start.js';
 
 const HELP = `ccevm — a confidential consortium ledger node that speaks Ethereum
@@ -28,13 +29,16 @@ commands:
   join             start a node that joins the service of --target (or restarts if it already did)
   export           verify a stopped node's ledger and write it as chunk files
   audit <dir>      verify exported ledger chunks offline against the service certificate
+  gov <subcommand> govern the network as a member: propose, vote, withdraw, ack, list, show,
+                   members, users, nodes (ccevm gov for details)
   verify-receipt <receipt.json>
                    verify a transaction receipt offline against the service certificate
 
 options:
   --config FILE        JSON config file (keys: dataDir, host, httpHost, allowPlainHttp, port,
                        httpsPort, peerPort, forwardTimeoutMs, durability, signEvery, signMs, snapshotInterval, devAccounts, chainId, baseFeePerGas, blockGasLimit,
-                       genesis); flags override it
+                       genesis; a new service's consortium: members [{ address, encryptionKey }],
+                       users [{ address, roles }], constitution FILE(s)); flags override it
   --data-dir DIR       node data directory (default .data/node0)
   --host HOST          where HTTPS and the node-to-node channel listen (default 127.0.0.1)
   --http-host ADDR     where plain-HTTP JSON-RPC listens (default 127.0.0.1; loopback only
@@ -48,8 +52,6 @@ options:
   --nodes N            start: N local nodes, RPC on port, port+1, …, HTTPS on https-port+i,
                        node-to-node on peer-port+i, data in .data/node0, node1, …
   --target URL         join: https:// URL of a node of the service to join (with --service-cert)
-  --admit-joiners      admit any node that asks to join (hands it the service's secrets;
-                       there is no governance check yet: development networks only)
   --chain-id ID        chain id of a new service (default 1337)
   --base-fee WEI       base fee per gas of every block (default 0)
   --genesis FILE       JSON { "0xaddress": { "balance": "0x…" } } funded in a new service
@@ -78,7 +80,12 @@ const OPTIONS = {
   'peer-port': { type: 'string' },
   nodes: { type: 'string' },
   target: { type: 'string' },
-  'admit-joiners': { type: 'boolean' },
+  rpc: { type: 'string' },
+  'key-file': { type: 'string' },
+  mnemonic: { type: 'string' },
+  account: { type: 'string' },
+  actions: { type: 'string' },
+  json: { type: 'boolean' },
   'chain-id': { type: 'string' },
   'base-fee': { type: 'string' },
   genesis: { type: 'string' },
@@ -203,7 +210,9 @@ async function verifyReceiptFile(): Promise<void> {
 /** Failures that say what is wrong with the input or the situation: one line, no stack trace (anything else is a bug, and prints its stack). */
 const USER_ERRORS = [ConfigError, DataDirLockedError, BootError, ExportError, IdentityError, JoinError, LedgerIntegrityError, JsonRpcError, TransportError];
 
-const commands: Record<string, () => Promise<void>> = { start, join, export: exportLedger, audit, 'verify-receipt': verifyReceiptFile };
+const gov = () => runGov(positionals.slice(1), values);
+
+const commands: Record<string, () => Promise<void>> = { start, join, export: exportLedger, audit, gov, 'verify-receipt': verifyReceiptFile };
 
 if (values.version) {
   process.stdout.write(`ccevm ${packageJson.version}\n`);

@@ -12,6 +12,7 @@ import { JsonRpcClient, JsonRpcError, TransportError, httpTransport } from '../r
 import { allMethods, RpcServer } from '../rpc/index.js';
 import { UNAVAILABLE } from '../rpc/forwarder.js';
 import { ConfigError, devAccounts, type StartConfig } from './config.js';
+import { DEV_MEMBER_KEY_FILE, genesisConsortium, loadDevMember, newDevMember, openAsDevMember, saveDevMember } from './consortium.js';
 
 /** The URL other nodes and tools are told to use: HTTPS when it is on. */
 function publicRpcAddress(config: StartConfig): string {
@@ -27,8 +28,12 @@ export async function startNode(
   // Explicit boot mode: join with what the primary answered; otherwise create in an
   // empty directory and restart a directory that holds a node.
   const mode = joined ? ({ mode: 'join', joined } as const) : ({ mode: await startMode(config.dataDir) } as const);
+  const creating = mode.mode === 'create';
+  // A new service without members in its config gets a development member.
+  const dev = creating ? (config.consortium.members.length === 0 ? newDevMember() : undefined) : await loadDevMember(config.dataDir);
   const node = await bootNode({
     ...mode,
+    ...(creating ? { governance: await genesisConsortium(config, dev) } : {}),
     dataDir: config.dataDir,
     durability: config.durability,
     signatures: { ...(config.signEvery ? { transactions: config.signEvery } : {}), ...(config.signMs ? { milliseconds: config.signMs } : {}) },
@@ -37,7 +42,6 @@ export async function startNode(
     rpcAddress: publicRpcAddress(config),
     // (the certificate of a new service's first node: its HTTPS port answers to these names)
     subjectAltNames: [...new Set(['localhost', '127.0.0.1', config.host])],
-    admitJoiners: config.admitJoiners,
     ...(config.snapshotInterval ? { snapshotInterval: config.snapshotInterval } : {}),
     log,
   });
@@ -57,6 +61,12 @@ export async function startNode(
   }
   const certPath = `${config.dataDir}/service_cert.pem`;
   await writeText(certPath, node.serviceCertificate);
+  if (dev && creating) {
+    const keyFile = await saveDevMember(config.dataDir, dev);
+    log(`development member ${dev.wallet.address}, private key ${dev.wallet.privateKey} (written to ${keyFile})`);
+  }
+  // (a restarted development service that never opened is opened now)
+  if (dev && node.role === 'primary') await openAsDevMember(urls[0]!, dev, log);
   const stop = async () => {
     await Promise.all(servers.map((s) => s.close()));
     await node.stop();
@@ -70,6 +80,17 @@ export function describeStart(config: StartConfig, urls: string[]): string {
     `ccevm node listening on ${urls.join(' and ')}`,
     `chain id ${config.evm.chainId}; service certificate (the CA for HTTPS and receipts): ${config.dataDir}/service_cert.pem`,
   ];
+  if (config.consortium.members.length === 0) {
+    const keyFile = `${config.dataDir}/${DEV_MEMBER_KEY_FILE}`;
+    lines.push(
+      '',
+      `Development consortium: one member, whose Ethereum key is in ${keyFile} (never use it on a real network).`,
+      `  CLI:      ccevm gov list --key-file ${keyFile}   (propose, vote, ack, members, users, nodes: ccevm gov)`,
+      `  MetaMask: import that key as an account; sign the typed data of ccevm_govTypedData with eth_signTypedData_v4`,
+      `            and submit { typedData, signature } with ccevm_govPropose / ccevm_govVote.`,
+      `  The ${config.devAccounts} dev accounts below are its users (they may transact and deploy).`,
+    );
+  }
   const accounts = devAccounts(config.devAccounts);
   if (accounts.length > 0) {
     lines.push('', `Dev accounts (mnemonic "test test … junk", 10000 ETH each at genesis; never use them on a real network):`, '');

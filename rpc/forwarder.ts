@@ -181,6 +181,39 @@ export class Forwarder {
     }
   }
 
+  /**
+   * Run `here` when this node is the primary, or call `method` with `params` on the
+   * primary over the node-to-node channel: retried on the next primary (no primary, the
+   * primary unreachable or no longer primary) within the same bound. The primary's own
+   * refusal (a JsonRpcError other than a retry) reaches the caller as it gave it.
+   */
+  async toPrimary<T>(what: string, here: () => Promise<T>, method: string, params: unknown[]): Promise<T> {
+    const deadline = Date.now() + this.timeoutMs;
+    let reason: UnavailableReason = 'no-primary';
+    for (;;) {
+      const primary = this.node.primaryId;
+      if (Date.now() >= deadline) throw new UnavailableError(what, primary === undefined ? 'no-primary' : reason, this.timeoutMs);
+      if (primary === this.node.nodeId) {
+        try {
+          return await here();
+        } catch (e) {
+          if (!(e instanceof NotPrimaryError)) throw e;
+        }
+      } else if (primary !== undefined) {
+        const watch = this.watch(primary, deadline);
+        try {
+          return await this.client(primary, deadline).call<T>(method, params, { signal: watch.signal });
+        } catch (e) {
+          if (e instanceof JsonRpcError && e.code !== PEER_RETRY) throw e;
+          reason = 'primary-unreachable';
+        } finally {
+          watch.dispose();
+        }
+      }
+      await this.primaryOtherThan(primary, Math.min(RETRY_SAME_PRIMARY_MS, deadline - Date.now()));
+    }
+  }
+
   /** As primary: execute, then wait for the commit (abandoned if this node loses the role). */
   private async executeHere(raw: Uint8Array, signal: AbortSignal, deadline: number): Promise<Attempt> {
     let txid: TxID;

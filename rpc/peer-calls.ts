@@ -7,6 +7,9 @@ import { JoinError } from '../core/node/join.js';
 import { NotPrimaryError, type Node } from '../core/node/node.js';
 import { EvmError, invalidParams } from '../evm-adapter/errors.js';
 import type { EvmService } from '../evm-adapter/service.js';
+import { JsonRpcError } from './client.js';
+import { submitHere } from './governance/submit.js';
+import type { Eip712Authenticator } from './governance/typed-data.js';
 import { data, parseData, positional } from './hex.js';
 
 /** The methods nodes call on each other (never served to clients). */
@@ -15,6 +18,8 @@ export const PEER_METHODS = {
   sendRawTransaction: 'peer_sendRawTransaction',
   /** [join request] → join response (see core/node/join.ts) */
   joinNetwork: 'peer_joinNetwork',
+  /** [signed governance envelope] → what it did, once committed (see rpc/governance/submit.ts) */
+  governance: 'peer_govSubmit',
 } as const;
 
 /** JSON-RPC code of a peer call the asker should retry elsewhere or later; data.retry says why. */
@@ -36,8 +41,18 @@ type PeerError = { code: number; message: string; data?: unknown };
 const retry = (reason: RetryReason, message: string): PeerError => ({ code: PEER_RETRY, message, data: { retry: reason } });
 
 /** Serve the calls other nodes forward to this one. */
-export function servePeerCalls(node: Node, evm: EvmService, log: (m: string) => void): void {
+export function servePeerCalls(node: Node, evm: EvmService, authenticator: Eip712Authenticator, log: (m: string) => void): void {
   const methods: Record<string, (params: unknown) => Promise<unknown>> = {
+    [PEER_METHODS.governance]: async (params) => {
+      const [envelope] = positional(params, 1, 1);
+      try {
+        return await submitHere(node, authenticator, envelope);
+      } catch (e) {
+        if (e instanceof NotPrimaryError) throw retry('not-primary', 'not the primary');
+        if (e instanceof JsonRpcError) throw { code: e.code, message: e.message, data: e.data } satisfies PeerError;
+        throw e;
+      }
+    },
     [PEER_METHODS.sendRawTransaction]: async (params) => {
       const [raw, nonceWaitMs] = positional(params, 1, 2);
       if (nonceWaitMs !== undefined && !(Number.isSafeInteger(nonceWaitMs) && (nonceWaitMs as number) >= 0)) throw invalidParams('nonceWaitMs must be a non-negative integer');

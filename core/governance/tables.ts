@@ -92,6 +92,9 @@ export const PROPOSALS = defineMap('public:ccf.gov.proposals', stringCodec, json
 /** message id (its signing digest, unique per signed message: the replay guard) -> the signed message */
 export const HISTORY = defineMap('public:ccf.gov.history', stringCodec, jsonCodec<HistoryRecord>());
 
+/** Single entry, key 0: the id of the last accepted proposal that asked for a snapshot (every node takes one at the next signature). */
+export const SNAPSHOT_REQUEST = defineMap('public:ccf.gov.snapshot.request', uintCodec, jsonCodec<string>());
+
 /** The governance maps core defines (an application may add its own: ApplicationHooks.governanceTables). */
 export const CORE_GOVERNANCE_TABLES: readonly MapDef<string | number, unknown>[] = [
   SERVICE_INFO,
@@ -102,4 +105,5 @@ export const CORE_GOVERNANCE_TABLES: readonly MapDef<string | number, unknown>[]
   CONSTITUTION,
   PROPOSALS,
   HISTORY,
+  SNAPSHOT_REQUEST,
 ] as MapDef<string | number, unknown>[];

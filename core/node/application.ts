@@ -1,4 +1,6 @@
-// What the node knows of the application built on it (the EVM): two hooks, nothing else.
+// What the node knows of the application built on it (the EVM): two hooks and the
+// governance maps it adds.
+import type { MapDef } from '../kv/map-def.js';
 import type { Transaction } from '../kv/transaction.js';
 
 export interface ApplicationHooks {
@@ -10,4 +12,6 @@ export interface ApplicationHooks {
    * the ledger's Merkle root over every transaction before this one.
    */
   seal?(tx: Transaction, root: Uint8Array): void;
+  /** Public maps of the application's policy that governance (the constitution) may read and write. */
+  governanceTables?: readonly MapDef<any, any>[];
 }

@@ -4,7 +4,7 @@
 // primary), and what the snapshotter may ask of the node.
 import type { Entry, NodeId, Role } from '../consensus/types.js';
 import type { Sealer } from '../crypto/sealing.js';
-import { NODES_INFO } from '../governance/tables.js';
+import { NODES_INFO, SNAPSHOT_REQUEST } from '../governance/tables.js';
 import type { DataDir } from '../host/data-dir.js';
 import type { SnapshotFiles } from '../host/snapshot-files.js';
 import type { CommittedTx, Store } from '../kv/store.js';
@@ -17,7 +17,7 @@ import { fromHex } from '../util/bytes.js';
 import type { CommitRecord } from './commit-record.js';
 import type { CommitTracker } from './commit-waiters.js';
 import { saveVote, type NodeIdentity } from './identity.js';
-import { configAfter, trustedNodes } from './membership.js';
+import { configAfter, trustedNodes, writesMap } from './membership.js';
 import type { PendingWrites } from './pending-writes.js';
 import type { Replication, ReplicationHost } from './replication.js';
 import type { SignatureScheduler } from './signatures.js';
@@ -83,6 +83,7 @@ export class ConsensusHost implements ReplicationHost {
     const config = committed.writes.has(NODES_INFO.name) ? trustedNodes(store) : undefined;
     this.replication.propose(committed.kind === 'signature' ? 'signature' : 'data', entry.bytes, config);
     if (config) this.node.peersChanged();
+    if (committed.writes.has(SNAPSHOT_REQUEST.name)) this.snapshots.requestAt(committed.txid.seqno);
     if (committed.kind === 'signature') this.snapshots.signed(committed.txid.seqno, previousSignature);
     else signatures.unsigned(committed.txid.seqno);
     if (committed.writes.has(SNAPSHOT_EVIDENCE.name)) this.snapshots.evidenceAt(committed.txid.seqno, readEvidence(entry)!);
@@ -123,6 +124,7 @@ export class ConsensusHost implements ReplicationHost {
       const previousSignature = ledger.lastSigned;
       ledger.appendReplicated(entry);
       if (configAfter(entry, store)) this.node.peersChanged();
+      if (writesMap(entry, SNAPSHOT_REQUEST.name)) this.snapshots.requestAt(entry.seqno);
       if (entry.kind === EntryKind.Signature) this.snapshots.signed(entry.seqno, previousSignature);
       const evidence = entry.publicDomain.length > 0 ? readEvidence(entry) : undefined;
       if (evidence) this.snapshots.evidenceAt(entry.seqno, evidence);

@@ -13,6 +13,10 @@ export function trustedNodes(store: Store): NodeId[] {
 
 /** A configuration change carried by an entry just applied: the trusted nodes after it, if it changed them. */
 export function configAfter(entry: LedgerEntry, store: Store): NodeId[] | undefined {
-  if (entry.publicDomain.length === 0) return undefined;
-  return deserialiseDomain(entry.publicDomain, 'public').has(NODES_INFO.name) ? trustedNodes(store) : undefined;
+  return writesMap(entry, NODES_INFO.name) ? trustedNodes(store) : undefined;
+}
+
+/** Does the entry write the public map `name`? */
+export function writesMap(entry: LedgerEntry, name: string): boolean {
+  return entry.publicDomain.length > 0 && deserialiseDomain(entry.publicDomain, 'public').has(name);
 }

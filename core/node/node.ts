@@ -4,6 +4,9 @@
 // commit-waiters.ts; who the peers are peers.ts; admitting nodes admission.ts; node-table
 // changes core/governance/nodes.ts; exports export.ts.
 import type { NodeId, Role } from '../consensus/types.js';
+import type { GovernanceOutcome } from '../governance/engine.js';
+import type { AuthenticatedMessage } from '../governance/messages.js';
+import type { MapDef } from '../kv/map-def.js';
 import { retireNode } from '../governance/nodes.js';
 import { PeerNetwork, type PeerRequestOptions } from '../host/peer-network.js';
 import { ConflictError } from '../kv/errors.js';
@@ -20,6 +23,7 @@ import { CommitRecord } from './commit-record.js';
 import { CommitTracker, type TxStatus } from './commit-waiters.js';
 import { ConsensusHost } from './consensus-host.js';
 import { writeExport } from './export.js';
+import { Governance } from './governance.js';
 import type { NodeIdentity } from './identity.js';
 import { JoinError, type JoinResponse, type PeerInfo } from './join.js';
 import { PeerDirectory } from './peers.js';
@@ -70,6 +74,7 @@ export class Node {
   private readonly consensus: ConsensusHost;
   private readonly replication: Replication;
   private readonly snapshots: Snapshotter;
+  private readonly governance: Governance;
   private readonly log: (message: string) => void;
   private network: PeerNetwork | undefined;
   private listeningAt: string | undefined;
@@ -105,6 +110,7 @@ export class Node {
     this.replication = new Replication(this.nodeId, setup.raft, this.consensus, (to, bytes) => this.network?.send(to, bytes), { ...DEFAULT_REPLICATION, random: Math.random });
     this.snapshots = new Snapshotter(setup.snapshotInterval, setup.snapshotFiles, this.consensus.snapshotHost());
     this.consensus.attach(this.replication, this.snapshots);
+    this.governance = new Governance({ transact: (body) => this.transact(body), emitSignature: () => this.emitSignature(), waitCommitted: (txid) => this.waitCommitted(txid) }, this.governanceTables);
     this.store.onCommit((committed) => this.consensus.localCommit(committed));
     this.ledger.onWritten((seqno) => this.replication.persisted(seqno));
   }
@@ -270,6 +276,20 @@ export class Node {
     if (!this.setup.admitJoiners) throw new JoinError('this node does not admit joining nodes (it was not started to: --admit-joiners)');
     if (!this.replication.isPrimary) throw new NotPrimaryError();
     return admit({ identity: this.identity, peers: this.peers, read: (r) => this.readPending(r), transact: (b) => this.transact(b), sign: () => this.emitSignature(), log: this.log }, request);
+  }
+
+  /** The application's governance maps (part of the state members acknowledge; the constitution may write them). */
+  get governanceTables(): readonly MapDef<any, any>[] {
+    return this.setup.application.governanceTables ?? [];
+  }
+
+  /**
+   * As primary, run a signed and checked governance message (see core/node/governance.ts);
+   * resolves once its effect is committed. A refused message throws GovernanceError.
+   */
+  submitGovernance(message: AuthenticatedMessage): Promise<GovernanceOutcome> {
+    if (!this.replication.isPrimary) return Promise.reject(new NotPrimaryError());
+    return this.governance.submit(message);
   }
 
   /**

@@ -42,6 +42,8 @@ export class Snapshotter {
   /** committed snapshots held, ascending */
   private held: { seqno: number; bytes: Uint8Array }[] = [];
   private work: Promise<void> = Promise.resolve();
+  /** seqno of a governance request (trigger_snapshot) not yet served by a signature */
+  private requested: number | undefined;
 
   constructor(
     private readonly interval: number,
@@ -53,7 +55,9 @@ export class Snapshotter {
 
   /** A signature entry at `seqno` was appended and the store is at it. */
   signed(seqno: number, previousSignature: number): void {
-    if (Math.floor(seqno / this.interval) === Math.floor(previousSignature / this.interval)) return;
+    const requested = this.requested !== undefined;
+    this.requested = undefined;
+    if (!requested && Math.floor(seqno / this.interval) === Math.floor(previousSignature / this.interval)) return;
     const { store, ledger } = this.host;
     const bytes = encodeSnapshot({ txid: store.txid, state: store.state(seqno), peaks: ledger.tree.peaks(seqno), views: ledger.viewHistory }, ledger.secrets);
     this.taken.set(seqno, { bytes, digest: toHex(snapshotDigest(bytes)) });
@@ -71,8 +75,14 @@ export class Snapshotter {
     this.evidence.set(evidence.seqno, seqno);
   }
 
+  /** The entry at `seqno` asks for a snapshot (an accepted trigger_snapshot): every node takes one at the next signature. */
+  requestAt(seqno: number): void {
+    this.requested = seqno;
+  }
+
   /** Entries after `after` were rolled back. */
   truncated(after: number): void {
+    if (this.requested !== undefined && this.requested > after) this.requested = undefined;
     for (const seqno of [...this.taken.keys()]) if (seqno > after) this.taken.delete(seqno);
     for (const [seqno, at] of [...this.evidence]) {
       if (at > after) {
