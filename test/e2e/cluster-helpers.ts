@@ -6,7 +6,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { HDNodeWallet, Wallet } from 'ethers';
+import { loadDevMember } from '../../cli/consortium.js';
+import { GovClient } from '../../cli/gov-client.js';
+import { SEALED_STATE_FILE } from '../../core/node/identity.js';
 import { freePort } from '../support/node-process.js';
 
 const CLI = new URL('../../cli/ccevm.js', import.meta.url).pathname;
@@ -101,7 +105,7 @@ export class ClusterNode {
     if (this.running) throw new Error(`${this.name} is already running`);
     const command = target ? ['join', '--target', target.httpsUrl, '--service-cert', target.serviceCertFile] : ['start'];
     const ports = ['--port', String(this.port), '--https-port', String(this.httpsPort), '--peer-port', String(this.peerPort)];
-    const child = spawn(process.execPath, [CLI, ...command, '--data-dir', this.dataDir, ...ports, '--admit-joiners', ...this.args], {
+    const child = spawn(process.execPath, [CLI, ...command, '--data-dir', this.dataDir, ...ports, ...this.args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
@@ -112,10 +116,16 @@ export class ClusterNode {
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
   }
 
-  /** Spawn and wait until JSON-RPC answers (throws with the output if the process exits first). */
-  async start(target?: ClusterNode, timeoutMs = 60_000): Promise<void> {
+  /**
+   * Spawn and wait until JSON-RPC answers (throws with the output if the process exits
+   * first). A node joining for the first time answers only once the members trusted it:
+   * the development member of `voter` (the service's first node) votes it in.
+   */
+  async start(target?: ClusterNode, timeoutMs = 60_000, voter: ClusterNode | undefined = target): Promise<void> {
+    const joining = target !== undefined && !existsSync(join(this.dataDir, SEALED_STATE_FILE));
     this.spawn(target);
     const child = this.child!;
+    if (joining) await this.trustedBy(voter!, target, child);
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${this.name} exited with ${child.exitCode ?? child.signalCode}:\n${this.output}`);
@@ -124,6 +134,15 @@ export class ClusterNode {
       if (Date.now() > deadline) throw new Error(`${this.name} did not answer JSON-RPC within ${timeoutMs} ms:\n${this.output}`);
       await sleep(100);
     }
+  }
+
+  /** The development member whose key `voter`'s directory holds trusts this node, voting through `through`. */
+  private async trustedBy(voter: ClusterNode, through: ClusterNode, child: ChildProcess): Promise<void> {
+    const member = await loadDevMember(voter.dataDir);
+    if (!member) throw new Error(`${voter.name} has no development member to vote ${this.name} in`);
+    const gov = await GovClient.connect(through.url, { signer: member.wallet });
+    const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`${this.name} exited with ${code}:\n${this.output}`))));
+    await Promise.race([gov.trustJoiningNode(`127.0.0.1:${this.peerPort}`), exited]);
   }
 
   /** Wait for the current process to exit; resolves with its exit code (null if killed by a signal). */
@@ -173,7 +192,7 @@ export class Cluster {
     try {
       await nodes[0]!.start();
       for (const n of nodes.slice(1)) {
-        await n.start(nodes[0]!);
+        await n.start(nodes[0]!, undefined, nodes[0]!);
         const target = seqnoOf((await nodes[0]!.info()).lastCommitted);
         await waitFor(async () => seqnoOf((await n.info()).lastCommitted) >= target, `${n.name} to catch up after joining`);
       }
@@ -189,7 +208,7 @@ export class Cluster {
   async add(target: ClusterNode, label = 'cluster', args: readonly string[] = []): Promise<ClusterNode> {
     const node = await newNode(`node${this.nodes.length}`, label, args);
     this.nodes.push(node);
-    await node.start(target);
+    await node.start(target, undefined, this.nodes[0]!);
     return node;
   }
 

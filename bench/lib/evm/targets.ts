@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../../test/support/node-process.js';
+import { loadDevMember } from '../../../cli/consortium.js';
+import { GovClient } from '../../../cli/gov-client.js';
 import { RpcClient } from './rpc-client.js';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
@@ -115,7 +117,7 @@ export class TargetProcess {
     if (kind === 'ccevm' || kind === 'ccevm3') {
       dataDir = makeTempDir('ccevm');
       const prof = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
-      args = [...prof, CCEVM_CLI, 'start', '--data-dir', dataDir, '--port', String(port), '--https-port', String(httpsPort), '--peer-port', String(peerPort), ...(kind === 'ccevm3' ? ['--admit-joiners'] : []), ...(options.ccevmArgs ?? [])];
+      args = [...prof, CCEVM_CLI, 'start', '--data-dir', dataDir, '--port', String(port), '--https-port', String(httpsPort), '--peer-port', String(peerPort), ...(options.ccevmArgs ?? [])];
     } else {
       const hardhat = createRequire(join(PROJECT_ROOT, 'package.json')).resolve('hardhat/internal/cli/bootstrap.js');
       args = [hardhat, 'node', '--hostname', '127.0.0.1', '--port', String(port)];
@@ -148,6 +150,10 @@ export class TargetProcess {
     children.add(child);
     child.once('exit', () => children.delete(child));
     this.joiners.push({ child, dataDir });
+    // It joins once the members trust it: the development member of the first node votes.
+    const member = await loadDevMember(this.dataDir!);
+    if (!member) throw new Error('the first node has no development member to trust joining nodes');
+    await (await GovClient.connect(this.url, { signer: member.wallet })).trustJoiningNode(`127.0.0.1:${peerPort}`);
     const rpc = new RpcClient(`http://127.0.0.1:${port}`);
     const deadline = Date.now() + 60_000;
     for (;;) {
