@@ -8,6 +8,7 @@ import { Wallet } from 'ethers';
 import { defaultConstitution } from '../core/governance/default-constitution.js';
 import type { GovernanceGenesis } from '../core/governance/genesis.js';
 import { fileExists, readText, writeText } from '../core/host/files.js';
+import type { Transport } from '../rpc/client.js';
 import { devAccounts, type StartConfig } from './config.js';
 import { GovClient } from './gov-client.js';
 
@@ -59,8 +60,8 @@ export async function genesisConsortium(config: StartConfig, dev: DevMember | un
 }
 
 /** The development member opens the service as any member would: acknowledge, propose, vote. */
-export async function openAsDevMember(url: string, dev: DevMember, log: (m: string) => void): Promise<void> {
-  const gov = await GovClient.connect(url, { signer: dev.wallet });
+export async function openAsDevMember(transport: Transport, dev: DevMember, log: (m: string) => void): Promise<void> {
+  const gov = await GovClient.over(transport, { signer: dev.wallet });
   const service = await gov.rpc.call<{ status: string } | null>('ccevm_govService');
   if (service?.status !== 'Opening') return;
   const members = await gov.rpc.call<{ memberId: string; status: string }[]>('ccevm_govMembers');

@@ -6,7 +6,7 @@
 import { HDNodeWallet, Wallet } from 'ethers';
 import type { GovernanceOutcome } from '../core/governance/engine.js';
 import type { ProposalAction, ProposalRecord } from '../core/governance/tables.js';
-import { JsonRpcClient, httpTransport } from '../rpc/client.js';
+import { JsonRpcClient, httpTransport, type Transport } from '../rpc/client.js';
 import { governanceDomain, signGovernanceMessage, type GovernanceDomain } from '../rpc/governance/typed-data.js';
 
 export type Signer = Wallet | HDNodeWallet;
@@ -23,8 +23,12 @@ export class GovClient {
   ) {}
 
   /** `serviceCert`: the PEM this member trusts (for HTTPS, the CA too); without it, the node's own (local, plain-HTTP use). */
-  static async connect(url: string, options: { signer?: Signer; serviceCert?: string; timeoutMs?: number } = {}): Promise<GovClient> {
-    const rpc = new JsonRpcClient(httpTransport(url, { ...(options.serviceCert ? { ca: options.serviceCert } : {}), timeoutMs: options.timeoutMs ?? 30_000 }));
+  static connect(url: string, options: { signer?: Signer; serviceCert?: string; timeoutMs?: number } = {}): Promise<GovClient> {
+    return GovClient.over(httpTransport(url, { ...(options.serviceCert ? { ca: options.serviceCert } : {}), timeoutMs: options.timeoutMs ?? 30_000 }), options);
+  }
+
+  static async over(transport: Transport, options: { signer?: Signer; serviceCert?: string } = {}): Promise<GovClient> {
+    const rpc = new JsonRpcClient(transport);
     const chainId = BigInt(await rpc.call<string>('eth_chainId'));
     const cert = options.serviceCert ?? (await rpc.call<{ serviceCertificate: string }>('ccevm_nodeInfo')).serviceCertificate;
     return new GovClient(rpc, governanceDomain(chainId, cert), options.signer);

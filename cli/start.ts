@@ -45,6 +45,10 @@ export async function startNode(
     ...(config.snapshotInterval ? { snapshotInterval: config.snapshotInterval } : {}),
     log,
   });
+  if (dev && creating) {
+    const keyFile = await saveDevMember(config.dataDir, dev);
+    log(`development member ${dev.wallet.address}, private key ${dev.wallet.privateKey} (written to ${keyFile})`);
+  }
   const evm = await app.attach(node);
   const methods = allMethods(node, evm, { timeoutMs: config.forwardTimeoutMs, log });
   // Plain HTTP is for local tools (loopback unless allowed: see config.ts); HTTPS
@@ -53,6 +57,9 @@ export async function startNode(
   if (config.httpsPort > 0) servers.push(new RpcServer(methods, { host: config.host, port: config.httpsPort, tls: node.tlsCredentials(), log }));
   const urls: string[] = [];
   try {
+    // The development member opens its service before clients can reach it (also a
+    // restarted one that never opened).
+    if (dev && node.role === 'primary') await openAsDevMember(servers[0]!.transport(), dev, log);
     for (const s of servers) urls.push(await s.listen());
   } catch (e) {
     await Promise.all(servers.map((s) => s.close()));
@@ -61,12 +68,7 @@ export async function startNode(
   }
   const certPath = `${config.dataDir}/service_cert.pem`;
   await writeText(certPath, node.serviceCertificate);
-  if (dev && creating) {
-    const keyFile = await saveDevMember(config.dataDir, dev);
-    log(`development member ${dev.wallet.address}, private key ${dev.wallet.privateKey} (written to ${keyFile})`);
-  }
-  // (a restarted development service that never opened is opened now)
-  if (dev && node.role === 'primary') await openAsDevMember(urls[0]!, dev, log);
+
   const stop = async () => {
     await Promise.all(servers.map((s) => s.close()));
     await node.stop();

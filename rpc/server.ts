@@ -6,7 +6,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https';
 import jayson from 'jayson/promise/index.js';
 import { EvmError } from '../evm-adapter/errors.js';
-import { JsonRpcError } from './client.js';
+import { JsonRpcError, type Transport } from './client.js';
 import { UnavailableError } from './forwarder.js';
 import type { Method } from './methods/eth.js';
 
@@ -65,6 +65,19 @@ export class RpcServer {
     const address = this.server.address();
     const port = typeof address === 'object' && address ? address.port : this.options.port;
     return `${this.options.tls ? 'https' : 'http'}://${this.options.host}:${port}`;
+  }
+
+  /** Calls dispatched in-process exactly as over HTTP (the node's own tools, before it listens). */
+  transport(): Transport {
+    return {
+      description: 'this node (in-process)',
+      exchange: async (body) => {
+        const response = await new Promise<unknown>((resolve) => {
+          this.jayson.call(JSON.parse(Buffer.from(body).toString('utf8')) as never, (error: unknown, success: unknown) => resolve(error ?? success));
+        });
+        return new Uint8Array(Buffer.from(JSON.stringify(response), 'utf8'));
+      },
+    };
   }
 
   listen(): Promise<string> {
