@@ -11,7 +11,7 @@ import type { Forwarder } from '../forwarder.js';
 import { positional } from '../hex.js';
 import { PEER_METHODS } from '../peer-calls.js';
 import { submitHere } from '../governance/submit.js';
-import { Eip712Authenticator, GOVERNANCE_TYPES, governanceDomain } from '../governance/typed-data.js';
+import { Eip712Authenticator, governanceDomain, typedDataFor } from '../governance/typed-data.js';
 import type { Method } from './eth.js';
 
 const PRIMARY_TYPES: Record<MessageKind, string> = { proposal: 'Proposal', ballot: 'Ballot', withdrawal: 'Withdrawal', ack: 'Ack' };
@@ -34,8 +34,18 @@ export function governanceMethods(node: Node, evm: EvmService, forwarder: Forwar
     ccevm_govVote: submit('ballot'),
     ccevm_govWithdraw: submit('withdrawal'),
     ccevm_govAck: submit('ack'),
-    /** What a wallet needs to sign for this network: eth_signTypedData_v4's domain and types. */
-    ccevm_govTypedData: (p) => (positional(p, 0, 0), { domain: governanceDomain(evm.chainId, node.serviceCertificate), types: GOVERNANCE_TYPES }),
+    /** What a wallet needs to sign for this network: eth_signTypedData_v4's domain, and each message's primary type and types. */
+    ccevm_govTypedData: (p) => {
+      positional(p, 0, 0);
+      const domain = governanceDomain(evm.chainId, node.serviceCertificate);
+      const messages = Object.fromEntries(
+        (Object.keys(PRIMARY_TYPES) as MessageKind[]).map((kind) => {
+          const { types, primaryType } = typedDataFor(kind, {} as never, domain);
+          return [kind, { primaryType, types }];
+        }),
+      );
+      return { domain, messages };
+    },
     ccevm_govStateDigest: (p) => (positional(p, 0, 0), { digest: read((tx) => governanceStateDigest(tx, applicationTables)) }),
     ccevm_govProposals: (p) => {
       positional(p, 0, 0);

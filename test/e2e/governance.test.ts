@@ -132,10 +132,11 @@ describe('a consortium governs the network by signed votes (node processes)', fu
     assert.ok(proposed.kind === 'proposal');
     assert.equal((await gov.carol.vote(proposed.proposalId, false)).kind !== 'ack' && 'counted', 'counted');
     // Alice votes as a wallet would: ethers signTypedData over the node's typed-data definitions.
-    const { domain, types } = await rpcCall(nodes[0]!.url, 'ccevm_govTypedData');
+    const { domain, messages } = await rpcCall(nodes[0]!.url, 'ccevm_govTypedData');
+    const { primaryType, types } = messages.ballot;
     const message = { proposalId: proposed.proposalId, approve: true, createdAt: Math.floor(Date.now() / 1000) };
     const signature = await alice.signTypedData(domain, { Ballot: types.Ballot }, message);
-    await rpcCall(nodes[0]!.url, 'ccevm_govVote', [{ typedData: { types, primaryType: 'Ballot', domain, message }, signature }]);
+    await rpcCall(nodes[0]!.url, 'ccevm_govVote', [{ typedData: { types, primaryType, domain, message }, signature }]);
     const outcome = await gov.bob.vote(proposed.proposalId, true);
     assert.equal(outcome.kind !== 'ack' && outcome.state, 'Accepted');
     const record = await rpcCall(nodes[0]!.url, 'ccevm_govProposal', [proposed.proposalId]);
