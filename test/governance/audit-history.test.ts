@@ -115,6 +115,8 @@ describe('governance / the audited governance history', function () {
       // What a hostile node could sign into the tables: values that are not records at all.
       const { txid } = await node.transact((tx) => {
         tx.map(rawMap(HISTORY.name)).set(utf8('junk'), utf8('not json'));
+        tx.map(rawMap(HISTORY.name)).set(utf8('junk-null'), utf8('null'));
+        tx.map(HISTORY).set('junk-chain', { kind: 'ballot', signer: '0x01', signed: { typedData: { domain: { chainId: 'abc' } } } });
         tx.map(rawMap(PROPOSALS.name)).set(utf8('junk'), utf8('{'));
         tx.map(rawMap(CONSTITUTION.name)).set(CONSTITUTION.key.encode(0), utf8('42'));
       });
@@ -159,6 +161,8 @@ describe('governance / the audited governance history', function () {
           ['ballot', bob.address.toLowerCase(), 'INVALID', ids.misfiled],
         ].sort((a, b) => a[3]!.localeCompare(b[3]!)).map((m) => m.slice(0, 3)),
         ['?', '?', 'INVALID'],
+        ['ballot', '0x01', 'INVALID'],
+        ['?', '?', 'INVALID'],
       ],
     );
     const problem = (id: string) => messages.find((m) => m.id === id)!.problem;
@@ -167,6 +171,8 @@ describe('governance / the audited governance history', function () {
     assert.match(problem(ids.misfiled!)!, new RegExp(`^its digest is 0x[0-9a-f]{64}, recorded under ${ids.misfiled}$`));
     assert.deepEqual(events.filter((e) => e.type === 'removed').map((e) => [e.table, e.key]), [[HISTORY.name, ids.bobYes]]);
     assert.equal(problem('junk'), 'the record is not a governance message');
+    assert.equal(problem('junk-null'), 'the record is not a governance message');
+    assert.match(problem('junk-chain')!, /^malformed governance message: envelope\.signature is missing$/);
     assert.deepEqual(events.slice(-2).map((e) => [e.type, e.type === 'proposal' ? e.state : e.type === 'constitution' ? e.sha256 : '']), [['proposal', 'unreadable'], ['constitution', null]]);
     assert.deepEqual(messages[0]!.actions, [{ name: 'set_constitution', args: { constitution: 'constitution v2' } }]);
     assert.equal(messages[0]!.createdAt, CREATED_AT);
