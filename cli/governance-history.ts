@@ -53,7 +53,8 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 function chainIdOf(signed: unknown): bigint {
   const chainId = isRecord(signed) && isRecord(signed.typedData) && isRecord(signed.typedData.domain) ? signed.typedData.domain.chainId : undefined;
   try {
-    return typeof chainId === 'number' || typeof chainId === 'string' ? BigInt(chainId) : 0n;
+    // (long text is no chain id: the authenticator says so, without a costly parse here)
+    return typeof chainId === 'number' || (typeof chainId === 'string' && chainId.length <= 80) ? BigInt(chainId) : 0n;
   } catch {
     return 0n;
   }
