@@ -17,6 +17,7 @@ import { JsonRpcError, TransportError } from '../rpc/client.js';
 import { ConfigError, loadStartConfig, type Flags } from './config.js';
 import { runCluster } from './cluster.js';
 import { runGov } from './gov.js';
+import { formatGovernanceHistory, governanceHistory } from './governance-history.js';
 import { describeStart, joinNode, startNode } from './start.js';
 
 const HELP = `ccevm — a confidential consortium ledger node that speaks Ethereum
@@ -28,7 +29,9 @@ commands:
                    with --nodes N, a local network of N node processes
   join             start a node that joins the service of --target (or restarts if it already did)
   export           verify a stopped node's ledger and write it as chunk files
-  audit <dir>      verify exported ledger chunks offline against the service certificate
+  audit <dir>      verify exported ledger chunks offline against the service certificate,
+                   then list their governance history (signed messages re-verified,
+                   proposal states, constitution versions)
   gov <subcommand> govern the network as a member: propose, vote, withdraw, ack, list, show,
                    members, users, nodes (ccevm gov for details)
   verify-receipt <receipt.json>
@@ -63,6 +66,9 @@ options:
                        same value on every node): new and lagging nodes start from one
   --service-cert FILE  PEM service certificate to verify against (join, audit, verify-receipt)
   --out DIR            where export writes chunks (default <data-dir>/export)
+  --json               audit, gov: print JSON (audit: the verification and the governance history)
+  gov: --rpc URL, --key-file FILE | CCEVM_MEMBER_KEY | --mnemonic "…" [--account N],
+       --actions FILE, --service-cert FILE (see ccevm gov)
   -h, --help           this text
   --version            the version of ccevm
 `;
@@ -85,7 +91,6 @@ const OPTIONS = {
   mnemonic: { type: 'string' },
   account: { type: 'string' },
   actions: { type: 'string' },
-  json: { type: 'boolean' },
   'chain-id': { type: 'string' },
   'base-fee': { type: 'string' },
   genesis: { type: 'string' },
@@ -96,6 +101,7 @@ const OPTIONS = {
   'snapshot-interval': { type: 'string' },
   'service-cert': { type: 'string' },
   out: { type: 'string' },
+  json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } satisfies ParseArgsConfig['options'];
@@ -195,9 +201,18 @@ async function audit(): Promise<void> {
   const dir = positionals[1] ?? fail('audit needs the directory of ledger chunks');
   const snapshots = await readFiles(dir, SNAPSHOT_NAME);
   if (snapshots.length > 1) fail('an export holds at most one snapshot (the one its chunks start after)');
-  const result = auditChunks(await readFiles(dir, CHUNK_NAME), await serviceCert(), undefined, snapshots[0]);
+  const chunks = await readFiles(dir, CHUNK_NAME);
+  const cert = await serviceCert();
+  const result = auditChunks(chunks, cert, undefined, snapshots[0]);
+  const governance = governanceHistory(chunks, cert);
+  if (values.json) {
+    const { entries, signatures, lastSeqno, lastView, from } = result;
+    process.stdout.write(`${JSON.stringify({ ledger: { entries, signatures, lastSeqno, lastView, from }, governance }, null, 2)}\n`);
+    return;
+  }
   const from = result.from > 0 ? ` after the committed snapshot at seqno ${result.from}` : '';
   process.stdout.write(`ledger verified: ${result.entries} entries${from}, ${result.signatures} signatures, last txid ${result.lastView}.${result.lastSeqno}\n`);
+  process.stdout.write(`${formatGovernanceHistory(governance).join('\n')}\n`);
 }
 
 async function verifyReceiptFile(): Promise<void> {

@@ -14,8 +14,9 @@ export interface AuthenticatedMessage {
   /** the member id that signed it (lowercase) */
   signer: string;
   /**
-   * The signed message's digest (lowercase 0x hex): the same signed message always has
-   * the same one, so it is the replay guard; a proposal's digest is its proposal id.
+   * The message's id (lowercase 0x hex) over what was signed and who signed it: the same
+   * member's message always has the same one (the replay guard), two members' identical
+   * messages do not; a proposal's id is its proposal id.
    */
   digest: string;
   /** seconds since the epoch, as the signer wrote it */

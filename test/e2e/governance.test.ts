@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Wallet } from 'ethers';
-import { GovClient } from '../../cli/gov-client.js';
+import { GovClient, type Signer } from '../../cli/gov-client.js';
+import type { GovernanceOutcome } from '../../core/governance/engine.js';
 import { GOVERNANCE_REFUSED } from '../../rpc/governance/submit.js';
 import { governanceDomain, signGovernanceMessage } from '../../rpc/governance/typed-data.js';
 import { CHAIN_ID, ClusterNode, devWallet, rpcCall, seqnoOf, signTransfer, waitFor } from './cluster-helpers.js';
@@ -59,7 +60,7 @@ describe('a consortium governs the network by signed votes (node processes)', fu
   const decide = async (proposer: GovClient, actions: { name: string; args: unknown }[], voters: GovClient[]) => {
     const proposed = await proposer.propose(actions);
     assert.ok(proposed.kind === 'proposal' && proposed.state === 'Open', JSON.stringify(proposed));
-    let outcome = proposed;
+    let outcome: GovernanceOutcome = proposed;
     for (const voter of voters) outcome = await voter.vote(proposed.proposalId, true);
     return outcome;
   };
@@ -73,7 +74,7 @@ describe('a consortium governs the network by signed votes (node processes)', fu
       }),
     );
     await (await node('node0')).start();
-    const connect = (w: Wallet) => GovClient.connect(nodes[0]!.url, { signer: w });
+    const connect = (w: Signer) => GovClient.connect(nodes[0]!.url, { signer: w });
     gov = { alice: await connect(alice), bob: await connect(bob), carol: await connect(carol), dave: await connect(dave) };
   });
 

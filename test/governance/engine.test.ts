@@ -8,6 +8,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Wallet } from 'ethers';
+import type { Signer } from '../../cli/gov-client.js';
 import { defaultConstitution } from '../../core/governance/default-constitution.js';
 import type { GovernanceOutcome } from '../../core/governance/engine.js';
 import { GovernanceError } from '../../core/governance/messages.js';
@@ -27,10 +28,10 @@ describe('governance / engine on a node', function () {
   let domain: GovernanceDomain;
   let auth: Eip712Authenticator;
 
-  const submit = async (wallet: Wallet, kind: 'proposal' | 'ballot' | 'withdrawal' | 'ack', message: Record<string, unknown>): Promise<GovernanceOutcome> =>
-    node.submitGovernance(auth.authenticate(await signGovernanceMessage(wallet, kind, { ...message, createdAt: (message.createdAt as number | undefined) ?? now() }, domain)));
-  const propose = (wallet: Wallet, actions: ProposalAction[]) => submit(wallet, 'proposal', { actions: actions.map((a) => ({ name: a.name, args: JSON.stringify(a.args) })) });
-  const vote = (wallet: Wallet, proposalId: string, approve = true) => submit(wallet, 'ballot', { proposalId, approve });
+  const submit = async (wallet: Signer, kind: 'proposal' | 'ballot' | 'withdrawal' | 'ack', message: Record<string, unknown>): Promise<GovernanceOutcome> =>
+    node.submitGovernance(auth.authenticate(await signGovernanceMessage(wallet, kind, { ...message, createdAt: (message.createdAt as number | undefined) ?? now() } as never, domain)));
+  const propose = (wallet: Signer, actions: ProposalAction[]) => submit(wallet, 'proposal', { actions: actions.map((a) => ({ name: a.name, args: JSON.stringify(a.args) })) });
+  const vote = (wallet: Signer, proposalId: string, approve = true) => submit(wallet, 'ballot', { proposalId, approve });
   const proposalState = (id: string) => node.readCommitted((tx) => tx.map(PROPOSALS).get(id)?.state);
   /** Proposed by member 0, approved by members 0 and 1 (a majority of three). */
   const pass = async (actions: ProposalAction[]) => {
