@@ -6,7 +6,8 @@ import type { PeerInfo } from '../core/node/join.js';
 import { generateKeyPair } from '../core/crypto/keys.js';
 import { DataDir } from '../core/host/data-dir.js';
 import { SEALED_STATE_FILE } from '../core/node/identity.js';
-import { identityFromJoin, JoinError, joinRequest, type JoinResponse } from '../core/node/join.js';
+import { identityFromJoin, JoinError, joinRequest, type JoinAnswer } from '../core/node/join.js';
+import { virtualMeasurement } from '../core/host/virtual-platform.js';
 import { EvmApplication } from '../evm-adapter/service.js';
 import { JsonRpcClient, JsonRpcError, TransportError, httpTransport } from '../rpc/client.js';
 import { allMethods, RpcServer } from '../rpc/index.js';
@@ -103,12 +104,16 @@ export function describeStart(config: StartConfig, urls: string[]): string {
 
 /** How long `join` keeps asking while the target is unreachable or has no primary. */
 const JOIN_PATIENCE_MS = 30_000;
+/** How often `join` asks again while the transport fails or the request is pending. */
+const JOIN_POLL_MS = 500;
 
 /**
  * `ccevm join --target https://host:port --service-cert FILE`: ask the service (any node
- * takes the request to its primary) to admit this node, then start it. Only over HTTPS
- * with the service certificate as the CA: the answer says which service this node now
- * belongs to, and that must come from the service. A node that already joined restarts.
+ * takes the request to its primary) to admit this node, and keep asking while the request
+ * is pending (until the members trust the node: transition_node_to_trusted, or the request
+ * expires); then start it. Only over HTTPS with the service certificate as the CA: the
+ * answer says which service this node now belongs to, and that must come from the
+ * service. A node that already joined restarts.
  */
 export async function joinNode(config: StartConfig, target: string, serviceCertFile: string | undefined, log: (m: string) => void) {
   if (await new DataDir(config.dataDir).exists(SEALED_STATE_FILE)) return startNode(config, log);
@@ -123,18 +128,25 @@ export async function joinNode(config: StartConfig, target: string, serviceCertF
   }
   const client = new JsonRpcClient(httpTransport(target, { ca }));
   const key = generateKeyPair();
-  const request = joinRequest(key, `${config.host}:${config.peerPort}`, publicRpcAddress(config));
-  const deadline = Date.now() + JOIN_PATIENCE_MS;
+  const request = joinRequest(key, `${config.host}:${config.peerPort}`, publicRpcAddress(config), virtualMeasurement());
+  // The patience bounds failures in a row; a pending request is bounded by its expiry.
+  let deadline = Date.now() + JOIN_PATIENCE_MS;
+  let pending = false;
   for (;;) {
     try {
-      const answer = await client.call<JoinResponse>('ccevm_joinNetwork', [request]);
-      log(`admitted through ${target}`);
-      return startNode(config, log, { identity: identityFromJoin(key, answer), peers: answer.peers });
+      const answer = await client.call<JoinAnswer>('ccevm_joinNetwork', [request]);
+      deadline = Date.now() + JOIN_PATIENCE_MS;
+      if (answer.status === 'Trusted') {
+        log(`admitted through ${target}`);
+        return startNode(config, log, { identity: identityFromJoin(key, answer), peers: answer.peers });
+      }
+      if (!pending) log(`join requested as node ${answer.nodeId}: pending until the members trust it (transition_node_to_trusted)`);
+      pending = true;
     } catch (e) {
       // Worth waiting for: the target is not up yet, or the service has no primary now.
       const transient = e instanceof TransportError || (e instanceof JsonRpcError && e.code === UNAVAILABLE);
       if (!transient || Date.now() > deadline) throw new JoinError(`could not join through ${target}: ${(e as Error).message}`);
     }
-    await new Promise((r) => setTimeout(r, 300));
+    await new Promise((r) => setTimeout(r, JOIN_POLL_MS));
   }
 }

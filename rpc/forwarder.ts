@@ -15,7 +15,7 @@
 // nonce. On a first submission they are the client's error (a duplicate), as in geth.
 import type { TxID } from '../core/kv/txid.js';
 import { parseTxID } from '../core/kv/txid.js';
-import { JoinError, type JoinResponse } from '../core/node/join.js';
+import { JoinError, type JoinAnswer } from '../core/node/join.js';
 import { NotPrimaryError, type Node } from '../core/node/node.js';
 import { createTransactionCommon, keccak256 } from '../evm-adapter/common.js';
 import { ErrorCode, EvmError, invalidParams } from '../evm-adapter/errors.js';
@@ -152,8 +152,8 @@ export class Forwarder {
     }
   }
 
-  /** Ask the primary to admit a joining node (see core/node/join.ts), within the same bound. */
-  async joinNetwork(request: unknown): Promise<JoinResponse> {
+  /** Take a joining node's request to the primary (see core/node/join.ts), within the same bound. */
+  async joinNetwork(request: unknown): Promise<JoinAnswer> {
     const deadline = Date.now() + this.timeoutMs;
     let reason: UnavailableReason = 'no-primary';
     for (;;) {
@@ -169,7 +169,7 @@ export class Forwarder {
       } else if (primary !== undefined) {
         const watch = this.watch(primary, deadline);
         try {
-          return await this.client(primary, deadline).call<JoinResponse>(PEER_METHODS.joinNetwork, [request], { signal: watch.signal });
+          return await this.client(primary, deadline).call<JoinAnswer>(PEER_METHODS.joinNetwork, [request], { signal: watch.signal });
         } catch (e) {
           if (e instanceof JsonRpcError && e.code !== PEER_RETRY) throw e;
           reason = 'primary-unreachable';

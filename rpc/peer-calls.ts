@@ -1,5 +1,6 @@
 // What a node answers when another node of the service forwards a call to it over the
-// node-to-node channel (mutual TLS: the asker is an endorsed node of this service). The
+// node-to-node channel (mutual TLS: the asker is an endorsed node of this service), and
+// only to a trusted node: a retired one may still catch up, but no longer asks. The
 // calls are JSON-RPC encoded; only these few exist, and each runs here only: a node that
 // is not the primary says so (a retry reason), it never forwards further.
 import { formatTxID } from '../core/kv/txid.js';
@@ -16,7 +17,7 @@ import { data, parseData, positional } from './hex.js';
 export const PEER_METHODS = {
   /** [raw, nonceWaitMs?] → { hash, txid } once the transaction is committed on the answering primary */
   sendRawTransaction: 'peer_sendRawTransaction',
-  /** [join request] → join response (see core/node/join.ts) */
+  /** [join request] → join answer (see core/node/join.ts) */
   joinNetwork: 'peer_joinNetwork',
   /** [signed governance envelope] → what it did, once committed (see rpc/governance/submit.ts) */
   governance: 'peer_govSubmit',
@@ -24,6 +25,8 @@ export const PEER_METHODS = {
 
 /** JSON-RPC code of a peer call the asker should retry elsewhere or later; data.retry says why. */
 export const PEER_RETRY = -32098;
+/** JSON-RPC code of a peer call from a node that is not (or no longer) a trusted node: not worth retrying. */
+export const PEER_NOT_TRUSTED = -32097;
 
 /**
  * Why a forwarded call is worth retrying: the answering node was not (or stopped being)
@@ -87,6 +90,7 @@ export function servePeerCalls(node: Node, evm: EvmService, authenticator: Eip71
     try {
       const request = JSON.parse(Buffer.from(payload).toString('utf8')) as { id?: unknown; method?: unknown; params?: unknown };
       id = request.id ?? null;
+      if (!node.isTrusted(from)) throw { code: PEER_NOT_TRUSTED, message: `node ${from.slice(0, 16)} is not a trusted node of this service` } satisfies PeerError;
       const method = typeof request.method === 'string' ? methods[request.method] : undefined;
       if (!method) throw { code: -32601, message: `no such peer method: ${String(request.method)}` } satisfies PeerError;
       answer = { result: await method(request.params) };

@@ -46,6 +46,43 @@ export function retireNode(tx: Transaction, nodeId: string): void {
 
 /** How long a pending join waits for the members' vote before it expires. */
 export const PENDING_JOIN_TTL_MS = 60 * 60_000;
+/** How many join requests may wait for the members' vote at once. */
+export const MAX_PENDING_JOINS = 16;
+
+/** Bounds on the join requests waiting for a vote (nodes' defaults: the constants above). */
+export interface PendingJoinLimits {
+  max: number;
+  ttlMs: number;
+}
+
+/** Has the pending record `info` expired at `nowMs`? */
+export function pendingJoinExpired(info: NodeInfo, nowMs: number, ttlMs = PENDING_JOIN_TTL_MS): boolean {
+  return info.status === 'Pending' && info.requestedAt !== undefined && nowMs - info.requestedAt > ttlMs;
+}
+
+/**
+ * Record a join request: `nodeId`, not yet in the table, as a pending node (outside the
+ * configuration) with its endorsed certificate, key, addresses and measurement, for the
+ * members to vote on. Expired pending records are deleted in the same transaction.
+ * Returns false, writing nothing, if `limits.max` unexpired requests already wait.
+ */
+export function recordPendingJoin(
+  tx: Transaction,
+  nodeId: string,
+  node: { cert: string; publicKey: string; peerAddress: string; rpcAddress: string; measurement: string },
+  nowMs: number,
+  limits: PendingJoinLimits,
+): boolean {
+  const nodes = tx.map(NODES_INFO);
+  if (nodes.has(nodeId)) throw new NodeTableError(`node ${nodeId.slice(0, 16)} is already in the node table`);
+  const pending = [...nodes.entries()].filter(([, info]) => info.status === 'Pending');
+  const expired = pending.filter(([, info]) => pendingJoinExpired(info, nowMs, limits.ttlMs));
+  if (pending.length - expired.length >= limits.max) return false;
+  for (const [id] of expired) nodes.delete(id);
+  const { cert, publicKey, peerAddress, rpcAddress, measurement } = node;
+  nodes.set(nodeId, { cert, status: 'Pending', publicKey, peerAddress, rpcAddress, measurement, requestedAt: nowMs });
+  return true;
+}
 
 /**
  * Trust a node that asked to join (transition_node_to_trusted): it keeps the certificate
@@ -54,6 +91,6 @@ export const PENDING_JOIN_TTL_MS = 60 * 60_000;
 export function trustPendingNode(tx: Transaction, nodeId: string, nowMs: number): void {
   const info = tx.map(NODES_INFO).get(nodeId);
   if (!info || info.status !== 'Pending') throw new NodeTableError(`node ${nodeId.slice(0, 16)} is not a pending node`);
-  if (info.requestedAt !== undefined && nowMs - info.requestedAt > PENDING_JOIN_TTL_MS) throw new NodeTableError(`the join request of node ${nodeId.slice(0, 16)} has expired`);
+  if (pendingJoinExpired(info, nowMs)) throw new NodeTableError(`the join request of node ${nodeId.slice(0, 16)} has expired`);
   tx.map(NODES_INFO).set(nodeId, { ...info, status: 'Trusted' });
 }

@@ -1,40 +1,73 @@
-// The primary's side of joining (see join.ts for the protocol): mint the joining node's
-// certificate, endorsed by the service key; record it as trusted (consensus then adds it
-// to the configuration); answer with the certificate and the service's secrets sealed to
-// the joining node's key. Every well-formed request is admitted: deciding who may join
-// (attestation, member votes) is governance's to add, applying the same trustNode.
+// The primary's side of joining (see join.ts for the protocol). A node's first request
+// records it as pending, with the certificate minted for it, and is answered only that:
+// who joins is the members' to decide (their vote applies trustPendingNode). Asked again,
+// the primary answers what the node table says: still pending; trusted, with the
+// certificate, the peers and the service's secrets sealed to the node's key; or a
+// refusal (retired, expired). The pending requests are bounded in number and in age.
 import { createPublicKey } from 'node:crypto';
 import { createNodeCertificate } from '../crypto/certificates.js';
-import { nodeInfo, trustNode } from '../governance/nodes.js';
+import { nodeInfo, pendingJoinExpired, recordPendingJoin, type PendingJoinLimits } from '../governance/nodes.js';
 import type { ReadOnlyTransaction } from '../kv/read-only.js';
 import type { Transaction } from '../kv/transaction.js';
+import type { TxID } from '../kv/txid.js';
 import type { NodeIdentity } from './identity.js';
-import { joinResponse, parseJoinRequest, type JoinResponse } from './join.js';
+import { JoinError, joinResponse, parseJoinRequest, type JoinAnswer, type JoinRequest } from './join.js';
 import type { PeerDirectory } from './peers.js';
 
 export interface AdmittingNode {
   readonly identity: NodeIdentity;
   readonly peers: PeerDirectory;
+  readonly pendingJoins: PendingJoinLimits;
   read<T>(read: (tx: ReadOnlyTransaction) => T): T;
-  transact<T>(body: (tx: Transaction) => T): Promise<{ result: T }>;
-  /** Sign now, so that the admission commits without waiting for the policy. */
+  transact<T>(body: (tx: Transaction) => T): Promise<{ result: T; txid: TxID | undefined }>;
+  /** Sign now, so that the pending record commits without waiting for the policy. */
   sign(): void;
+  waitCommitted(txid: TxID): Promise<void>;
   log(message: string): void;
 }
 
-export async function admit(node: AdmittingNode, request: unknown): Promise<JoinResponse> {
+type ParsedRequest = JoinRequest & { nodeId: string };
+
+export async function admit(node: AdmittingNode, request: unknown): Promise<JoinAnswer> {
   const parsed = parseJoinRequest(request);
+  const known = answerFor(node, parsed);
+  if (known) return known;
   const host = parsed.rpcAddress.replace(/^https?:\/\//, '').replace(/:\d+.*$/, '').replace(/^\[|\]$/g, '');
-  // A node asking again (its answer was lost) gets the certificate it was given.
-  const cert =
-    node.read((tx) => nodeInfo(tx, parsed.nodeId))?.cert ??
-    (await createNodeCertificate(createPublicKey(parsed.publicKey), node.identity.serviceKey, node.identity.serviceCert, {
-      nodeId: parsed.nodeId,
-      subjectAltNames: [...new Set(['localhost', '127.0.0.1', host])],
-    }));
-  const { result: changed } = await node.transact((tx) => trustNode(tx, parsed.nodeId, { cert, peerAddress: parsed.peerAddress, rpcAddress: parsed.rpcAddress }));
-  if (changed) node.sign();
-  const peers = node.peers.trusted().filter((p) => p.nodeId !== parsed.nodeId);
-  node.log(`admitted node ${parsed.nodeId.slice(0, 16)} at ${parsed.peerAddress}`);
-  return joinResponse(parsed, cert, node.identity, peers);
+  const cert = await createNodeCertificate(createPublicKey(parsed.publicKey), node.identity.serviceKey, node.identity.serviceCert, {
+    nodeId: parsed.nodeId,
+    subjectAltNames: [...new Set(['localhost', '127.0.0.1', host])],
+  });
+  const { publicKey, peerAddress, rpcAddress, measurement } = parsed;
+  const { result, txid } = await node.transact((tx) => {
+    // The same node may have asked twice at once: the first request recorded it.
+    if (nodeInfo(tx, parsed.nodeId)) return 'known';
+    return recordPendingJoin(tx, parsed.nodeId, { cert, publicKey, peerAddress, rpcAddress, measurement }, Date.now(), node.pendingJoins) ? 'recorded' : 'full';
+  });
+  if (result === 'full') throw new JoinError('too many pending join requests; try later');
+  if (result === 'known') return admit(node, request);
+  node.sign();
+  await node.waitCommitted(txid!);
+  node.log(`node ${parsed.nodeId.slice(0, 16)} at ${peerAddress} asks to join: pending until the members trust it`);
+  return { status: 'Pending', nodeId: parsed.nodeId };
+}
+
+/** The answer to a node the table already holds (undefined: it holds none). */
+function answerFor(node: AdmittingNode, request: ParsedRequest): JoinAnswer | undefined {
+  const info = node.read((tx) => nodeInfo(tx, request.nodeId));
+  const id = request.nodeId.slice(0, 16);
+  switch (info?.status) {
+    case undefined:
+      return undefined;
+    case 'Pending':
+      if (pendingJoinExpired(info, Date.now(), node.pendingJoins.ttlMs)) throw new JoinError(`the join request of node ${id} expired before the members trusted it; ask again with a new node key`);
+      return { status: 'Pending', nodeId: request.nodeId };
+    case 'Retired':
+      throw new JoinError(`node ${id} is retired from this service: it cannot join again`);
+    case 'Trusted': {
+      // Read from the primary's current state, not the committed one: a configuration
+      // that adds the node commits only once the node, with these secrets, takes part.
+      const peers = node.peers.trusted().filter((p) => p.nodeId !== request.nodeId);
+      return { status: 'Trusted', ...joinResponse(request, info.cert, node.identity, peers) };
+    }
+  }
 }

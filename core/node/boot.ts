@@ -8,7 +8,7 @@
 // files with the members' key shares will be a fourth mode, `recover`.)
 import type { PersistentState } from '../consensus/types.js';
 import { writeGovernanceGenesis, type GovernanceGenesis } from '../governance/genesis.js';
-import { trustNode } from '../governance/nodes.js';
+import { MAX_PENDING_JOINS, PENDING_JOIN_TTL_MS, trustNode, type PendingJoinLimits } from '../governance/nodes.js';
 import { SERVICE_INFO } from '../governance/tables.js';
 import { SnapshotFiles } from '../host/snapshot-files.js';
 import type { Store } from '../kv/store.js';
@@ -48,11 +48,8 @@ export interface NodeOptions {
   network?: { host: string; port: number; advertise?: string };
   /** This node's JSON-RPC URL, recorded for other nodes (they forward writes to the primary). */
   rpcAddress?: string;
-  /**
-   * Admit nodes that ask to join. Off by default: until governance decides who may join
-   * (attestation, member votes), admitting hands the service's secrets to whoever asks.
-   */
-  admitJoiners?: boolean;
+  /** Bounds on the join requests waiting for the members' vote (defaults: MAX_PENDING_JOINS, PENDING_JOIN_TTL_MS). */
+  pendingJoins?: { max?: number; ttlMs?: number };
   /** A new service's consortium: its members, users and constitution (create only). */
   governance?: GovernanceGenesis;
   /** Take a snapshot at the first signature past every multiple of this many seqnos (default 10 000); the same on every node. */
@@ -81,7 +78,7 @@ export interface NodeSetup {
   committed: number;
   initialPeers: PeerInfo[];
   rpcAddress: string | undefined;
-  admitJoiners: boolean;
+  pendingJoins: PendingJoinLimits;
   log: (message: string) => void;
 }
 
@@ -158,7 +155,7 @@ async function bootLocked(options: BootOptions, dir: DataDir, lock: DirLock, log
       committed: replayed.base?.index ?? 0,
       initialPeers: mode === 'join' ? options.joined.peers : [],
       rpcAddress: options.rpcAddress,
-      admitJoiners: options.admitJoiners ?? false,
+      pendingJoins: { max: options.pendingJoins?.max ?? MAX_PENDING_JOINS, ttlMs: options.pendingJoins?.ttlMs ?? PENDING_JOIN_TTL_MS },
       log,
     });
     for (const h of replayed.held) if (h.seqno >= (replayed.base?.index ?? 0)) await node.adoptSnapshot(h.seqno, h.bytes);

@@ -1,10 +1,8 @@
 // Joining a service: a new node asks the primary to admit it; the primary records it as
-// a trusted node (consensus then adds it to the configuration) and answers with its
-// endorsed certificate and the service's secrets, sealed to the new node's own key so
-// that only it can read them, whatever carried the answer.
-//
-// Admission here trusts every well-formed request. Deciding who may join (attestation
-// against governance-approved code, member votes) is the governance issue's to add.
+// a pending node and answers only that. Once the members trust it (their vote applies
+// trustPendingNode; consensus then adds it to the configuration), the same request is
+// answered with its endorsed certificate and the service's secrets, sealed to the new
+// node's own key so that only it can read them, whatever carried the answer.
 import { createPublicKey } from 'node:crypto';
 import { exportPrivateKey, importPrivateKey, keyId, type KeyPair } from '../crypto/keys.js';
 import { openSealedToKey, sealToKey } from '../crypto/seal-to-key.js';
@@ -19,6 +17,8 @@ export interface JoinRequest {
   peerAddress: string;
   /** its JSON-RPC URL */
   rpcAddress: string;
+  /** its code measurement (lowercase hex), recorded for the members (see virtualMeasurement) */
+  measurement: string;
 }
 
 export interface PeerInfo {
@@ -36,6 +36,9 @@ export interface JoinResponse {
   sealedSecrets: string;
 }
 
+/** The primary's answer to a join request: pending until the members trust the node, then everything it needs. */
+export type JoinAnswer = { status: 'Pending'; nodeId: string } | (JoinResponse & { status: 'Trusted' });
+
 interface Secrets {
   serviceKey: string;
   ledgerSecrets: { fromSeqno: number; key: string }[];
@@ -43,6 +46,8 @@ interface Secrets {
 
 const LABEL = 'ccevm join secrets';
 const ADDRESS = /^[A-Za-z0-9.\-[\]:]+:\d{1,5}$/;
+/** 1 to 128 bytes of lowercase hex (a SHA-256 or an SEV-SNP measurement fits) */
+const MEASUREMENT = /^(?:[0-9a-f]{2}){1,128}$/;
 
 export class JoinError extends Error {}
 
@@ -51,6 +56,7 @@ export function parseJoinRequest(value: unknown): JoinRequest & { nodeId: string
   if (typeof r !== 'object' || r === null) throw new JoinError('join request must be an object');
   if (typeof r.peerAddress !== 'string' || !ADDRESS.test(r.peerAddress)) throw new JoinError('peerAddress must be host:port');
   if (typeof r.rpcAddress !== 'string' || !/^https?:\/\/\S+$/.test(r.rpcAddress)) throw new JoinError('rpcAddress must be an http(s) URL');
+  if (typeof r.measurement !== 'string' || !MEASUREMENT.test(r.measurement)) throw new JoinError('measurement must be the code measurement in lowercase hex (at most 128 bytes)');
   let nodeId: string;
   try {
     const key = createPublicKey(r.publicKey as string);
@@ -59,14 +65,14 @@ export function parseJoinRequest(value: unknown): JoinRequest & { nodeId: string
   } catch (e) {
     throw new JoinError(`publicKey: ${(e as Error).message}`);
   }
-  return { publicKey: r.publicKey as string, peerAddress: r.peerAddress, rpcAddress: r.rpcAddress, nodeId };
+  return { publicKey: r.publicKey as string, peerAddress: r.peerAddress, rpcAddress: r.rpcAddress, measurement: r.measurement, nodeId };
 }
 
-export function joinRequest(nodeKey: KeyPair, peerAddress: string, rpcAddress: string): JoinRequest {
-  return { publicKey: nodeKey.publicKey.export({ type: 'spki', format: 'pem' }) as string, peerAddress, rpcAddress };
+export function joinRequest(nodeKey: KeyPair, peerAddress: string, rpcAddress: string, measurement: string): JoinRequest {
+  return { publicKey: nodeKey.publicKey.export({ type: 'spki', format: 'pem' }) as string, peerAddress, rpcAddress, measurement };
 }
 
-/** The primary's answer to an admitted node. */
+/** The primary's answer to a trusted node. */
 export function joinResponse(request: JoinRequest & { nodeId: string }, nodeCert: string, service: NodeIdentity, peers: PeerInfo[]): JoinResponse {
   const secrets: Secrets = {
     serviceKey: Buffer.from(exportPrivateKey(service.serviceKey)).toString('base64'),

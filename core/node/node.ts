@@ -25,7 +25,7 @@ import { ConsensusHost } from './consensus-host.js';
 import { writeExport } from './export.js';
 import { Governance } from './governance.js';
 import type { NodeIdentity } from './identity.js';
-import { JoinError, type JoinResponse, type PeerInfo } from './join.js';
+import type { JoinAnswer, PeerInfo } from './join.js';
 import { PeerDirectory } from './peers.js';
 import { PendingWrites } from './pending-writes.js';
 import { PrimaryWatch, type PrimaryListener } from './primary-watch.js';
@@ -271,11 +271,27 @@ export class Node {
     return writeExport(this.ledger.storage, this.setup.snapshotFiles, this.ledger.base, this.commits.committed, dir, chunkBytes);
   }
 
-  /** As primary, admit a joining node (see admission.ts). */
-  async admit(request: unknown): Promise<JoinResponse> {
-    if (!this.setup.admitJoiners) throw new JoinError('this node does not admit joining nodes (it was not started to: --admit-joiners)');
+  /** As primary, answer a joining node: pending until the members trust it, then its certificate and the secrets (see admission.ts). */
+  async admit(request: unknown): Promise<JoinAnswer> {
     if (!this.replication.isPrimary) throw new NotPrimaryError();
-    return admit({ identity: this.identity, peers: this.peers, read: (r) => this.readPending(r), transact: (b) => this.transact(b), sign: () => this.emitSignature(), log: this.log }, request);
+    return admit(
+      {
+        identity: this.identity,
+        peers: this.peers,
+        pendingJoins: this.setup.pendingJoins,
+        read: (r) => this.readPending(r),
+        transact: (b) => this.transact(b),
+        sign: () => this.emitSignature(),
+        waitCommitted: (txid) => this.waitCommitted(txid),
+        log: this.log,
+      },
+      request,
+    );
+  }
+
+  /** Is `nodeId` a trusted node of the service, as this node knows? */
+  isTrusted(nodeId: string): boolean {
+    return this.peers.trusts(nodeId);
   }
 
   /** The application's governance maps (part of the state members acknowledge; the constitution may write them). */

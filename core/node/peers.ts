@@ -1,6 +1,7 @@
 // Who this node talks to, and where: the trusted nodes and their addresses as the node
 // table (`public:ccf.gov.nodes.info`) records them, plus, for a node that just joined,
-// the peers the primary named before the ledger reached this node.
+// the peers the primary named before the ledger reached this node. Pending nodes (asked
+// to join, not yet trusted by the members) are no peers.
 import { NODES_INFO } from '../governance/tables.js';
 import type { ReadOnlyTransaction } from '../kv/read-only.js';
 import type { PeerInfo } from './join.js';
@@ -30,9 +31,19 @@ export class PeerDirectory {
     );
   }
 
-  /** May `nodeId` connect? Any node the table names (retired ones too: they may still be catching up), or an initial peer. */
+  /**
+   * May `nodeId` connect? A trusted node, a retired one (it may still be catching up), or
+   * an initial peer; never a pending one: until the members trust it, it learns nothing.
+   */
   knows(nodeId: string): boolean {
-    return this.initial.some((p) => p.nodeId === nodeId) || this.read((tx) => tx.map(NODES_INFO).has(nodeId));
+    if (this.initial.some((p) => p.nodeId === nodeId)) return true;
+    const status = this.read((tx) => tx.map(NODES_INFO).get(nodeId)?.status);
+    return status === 'Trusted' || status === 'Retired';
+  }
+
+  /** Is `nodeId` a trusted node of the service (one whose requests this node answers)? */
+  trusts(nodeId: string): boolean {
+    return this.read((tx) => tx.map(NODES_INFO).get(nodeId)?.status === 'Trusted');
   }
 
   /** The JSON-RPC URL a node recorded for itself. */

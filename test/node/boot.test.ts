@@ -6,8 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKeyPair } from '../../core/crypto/keys.js';
 import { BootError, startMode } from '../../core/node/boot.js';
-import { identityFromJoin, joinRequest } from '../../core/node/join.js';
+import { identityFromJoin } from '../../core/node/join.js';
 import { Node } from '../../core/node/node.js';
+import { joinTrusted } from './helpers.js';
 
 describe('node / boot modes', () => {
   let dir: string;
@@ -43,9 +44,9 @@ describe('node / boot modes', () => {
     const before = readdirSync(dir).sort();
     await assert.rejects(Node.create({ dataDir: dir }), (e: Error) => e instanceof BootError && /already holds a node: restart it/.test(e.message));
     const key = generateKeyPair();
-    const other = await Node.create({ dataDir: tempDir(), admitJoiners: true, rpcAddress: 'http://127.0.0.1:1' });
+    const other = await Node.create({ dataDir: tempDir(), rpcAddress: 'http://127.0.0.1:1' });
     nodes.push(other);
-    const response = await other.admit(joinRequest(key, '127.0.0.1:1', 'http://127.0.0.1:2'));
+    const response = await joinTrusted(other, key, '127.0.0.1:1', 'http://127.0.0.1:2');
     await assert.rejects(Node.join({ dataDir: dir, joined: { identity: identityFromJoin(key, response), peers: response.peers } }), /already holds a node: .*to join/);
     assert.deepEqual(readdirSync(dir).sort(), before, 'nothing written');
   });

@@ -7,12 +7,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKeyPair } from '../../core/crypto/keys.js';
-import { identityFromJoin, joinRequest } from '../../core/node/join.js';
+import { identityFromJoin } from '../../core/node/join.js';
 import { Node } from '../../core/node/node.js';
 import { utf8 } from '../../core/util/bytes.js';
 import { HeldStorage } from '../support/held-storage.js';
 import { freePort } from '../support/node-process.js';
-import { data, read, until } from './helpers.js';
+import { data, joinTrusted, read, until } from './helpers.js';
 
 describe('node / acknowledgements wait for durable storage (three nodes, one process)', function () {
   this.timeout(60_000);
@@ -28,11 +28,11 @@ describe('node / acknowledgements wait for durable storage (three nodes, one pro
   before(async () => {
     for (const name of ['a', 'b', 'c']) storages.set(name, new HeldStorage());
     const port = await freePort();
-    nodes.set('a', await Node.create({ dataDir: dir('a'), storage: storages.get('a')!, network: { host: '127.0.0.1', port }, rpcAddress: 'http://127.0.0.1:1', admitJoiners: true }));
+    nodes.set('a', await Node.create({ dataDir: dir('a'), storage: storages.get('a')!, network: { host: '127.0.0.1', port }, rpcAddress: 'http://127.0.0.1:1' }));
     for (const name of ['b', 'c']) {
       const key = generateKeyPair();
       const peerPort = await freePort();
-      const response = await nodes.get('a')!.admit(joinRequest(key, `127.0.0.1:${peerPort}`, `http://127.0.0.1:${peerPort + 1}`));
+      const response = await joinTrusted(nodes.get('a')!, key, `127.0.0.1:${peerPort}`, `http://127.0.0.1:${peerPort + 1}`);
       nodes.set(name, await Node.join({ dataDir: dir(name), storage: storages.get(name)!, network: { host: '127.0.0.1', port: peerPort }, joined: { identity: identityFromJoin(key, response), peers: response.peers } }));
     }
   });

@@ -7,11 +7,11 @@ import { basename, join } from 'node:path';
 import { generateKeyPair } from '../../core/crypto/keys.js';
 import { auditChunks } from '../../core/ledger/audit.js';
 import { exportDataDir } from '../../core/node/export.js';
-import { identityFromJoin, joinRequest } from '../../core/node/join.js';
+import { identityFromJoin } from '../../core/node/join.js';
 import { Node } from '../../core/node/node.js';
 import { utf8 } from '../../core/util/bytes.js';
 import { freePort } from '../support/node-process.js';
-import { data, until } from './helpers.js';
+import { data, joinTrusted, until } from './helpers.js';
 
 describe('node / export of a stopped node', function () {
   this.timeout(60_000);
@@ -33,12 +33,12 @@ describe('node / export of a stopped node', function () {
     const nodes = new Map<string, Node>();
     try {
       dataDirs.set('a', tempDir('a'));
-      nodes.set('a', await Node.create({ dataDir: dataDirs.get('a')!, network: { host: '127.0.0.1', port: await freePort() }, rpcAddress: 'http://127.0.0.1:1', admitJoiners: true }));
+      nodes.set('a', await Node.create({ dataDir: dataDirs.get('a')!, network: { host: '127.0.0.1', port: await freePort() }, rpcAddress: 'http://127.0.0.1:1' }));
       for (const name of ['b', 'c']) {
         const key = generateKeyPair();
         const port = await freePort();
         dataDirs.set(name, tempDir(name));
-        const response = await nodes.get('a')!.admit(joinRequest(key, `127.0.0.1:${port}`, `http://127.0.0.1:${port + 1}`));
+        const response = await joinTrusted(nodes.get('a')!, key, `127.0.0.1:${port}`, `http://127.0.0.1:${port + 1}`);
         nodes.set(name, await Node.join({ dataDir: dataDirs.get(name)!, network: { host: '127.0.0.1', port }, joined: { identity: identityFromJoin(key, response), peers: response.peers } }));
       }
       const primary = nodes.get('a')!;

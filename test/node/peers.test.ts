@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { retireNode, trustNode } from '../../core/governance/nodes.js';
+import { recordPendingJoin, retireNode, trustNode } from '../../core/governance/nodes.js';
 import { readOnly } from '../../core/kv/read-only.js';
 import { Store } from '../../core/kv/store.js';
 import type { Transaction } from '../../core/kv/transaction.js';
@@ -34,10 +34,18 @@ describe('node / peer directory', () => {
     assert.deepEqual(peers.trusted().map((p) => p.nodeId), ['b', 'self']);
   });
 
-  it('knows the nodes the table names (retired ones too) and the initial peers, nobody else', () => {
+  it('knows the trusted and retired nodes and the initial peers, never a pending node, nobody else', () => {
     apply((tx) => retireNode(tx, 'c'));
+    apply((tx) => recordPendingJoin(tx, 'asking', { cert: 'P', publicKey: 'K', peerAddress: 'p:1003', rpcAddress: 'http://p:1', measurement: 'ab' }, Date.now(), { max: 16, ttlMs: 60_000 }));
     for (const id of ['self', 'b', 'c', 'quiet', 'first']) assert.equal(peers.knows(id), true, id);
+    assert.equal(peers.knows('asking'), false, 'a pending node');
     assert.equal(peers.knows('stranger'), false);
+  });
+
+  it('trusts only the trusted nodes (whose requests a node answers)', () => {
+    apply((tx) => retireNode(tx, 'c'));
+    apply((tx) => recordPendingJoin(tx, 'asking', { cert: 'P', publicKey: 'K', peerAddress: 'p:1003', rpcAddress: 'http://p:1', measurement: 'ab' }, Date.now(), { max: 16, ttlMs: 60_000 }));
+    assert.deepEqual(['self', 'b', 'c', 'quiet', 'asking', 'first', 'stranger'].filter((id) => peers.trusts(id)), ['self', 'b', 'quiet']);
   });
 
   it('tells a node’s recorded RPC address', () => {
@@ -46,8 +54,9 @@ describe('node / peer directory', () => {
     assert.equal(peers.rpcAddressOf('stranger'), undefined);
   });
 
-  it('points an address book at every peer but itself', () => {
+  it('points an address book at every peer but itself (no pending node)', () => {
     const book: string[] = [];
+    apply((tx) => recordPendingJoin(tx, 'asking', { cert: 'P', publicKey: 'K', peerAddress: 'p:1003', rpcAddress: 'http://p:1', measurement: 'ab' }, Date.now(), { max: 16, ttlMs: 60_000 }));
     peers.refresh({ setAddress: (id, host, port) => book.push(`${id} ${host} ${port}`) });
     assert.deepEqual(book.sort(), ['b [::1] 1001', 'c c 1002', 'first first.example 4000']);
   });

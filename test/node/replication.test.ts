@@ -5,12 +5,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKeyPair } from '../../core/crypto/keys.js';
+import { virtualMeasurement } from '../../core/host/virtual-platform.js';
 import { verifyReceipt } from '../../core/ledger/receipt.js';
 import { identityFromJoin, JoinError, joinRequest } from '../../core/node/join.js';
 import { Node, NotPrimaryError } from '../../core/node/node.js';
 import { utf8 } from '../../core/util/bytes.js';
 import { freePort } from '../support/node-process.js';
-import { data, read, until } from './helpers.js';
+import { data, joinTrusted, read, until } from './helpers.js';
 
 describe('node / replication over TLS (three nodes, one process)', function () {
   this.timeout(60_000);
@@ -27,13 +28,13 @@ describe('node / replication over TLS (three nodes, one process)', function () {
   before(async () => {
     ports.set('a', await freePort());
     dataDirs.set('a', dir('a'));
-    nodes.set('a', await Node.create({ dataDir: dataDirs.get('a')!, network: { host: '127.0.0.1', port: ports.get('a')! }, rpcAddress: 'http://127.0.0.1:1', admitJoiners: true }));
+    nodes.set('a', await Node.create({ dataDir: dataDirs.get('a')!, network: { host: '127.0.0.1', port: ports.get('a')! }, rpcAddress: 'http://127.0.0.1:1' }));
     for (const name of ['b', 'c']) {
       const key = generateKeyPair();
       const port = await freePort();
       ports.set(name, port);
       dataDirs.set(name, dir(name));
-      const response = await nodes.get('a')!.admit(joinRequest(key, `127.0.0.1:${port}`, `http://127.0.0.1:${port + 1}`));
+      const response = await joinTrusted(nodes.get('a')!, key, `127.0.0.1:${port}`, `http://127.0.0.1:${port + 1}`);
       nodes.set(name, await Node.join({ dataDir: dataDirs.get(name)!, network: { host: '127.0.0.1', port }, joined: { identity: identityFromJoin(key, response), peers: response.peers } }));
     }
   });
@@ -64,11 +65,13 @@ describe('node / replication over TLS (three nodes, one process)', function () {
     }
   });
 
-  it('admits joining nodes only where the operator allowed it', async () => {
-    const joined = nodes.get('b')!; // started without admitJoiners
-    const request = joinRequest(generateKeyPair(), '127.0.0.1:1', 'http://127.0.0.1:2');
-    await assert.rejects(joined.admit(request), JoinError);
-    await assert.rejects(nodes.get('a')!.admit({ ...request, publicKey: 'not a key' }), JoinError);
+  it('answers join requests on the primary only, and refuses malformed ones', async () => {
+    const request = joinRequest(generateKeyPair(), '127.0.0.1:1', 'http://127.0.0.1:2', virtualMeasurement());
+    const backup = [...nodes.values()].find((n) => n.role !== 'primary')!;
+    await assert.rejects(backup.admit(request), NotPrimaryError);
+    await assert.rejects(primary().admit({ ...request, publicKey: 'not a key' }), (e: Error) => e instanceof JoinError && /publicKey/.test(e.message));
+    await assert.rejects(primary().admit({ ...request, measurement: 'not hex' }), (e: Error) => e instanceof JoinError && /measurement must be the code measurement in lowercase hex/.test(e.message));
+    await assert.rejects(primary().admit({ ...request, measurement: undefined }), /measurement must be/);
   });
 
   it('refuses writes on a backup', async () => {

@@ -11,12 +11,12 @@ import { auditChunks } from '../../core/ledger/audit.js';
 import { verifyReceipt } from '../../core/ledger/receipt.js';
 import { snapshotName, verifyCommittedSnapshot } from '../../core/ledger/snapshot.js';
 import { SnapshotFiles } from '../../core/host/snapshot-files.js';
-import { identityFromJoin, joinRequest } from '../../core/node/join.js';
+import { identityFromJoin } from '../../core/node/join.js';
 import { startMode } from '../../core/node/boot.js';
 import { Node } from '../../core/node/node.js';
 import { utf8 } from '../../core/util/bytes.js';
 import { freePort } from '../support/node-process.js';
-import { data, read, until } from './helpers.js';
+import { data, joinTrusted, read, until } from './helpers.js';
 
 const INTERVAL = 25;
 
@@ -55,14 +55,14 @@ describe('node / snapshots (catch-up, restart, verification)', function () {
     const port = await freePort();
     ports.set(name, port);
     dir(name);
-    const response = await primary().admit(joinRequest(key, `127.0.0.1:${port}`, `http://127.0.0.1:${port + 1}`));
+    const response = await joinTrusted(primary(), key, `127.0.0.1:${port}`, `http://127.0.0.1:${port + 1}`);
     joined.set(name, { identity: identityFromJoin(key, response), peers: response.peers });
     return startJoined(name);
   }
 
   before(async () => {
     ports.set('a', await freePort());
-    nodes.set('a', await Node.create({ dataDir: dir('a'), network: { host: '127.0.0.1', port: ports.get('a')! }, rpcAddress: 'http://127.0.0.1:1', admitJoiners: true, snapshotInterval: INTERVAL, log: logTo('a') }));
+    nodes.set('a', await Node.create({ dataDir: dir('a'), network: { host: '127.0.0.1', port: ports.get('a')! }, rpcAddress: 'http://127.0.0.1:1', snapshotInterval: INTERVAL, log: logTo('a') }));
     for (const name of ['b', 'c']) await joinNode(name);
   });
   after(async () => {

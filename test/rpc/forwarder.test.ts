@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Transaction, Wallet, parseEther } from 'ethers';
 import { generateKeyPair } from '../../core/crypto/keys.js';
-import { identityFromJoin, joinRequest } from '../../core/node/join.js';
+import { identityFromJoin } from '../../core/node/join.js';
 import { Node } from '../../core/node/node.js';
 import { DEFAULT_EVM_CONFIG, type EvmConfig } from '../../evm-adapter/config.js';
 import { EvmApplication, type EvmService } from '../../evm-adapter/service.js';
@@ -19,7 +19,7 @@ import { Forwarder } from '../../rpc/forwarder.js';
 import { servePeerCalls } from '../../rpc/peer-calls.js';
 import { devWallet, signTransfer } from '../e2e/cluster-helpers.js';
 import { freePort } from '../support/node-process.js';
-import { until } from '../node/helpers.js';
+import { joinTrusted, until } from '../node/helpers.js';
 
 const hex = (bytes: Uint8Array) => `0x${Buffer.from(bytes).toString('hex')}`;
 const fromHex = (text: string) => new Uint8Array(Buffer.from(text.slice(2), 'hex'));
@@ -63,12 +63,12 @@ describe('rpc / forwarder: resubmission after the primary committed and went sil
     };
     const firstApp = new EvmApplication(config);
     const [firstDir, firstPort] = [dir(), await freePort()];
-    const first = await Node.create({ dataDir: firstDir, network: { host: '127.0.0.1', port: firstPort }, rpcAddress: 'https://127.0.0.1:1', admitJoiners: true, application: firstApp.hooks });
+    const first = await Node.create({ dataDir: firstDir, network: { host: '127.0.0.1', port: firstPort }, rpcAddress: 'https://127.0.0.1:1', application: firstApp.hooks });
     members = [await member(firstDir, firstPort, first, firstApp)];
     for (let i = 1; i < 3; i++) {
       const key = generateKeyPair();
       const port = await freePort();
-      const response = await first.admit(joinRequest(key, `127.0.0.1:${port}`, `https://127.0.0.1:${port + 1}`));
+      const response = await joinTrusted(first, key, `127.0.0.1:${port}`, `https://127.0.0.1:${port + 1}`);
       const app = new EvmApplication(config);
       const dataDir = dir();
       const node = await Node.join({ dataDir, network: { host: '127.0.0.1', port }, joined: { identity: identityFromJoin(key, response), peers: response.peers }, application: app.hooks });
