@@ -153,32 +153,12 @@ export class Forwarder {
   }
 
   /** Take a joining node's request to the primary (see core/node/join.ts), within the same bound. */
-  async joinNetwork(request: unknown): Promise<JoinAnswer> {
-    const deadline = Date.now() + this.timeoutMs;
-    let reason: UnavailableReason = 'no-primary';
-    for (;;) {
-      const primary = this.node.primaryId;
-      if (Date.now() >= deadline) throw new UnavailableError('the join request', primary === undefined ? 'no-primary' : reason, this.timeoutMs);
-      if (primary === this.node.nodeId) {
-        try {
-          return await this.node.admit(request);
-        } catch (e) {
-          if (e instanceof JoinError) throw invalidParams(e.message);
-          if (!(e instanceof NotPrimaryError)) throw e;
-        }
-      } else if (primary !== undefined) {
-        const watch = this.watch(primary, deadline);
-        try {
-          return await this.client(primary, deadline).call<JoinAnswer>(PEER_METHODS.joinNetwork, [request], { signal: watch.signal });
-        } catch (e) {
-          if (e instanceof JsonRpcError && e.code !== PEER_RETRY) throw e;
-          reason = 'primary-unreachable';
-        } finally {
-          watch.dispose();
-        }
-      }
-      await this.primaryOtherThan(primary, Math.min(RETRY_SAME_PRIMARY_MS, deadline - Date.now()));
-    }
+  joinNetwork(request: unknown): Promise<JoinAnswer> {
+    const here = () =>
+      this.node.admit(request).catch((e: unknown) => {
+        throw e instanceof JoinError ? invalidParams(e.message) : e;
+      });
+    return this.toPrimary('the join request', here, PEER_METHODS.joinNetwork, [request]);
   }
 
   /**

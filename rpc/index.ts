@@ -2,7 +2,7 @@ import type { Node } from '../core/node/node.js';
 import type { EvmService } from '../evm-adapter/service.js';
 import { Forwarder, type ForwarderOptions } from './forwarder.js';
 import { ethMethods, type Method } from './methods/eth.js';
-import { Eip712Authenticator, governanceDomain } from './governance/typed-data.js';
+import { authenticatorFor } from './governance/submit.js';
 import { governanceMethods } from './methods/governance.js';
 import { nodeMethods } from './methods/node.js';
 import { servePeerCalls } from './peer-calls.js';
@@ -14,12 +14,10 @@ export { DEFAULT_FORWARD_TIMEOUT_MS, type UnavailableReason } from './forwarder.
 /** Every JSON-RPC method a node serves; also answers the calls other nodes forward to it. */
 export function allMethods(node: Node, evm: EvmService, options: ForwarderOptions = {}): Record<string, Method> {
   const forwarder = new Forwarder(node, evm, options);
-  // Members sign for this network only: its chain id and its service identity.
-  const authenticator = new Eip712Authenticator(governanceDomain(evm.chainId, node.serviceCertificate));
-  servePeerCalls(node, evm, authenticator, options.log ?? (() => {}));
+  servePeerCalls(node, evm, options.log ?? (() => {}));
   return {
     ...ethMethods(evm, (raw) => forwarder.sendRawTransaction(raw)),
     ...nodeMethods(node, evm, forwarder),
-    ...governanceMethods(node, evm, forwarder, authenticator),
+    ...governanceMethods(node, evm, forwarder, authenticatorFor(node, evm)),
   };
 }

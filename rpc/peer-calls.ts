@@ -9,8 +9,7 @@ import { NotPrimaryError, type Node } from '../core/node/node.js';
 import { EvmError, invalidParams } from '../evm-adapter/errors.js';
 import type { EvmService } from '../evm-adapter/service.js';
 import { JsonRpcError } from './client.js';
-import { submitHere } from './governance/submit.js';
-import type { Eip712Authenticator } from './governance/typed-data.js';
+import { authenticatorFor, submitHere } from './governance/submit.js';
 import { data, parseData, positional } from './hex.js';
 
 /** The methods nodes call on each other (never served to clients). */
@@ -44,7 +43,8 @@ type PeerError = { code: number; message: string; data?: unknown };
 const retry = (reason: RetryReason, message: string): PeerError => ({ code: PEER_RETRY, message, data: { retry: reason } });
 
 /** Serve the calls other nodes forward to this one. */
-export function servePeerCalls(node: Node, evm: EvmService, authenticator: Eip712Authenticator, log: (m: string) => void): void {
+export function servePeerCalls(node: Node, evm: EvmService, log: (m: string) => void): void {
+  const authenticator = authenticatorFor(node, evm);
   const methods: Record<string, (params: unknown) => Promise<unknown>> = {
     [PEER_METHODS.governance]: async (params) => {
       const [envelope] = positional(params, 1, 1);

@@ -6,10 +6,16 @@ import { GovernanceError } from '../../core/governance/messages.js';
 import type { GovernanceOutcome } from '../../core/governance/engine.js';
 import type { Node } from '../../core/node/node.js';
 import { JsonRpcError } from '../client.js';
-import type { Eip712Authenticator } from './typed-data.js';
+import type { EvmService } from '../../evm-adapter/service.js';
+import { Eip712Authenticator, governanceDomain } from './typed-data.js';
 
 /** JSON-RPC code of a refused governance message; error.data = { reason: GovernanceErrorCode }. */
 export const GOVERNANCE_REFUSED = -32010;
+
+/** Members sign for this network only: its chain id and its service identity. */
+export function authenticatorFor(node: Node, evm: EvmService): Eip712Authenticator {
+  return new Eip712Authenticator(governanceDomain(evm.chainId, node.serviceCertificate));
+}
 
 export function refusal(e: GovernanceError): JsonRpcError {
   return new JsonRpcError(GOVERNANCE_REFUSED, e.message, { reason: e.code });
