@@ -1,4 +1,6 @@
-// What the node knows of the application built on it (the EVM): two hooks, nothing else.
+// What the node knows of the application built on it (the EVM): two hooks, and the
+// governance maps it adds to core's.
+import type { MapDef } from '../kv/map-def.js';
 import type { Transaction } from '../kv/transaction.js';
 
 export interface ApplicationHooks {
@@ -10,4 +12,6 @@ export interface ApplicationHooks {
    * the ledger's Merkle root over every transaction before this one.
    */
   seal?(tx: Transaction, root: Uint8Array): void;
+  /** Maps the constitution may read and write, besides core's (for the EVM: its policy). */
+  governanceTables?: readonly MapDef<any, any>[];
 }
