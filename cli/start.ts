@@ -5,6 +5,8 @@ import type { NodeIdentity } from '../core/node/identity.js';
 import type { PeerInfo } from '../core/node/join.js';
 import { generateKeyPair } from '../core/crypto/keys.js';
 import { DataDir } from '../core/host/data-dir.js';
+import { openService } from '../core/governance/service.js';
+import { SERVICE_INFO } from '../core/governance/tables.js';
 import { SEALED_STATE_FILE } from '../core/node/identity.js';
 import { identityFromJoin, JoinError, joinRequest, type JoinResponse } from '../core/node/join.js';
 import { EvmApplication } from '../evm-adapter/service.js';
@@ -39,8 +41,17 @@ export async function startNode(
     subjectAltNames: [...new Set(['localhost', '127.0.0.1', config.host])],
     admitJoiners: config.admitJoiners,
     ...(config.snapshotInterval ? { snapshotInterval: config.snapshotInterval } : {}),
+    // COORDINATOR: replace with the dev consortium's vote. Until then the dev accounts are
+    // users who may deploy, there are no members, and a new service is opened at once.
+    governance: { members: [], users: devAccounts(config.devAccounts).map((a) => ({ id: a.address.toLowerCase(), roles: ['deploy'] })), constitution: '' },
     log,
   });
+  if (node.role === 'primary' && node.readCommitted((tx) => tx.map(SERVICE_INFO).get(0)?.status) === 'Opening') {
+    const { txid } = await node.transact((tx) => openService(tx));
+    node.emitSignature();
+    await node.waitCommitted(txid!);
+  }
+  // (end of the COORDINATOR block)
   const evm = await app.attach(node);
   const methods = allMethods(node, evm, { timeoutMs: config.forwardTimeoutMs, log });
   // Plain HTTP is for local tools (loopback unless allowed: see config.ts); HTTPS

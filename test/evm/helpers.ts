@@ -27,11 +27,18 @@ export interface EvmNode {
   stop(): Promise<void>;
 }
 
+export interface EvmNodeOptions {
+  /** changes to the EVM configuration (e.g. its genesis policy) */
+  config?: Partial<EvmConfig>;
+  /** open the service (default), as its members' vote would; else it stays Opening */
+  open?: boolean;
+}
+
 /**
- * Start an open single-node service whose dev wallets are funded users who may deploy;
- * `genesis` adds accounts, `config` changes the EVM configuration (its genesis policy).
+ * Start a single-node service, open unless told otherwise, whose dev wallets are funded
+ * users who may deploy; `genesis` adds accounts.
  */
-export async function startEvmNode(genesis: Record<string, GenesisAccount> = {}, config: Partial<EvmConfig> = {}): Promise<EvmNode> {
+export async function startEvmNode(genesis: Record<string, GenesisAccount> = {}, { config = {}, open = true }: EvmNodeOptions = {}): Promise<EvmNode> {
   const wallets = DEV_KEYS.slice(0, 3).map((k) => new Wallet(k));
   const evmConfig: EvmConfig = {
     ...DEFAULT_EVM_CONFIG,
@@ -46,7 +53,7 @@ export async function startEvmNode(genesis: Record<string, GenesisAccount> = {},
   const dataDir = await mkdtemp(join(tmpdir(), 'ccevm-evm-'));
   const governance = usersGenesis(wallets.map((w) => w.address));
   const node = await Node.create({ dataDir, storage, application: app.hooks, governance, signatures: { milliseconds: 3_600_000 } });
-  await openServiceNow(node);
+  if (open) await openServiceNow(node);
   const evm = await app.attach(node);
   // What eth_sendRawTransaction does: execute on the primary, answer once committed.
   const forwarder = new Forwarder(node, evm);
