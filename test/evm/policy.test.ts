@@ -8,6 +8,7 @@ import { RLP } from '@ethereumjs/rlp';
 import { bytesToBigInt } from '@ethereumjs/util';
 import { keccak256, Wallet } from 'ethers';
 import { USERS_INFO } from '../../core/governance/tables.js';
+import { fromHex } from '../../core/util/bytes.js';
 import { DEFAULT_EVM_CONFIG } from '../../evm-adapter/config.js';
 import { EVM_POLICY, type EvmPolicy } from '../../evm-adapter/policy.js';
 import { EvmApplication } from '../../evm-adapter/service.js';
@@ -18,6 +19,9 @@ import { address, FUNDS, signed, startEvmNode, type EvmNode } from './helpers.js
 const stranger = new Wallet('0x' + '5a'.repeat(32));
 /** Init code PUSH1 0 PUSH1 0 RETURN: creates a contract with empty code. */
 const INIT_CODE = '0x60006000f3';
+/** Runtime code: returns BASEFEE and GASLIMIT as two words. */
+const FEES = '0x000000000000000000000000000000000000fee5';
+const FEES_CODE = '0x486000524560205260406000f3';
 const NOT_OPEN = 'the service is not open yet: its members have not voted transition_service_to_open';
 
 describe('evm / policy: who may transact, fees and gas limit (one node, in process)', function () {
@@ -119,6 +123,30 @@ describe('evm / policy: who may transact, fees and gas limit (one node, in proce
     const open = await signed(outsider, { data: INIT_CODE, nonce: 0 });
     await n.send(open.raw);
     assert.ok(n.evm.receipt(open.hash)?.receipt.contractAddress, "anyone deploys under 'anyone'");
+  });
+
+  it('a vote committed while a block is open takes effect from the next block: latest calls see the head\'s fees, pending calls the new', async () => {
+    n = await startEvmNode({ [FEES]: { balance: 0n, code: fromHex(FEES_CODE) } });
+    const [alice] = n.wallets as [Wallet];
+    // Executed: the pending block is open (base fee 0). The vote's write goes in before the
+    // signature that seals the block (scheduled for when the executor is idle).
+    const sent = await signed(alice, { to: alice.address, nonce: 0 });
+    const { txid } = await n.evm.sendRawTransaction(sent.raw);
+    const vote = n.node.transact((tx) => tx.map(EVM_POLICY).set(0, { ...tx.map(EVM_POLICY).get(0)!, baseFeePerGas: '9', blockGasLimit: '40000000' }));
+    await n.node.waitCommitted(txid);
+    await n.node.waitCommitted((await vote).txid!);
+    const head = n.evm.block('latest')!;
+    assert.equal(n.evm.receipt(sent.hash)?.record.block, head.number, 'the vote committed with the block it came in');
+    assert.deepEqual([head.baseFeePerGas, head.gasLimit], [0n, 30_000_000n], 'the open block keeps the fees it opened with');
+    const fees = async (tag: string) => {
+      const out = await rpc('eth_call', [{ to: FEES }, tag]);
+      return [BigInt(out.slice(0, 66)), BigInt('0x' + out.slice(66))];
+    };
+    assert.deepEqual(await fees('latest'), [0n, 30_000_000n]);
+    assert.deepEqual(await fees('pending'), [9n, 40_000_000n]);
+    assert.equal(await rpc('eth_gasPrice', []), '0x9');
+    await n.send((await signed(alice, { to: alice.address, nonce: 1, maxFeePerGas: 9n })).raw);
+    assert.deepEqual([n.evm.block('latest')!.baseFeePerGas, n.evm.block('latest')!.gasLimit], [9n, 40_000_000n], 'the next block has the new fees');
   });
 
   it('the genesis policy is the EvmConfig\'s, and the policy table is one the constitution may write', async () => {
