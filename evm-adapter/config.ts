@@ -14,7 +14,7 @@ export interface EvmConfig {
   sends: 'users' | 'anyone';
   /** Who may create contracts: users with role 'deploy', any user, or any sender. */
   deploy: 'deployers' | 'users' | 'anyone';
-  /** Base fee of every block, in wei; consortium chains may run at zero. */
+  /** Base fee of blocks, in wei (consortium chains may run at zero). */
   baseFeePerGas: bigint;
   /** Largest gas a block header advertises and eth_call/eth_estimateGas may use. */
   blockGasLimit: bigint;
