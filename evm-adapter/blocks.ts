@@ -10,11 +10,14 @@ import { Bloom, encodeReceipt } from '@ethereumjs/vm';
 import type { ReadOnlyTransaction } from '../core/kv/read-only.js';
 import type { Transaction } from '../core/kv/transaction.js';
 import { keccak256 } from './common.js';
-import type { EvmConfig } from './config.js';
 import type { HeaderBuilder } from './header.js';
+import { readPolicy } from './policy.js';
 import { BLOCK_HASHES, BLOCK_TXS, BLOCKS, blockTxKey, HEAD, PENDING_BLOCK, RECEIPTS, type BlockRecord, type PendingBlock, type ReceiptRecord } from './tables.js';
 
 const ZERO_HASH = new Uint8Array(32);
+
+/** What a block's transactions execute in; the fees are the EVM policy's when the block opened. */
+export type BlockContext = Pick<PendingBlock, 'number' | 'timestamp' | 'baseFeePerGas' | 'gasLimit'>;
 
 /** Whole seconds since the epoch, as block timestamps count them. */
 export type Clock = () => number;
@@ -34,12 +37,15 @@ export function pendingBlock(tx: ReadOnlyTransaction, now: number): PendingBlock
   const open = tx.map(PENDING_BLOCK).get(0);
   if (open) return open;
   const head = tx.map(HEAD).get(0);
+  const policy = readPolicy(tx);
   return {
     number: head ? head.number + 1 : 0,
     timestamp: Math.max(head?.timestamp ?? 0, now),
     txCount: 0,
     gasUsed: 0n,
     logCount: 0,
+    baseFeePerGas: policy.baseFeePerGas,
+    gasLimit: policy.blockGasLimit,
   };
 }
 
@@ -50,24 +56,25 @@ export function pendingBlock(tx: ReadOnlyTransaction, now: number): PendingBlock
  * to rewrite the value already there and 2,900 to change it, so an estimate made in the
  * block that last stored it is too low for any later one.
  */
-export function landingBlocks(tx: ReadOnlyTransaction, now: number): Pick<PendingBlock, 'number' | 'timestamp'>[] {
+export function landingBlocks(tx: ReadOnlyTransaction, now: number): BlockContext[] {
   const pending = pendingBlock(tx, now);
-  return [pending, { number: pending.number + 1, timestamp: pending.timestamp + 1 }];
+  const policy = readPolicy(tx);
+  return [pending, { number: pending.number + 1, timestamp: pending.timestamp + 1, baseFeePerGas: policy.baseFeePerGas, gasLimit: policy.blockGasLimit }];
 }
 
 /**
  * The block context transactions of `pending` execute in, the same for calls, estimates and
  * the executor: coinbase and prevrandao are zero (there are no miners and no randomness
- * beacon), gas limit and base fee are the chain's.
+ * beacon), gas limit and base fee are the block's.
  */
-export function executionBlock(common: Common, config: EvmConfig, pending: Pick<PendingBlock, 'number' | 'timestamp'>, freeze = true): Block {
+export function executionBlock(common: Common, context: BlockContext, freeze = true): Block {
   return createBlock(
     {
       header: {
-        number: BigInt(pending.number),
-        timestamp: BigInt(pending.timestamp),
-        gasLimit: config.blockGasLimit,
-        baseFeePerGas: config.baseFeePerGas,
+        number: BigInt(context.number),
+        timestamp: BigInt(context.timestamp),
+        gasLimit: context.gasLimit,
+        baseFeePerGas: context.baseFeePerGas,
       },
     },
     { common, skipConsensusFormatValidation: true, freeze },
@@ -77,16 +84,18 @@ export function executionBlock(common: Common, config: EvmConfig, pending: Pick<
 /**
  * One execution context re-pointed at each new pending block: building a Block copies the
  * chain configuration, which would otherwise cost every small block a third of a
- * millisecond. Only the number and timestamp differ between pending blocks.
+ * millisecond. The number and timestamp differ between pending blocks; the fees only
+ * when the members change the policy, and then the block is built anew.
  */
 export class ExecutionContext {
-  private readonly block: Block;
+  private block: Block | undefined;
 
-  constructor(common: Common, config: EvmConfig) {
-    this.block = executionBlock(common, config, { number: 0, timestamp: 0 }, false);
-  }
+  constructor(private readonly common: Common) {}
 
-  for(pending: Pick<PendingBlock, 'number' | 'timestamp'>): Block {
+  for(pending: BlockContext): Block {
+    if (!this.block || this.block.header.baseFeePerGas !== pending.baseFeePerGas || this.block.header.gasLimit !== pending.gasLimit) {
+      this.block = executionBlock(this.common, pending, false);
+    }
     const header = this.block.header as { number: bigint; timestamp: bigint };
     header.number = BigInt(pending.number);
     header.timestamp = BigInt(pending.timestamp);
@@ -125,7 +134,6 @@ export function encodeReceiptRecord(receipt: ReceiptRecord, common: Common): Uin
 export function sealBlock(
   tx: Transaction,
   common: Common,
-  config: EvmConfig,
   headers: HeaderBuilder,
   ledgerRoot: Uint8Array,
   now: number,
@@ -146,7 +154,7 @@ export function sealBlock(
     bloom.or(receiptBloom(receipt, common));
     receipts.push(encodeReceiptRecord(receipt, common));
   }
-  const gasLimit = config.blockGasLimit > pending.gasUsed ? config.blockGasLimit : pending.gasUsed;
+  const gasLimit = pending.gasLimit > pending.gasUsed ? pending.gasLimit : pending.gasUsed;
   const transactionsRoot = keccak256(RLP.encode(hashes));
   const receiptsRoot = keccak256(RLP.encode(receipts));
   const header = headers.build({
@@ -155,7 +163,7 @@ export function sealBlock(
     timestamp: BigInt(pending.timestamp),
     gasLimit,
     gasUsed: pending.gasUsed,
-    baseFeePerGas: config.baseFeePerGas,
+    baseFeePerGas: pending.baseFeePerGas,
     stateRoot: ledgerRoot,
     transactionsRoot,
     receiptsRoot,
@@ -168,7 +176,7 @@ export function sealBlock(
     timestamp: pending.timestamp,
     gasUsed: pending.gasUsed,
     gasLimit,
-    baseFeePerGas: config.baseFeePerGas,
+    baseFeePerGas: pending.baseFeePerGas,
     txCount: hashes.length,
     logsBloom: bloom.bitvector,
     transactionsRoot,

@@ -7,7 +7,6 @@ import { Address, bytesToHex } from '@ethereumjs/util';
 import type { EVMResult } from '@ethereumjs/evm';
 import type { VM } from '@ethereumjs/vm';
 import type { ReadOnlyTransaction } from '../core/kv/read-only.js';
-import type { EvmConfig } from './config.js';
 import { ErrorCode, EvmError, rejected } from './errors.js';
 import type { KvBlockchain } from './kv-blockchain.js';
 import { SerialQueue } from './serial-queue.js';
@@ -38,22 +37,19 @@ export class Calls {
     private readonly state: KvStateManager,
     private readonly chain: KvBlockchain,
     private readonly common: Common,
-    private readonly config: EvmConfig,
   ) {}
 
-  get gasCap(): bigint {
-    return this.config.blockGasLimit < TX_GAS_CAP ? this.config.blockGasLimit : TX_GAS_CAP;
-  }
-
-  /** The gas a message may use: what it asks for, never more than the cap. */
-  private gasFor(request: CallRequest): bigint {
-    return request.gas !== undefined && request.gas < this.gasCap ? request.gas : this.gasCap;
+  /** The gas a message may use: what it asks for, never more than the block's gas limit or EIP-7825's cap. */
+  private gasFor(request: CallRequest, block: Block): bigint {
+    const limit = block.header.gasLimit;
+    const cap = limit < TX_GAS_CAP ? limit : TX_GAS_CAP;
+    return request.gas !== undefined && request.gas < cap ? request.gas : cap;
   }
 
   /** Result bytes of a call; reverts and failures as EvmError (revert data in `data`). */
   async call(snapshot: ReadOnlyTransaction, block: Block, request: CallRequest): Promise<Uint8Array> {
     request.overrides?.checkConfidentiality(snapshot);
-    const gas = this.gasFor(request);
+    const gas = this.gasFor(request, block);
     const result = await this.run(snapshot, block, request, gas - this.intrinsicGas(request));
     throwIfFailed(result);
     return result.execResult.returnValue;
@@ -66,10 +62,10 @@ export class Calls {
   async estimateGas(snapshot: ReadOnlyTransaction, blocks: Block[], request: CallRequest): Promise<bigint> {
     request.overrides?.checkConfidentiality(snapshot);
     const intrinsic = this.intrinsicGas(request);
-    const cap = this.gasFor(request);
+    const [first, ...later] = blocks;
+    const cap = this.gasFor(request, first!);
     if (cap < intrinsic) throw rejected('intrinsic gas too low');
     const limit = cap - intrinsic;
-    const [first, ...later] = blocks;
     const full = await this.run(snapshot, first!, request, limit);
     throwIfFailed(full);
     let gas = await this.leastGas(snapshot, first!, request, full, limit, 0n);
@@ -108,7 +104,7 @@ export class Calls {
   }
 
   private intrinsicGas(request: CallRequest): bigint {
-    return createTx({ to: request.to, data: request.data, value: request.value, gasLimit: this.gasCap }, { common: this.common }).getIntrinsicGas();
+    return createTx({ to: request.to, data: request.data, value: request.value, gasLimit: TX_GAS_CAP }, { common: this.common }).getIntrinsicGas();
   }
 
   private run(snapshot: ReadOnlyTransaction, block: Block, request: CallRequest, gasLimit: bigint): Promise<EVMResult> {

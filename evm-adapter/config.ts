@@ -8,7 +8,13 @@ export interface GenesisAccount {
 
 export interface EvmConfig {
   chainId: bigint;
-  /** Base fee of every block, in wei; consortium chains may run at zero. */
+  // sends, deploy, baseFeePerGas and blockGasLimit are the genesis EVM policy (policy.ts):
+  // after genesis the members' vote changes them, not this configuration.
+  /** Who may transact: only users (the users table), or anyone. */
+  sends: 'users' | 'anyone';
+  /** Who may create contracts: users with role 'deploy', any user, or any sender. */
+  deploy: 'deployers' | 'users' | 'anyone';
+  /** Base fee of blocks, in wei (consortium chains may run at zero). */
   baseFeePerGas: bigint;
   /** Largest gas a block header advertises and eth_call/eth_estimateGas may use. */
   blockGasLimit: bigint;
@@ -20,6 +26,8 @@ export interface EvmConfig {
 
 export const DEFAULT_EVM_CONFIG: EvmConfig = {
   chainId: 1337n,
+  sends: 'users',
+  deploy: 'deployers',
   baseFeePerGas: 0n,
   blockGasLimit: 30_000_000n,
   maxTransactionBytes: 128 * 1024,

@@ -8,6 +8,11 @@ export const enum ErrorCode {
   Rejected = -32000,
   /** state or history this node does not keep */
   ResourceUnavailable = -32002,
+  /**
+   * EIP-1474 "transaction rejected": the network does not let this sender do this (the
+   * service is not open, the sender is no user, may not deploy), whatever the transaction.
+   */
+  TransactionRejected = -32003,
 }
 
 export class EvmError extends Error {
@@ -23,4 +28,5 @@ export class EvmError extends Error {
 }
 
 export const rejected = (message: string) => new EvmError(ErrorCode.Rejected, message);
+export const notPermitted = (message: string) => new EvmError(ErrorCode.TransactionRejected, message);
 export const invalidParams = (message: string) => new EvmError(ErrorCode.InvalidParams, message);

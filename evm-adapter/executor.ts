@@ -13,6 +13,7 @@ import { ExecutionContext, pendingBlock, type Clock } from './blocks.js';
 import type { EvmConfig } from './config.js';
 import { rejected } from './errors.js';
 import type { KvBlockchain } from './kv-blockchain.js';
+import { checkPermitted } from './permissions.js';
 import { SerialQueue } from './serial-queue.js';
 import type { KvStateManager } from './state-manager.js';
 import { BLOCK_TXS, blockTxKey, PENDING_BLOCK, RECEIPTS, TRANSACTIONS, type LogRecord, type ReceiptRecord } from './tables.js';
@@ -47,7 +48,7 @@ export class Executor {
     private readonly config: EvmConfig,
     private readonly clock: Clock,
   ) {
-    this.context = new ExecutionContext(common, config);
+    this.context = new ExecutionContext(common);
   }
 
   /** `nonceWaitMs`: how long a future nonce may wait for its predecessors (at most FUTURE_NONCE_WAIT_MS). */
@@ -68,6 +69,8 @@ export class Executor {
     const { tx, sender } = admitted;
     const { result, txid } = await this.node.transact(async (kv) => {
       if (kv.map(TRANSACTIONS).has(admitted.hash)) throw rejected('already known');
+      // Read in this transaction: a vote that commits meanwhile is seen all or not at all.
+      checkPermitted(kv, admitted);
       this.state.bind(kv);
       this.chain.bind(kv);
       const nonce = (await this.state.getAccount(sender))?.nonce ?? 0n;

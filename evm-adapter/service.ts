@@ -18,6 +18,7 @@ import { ErrorCode, EvmError } from './errors.js';
 import { HeaderBuilder } from './header.js';
 import { Executor, type Submitted } from './executor.js';
 import { KvBlockchain } from './kv-blockchain.js';
+import { EVM_POLICY, readPolicy, writeGenesisPolicy, type ActivePolicy } from './policy.js';
 import { Queries, type LogFilter, type LogView, type ReceiptView, type TransactionView } from './queries.js';
 import { KvStateManager } from './state-manager.js';
 import { ACCOUNTS, CODE, PENDING_BLOCK, type BlockRecord } from './tables.js';
@@ -45,7 +46,8 @@ export class EvmApplication {
   get hooks(): ApplicationHooks {
     return {
       genesis: (tx) => writeGenesis(tx, this.config, this.clock()),
-      seal: (tx, root) => void sealBlock(tx, this.common, this.config, this.headers, root, this.clock()),
+      seal: (tx, root) => void sealBlock(tx, this.common, this.headers, root, this.clock()),
+      governanceTables: [EVM_POLICY],
     };
   }
 
@@ -64,7 +66,7 @@ export class EvmApplication {
       this.common,
       this.config,
       new Executor(node, tx.vm, tx.state, tx.chain, this.common, this.txCommon, this.config, this.clock),
-      new Calls(call.vm, call.state, call.chain, this.txCommon, this.config),
+      new Calls(call.vm, call.state, call.chain, this.txCommon),
       new Queries(this.txCommon),
       this.clock,
     );
@@ -81,7 +83,8 @@ function writeGenesis(tx: Transaction, config: EvmConfig, now: number): void {
     }
     accounts.set(fromHex(address), account.serialize());
   }
-  tx.map(PENDING_BLOCK).set(0, { number: 0, timestamp: now, txCount: 0, gasUsed: 0n, logCount: 0 });
+  writeGenesisPolicy(tx, config);
+  tx.map(PENDING_BLOCK).set(0, { number: 0, timestamp: now, txCount: 0, gasUsed: 0n, logCount: 0, baseFeePerGas: config.baseFeePerGas, gasLimit: config.blockGasLimit });
 }
 
 const HISTORY_UNAVAILABLE = 'historical state is not available: ccevm serves state at the latest and pending blocks';
@@ -141,7 +144,7 @@ export class EvmService {
         if (number !== head.number) throw new EvmError(ErrorCode.ResourceUnavailable, HISTORY_UNAVAILABLE);
       }
       const context = pending || !head ? pendingBlock(tx, this.clock()) : head;
-      return await use(tx, executionBlock(this.common, this.config, context));
+      return await use(tx, executionBlock(this.common, context));
     };
     return pending ? this.node.readPending(read) : this.node.readCommitted(read);
   }
@@ -172,7 +175,7 @@ export class EvmService {
   }
 
   private landingBlocks(): Block[] {
-    return this.node.readPending((tx) => landingBlocks(tx, this.clock()).map((b) => executionBlock(this.common, this.config, b)));
+    return this.node.readPending((tx) => landingBlocks(tx, this.clock()).map((b) => executionBlock(this.common, b)));
   }
 
   /** A committed block by tag or number; `pending` means the latest here. */
@@ -208,7 +211,13 @@ export class EvmService {
     return this.committed((tx) => this.queries.logs(tx, filter));
   }
 
+  /** The committed EVM policy: what the members last decided. */
+  policy(): ActivePolicy {
+    return this.committed(readPolicy);
+  }
+
+  /** The base fee of the next block. */
   gasPrice(): bigint {
-    return this.config.baseFeePerGas;
+    return this.policy().baseFeePerGas;
   }
 }

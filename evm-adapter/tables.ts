@@ -78,6 +78,9 @@ export type PendingBlock = {
   txCount: number;
   gasUsed: bigint;
   logCount: number;
+  /** fixed from the EVM policy when the block opens: a vote changes the next block's */
+  baseFeePerGas: bigint;
+  gasLimit: bigint;
 };
 export const PENDING_BLOCK = defineMap('evm.pending_block', uintCodec, binaryCodec<PendingBlock>());
 

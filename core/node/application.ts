@@ -1,5 +1,5 @@
-// What the node knows of the application built on it (the EVM): two hooks and the
-// governance maps it adds.
+// What the node knows of the application built on it (the EVM): two hooks, and the
+// governance maps it adds to core's.
 import type { MapDef } from '../kv/map-def.js';
 import type { Transaction } from '../kv/transaction.js';
 
@@ -12,6 +12,6 @@ export interface ApplicationHooks {
    * the ledger's Merkle root over every transaction before this one.
    */
   seal?(tx: Transaction, root: Uint8Array): void;
-  /** Public maps of the application's policy that governance (the constitution) may read and write. */
+  /** Maps the constitution may read and write, besides core's (for the EVM: its policy). */
   governanceTables?: readonly MapDef<any, any>[];
 }

@@ -53,7 +53,7 @@ export function ethMethods(evm: EvmService, send: (raw: Uint8Array) => Promise<U
         // Tips are not part of the consortium's fee model: every percentile pays none.
         if (Array.isArray(percentiles)) reward.push(percentiles.map(() => '0x0'));
       }
-      baseFeePerGas.push(quantity(evm.config.baseFeePerGas));
+      baseFeePerGas.push(quantity(evm.gasPrice()));
       return { oldestBlock: quantity(oldest), baseFeePerGas, gasUsedRatio, ...(Array.isArray(percentiles) ? { reward } : {}) };
     },
 
@@ -91,7 +91,10 @@ export function ethMethods(evm: EvmService, send: (raw: Uint8Array) => Promise<U
     eth_getTransactionByHash: (p) => {
       const [hash] = positional(p, 1, 1);
       const view = evm.transaction(parseHash(hash));
-      return view ? formatTransaction(view, evm.config.baseFeePerGas) : null;
+      if (!view) return null;
+      // Its block's base fee; one still pending pays the next block's.
+      const baseFee = view.blockHash ? evm.blockByHash(view.blockHash)!.baseFeePerGas : evm.gasPrice();
+      return formatTransaction(view, baseFee);
     },
     eth_getTransactionReceipt: (p) => {
       const [hash] = positional(p, 1, 1);

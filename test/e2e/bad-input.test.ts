@@ -195,9 +195,13 @@ describe('e2e: bad input', function () {
       assert.equal(await nonceOf(gapper.address), 0);
     });
 
+    it('refuses a transaction from a sender who is not a user of the network', async () => {
+      const stranger = Wallet.createRandom();
+      const error = await refused(await sign(stranger, 0), /is not a user of this network/, [stranger.address, bob.address]);
+      assert.equal(error.code, -32003);
+    });
+
     it('refuses a transaction the sender cannot pay for (insufficient funds)', async () => {
-      const poor = Wallet.createRandom();
-      await refused(await sign(poor, 0), /insufficient funds/i, [poor.address, alice.address]);
       const balance = BigInt(await node.rpc('eth_getBalance', [alice.address, 'latest']));
       await refused(await sign(alice, await nonceOf(alice.address), { value: balance }), /insufficient funds/i);
     });

@@ -463,6 +463,17 @@ describe('ethers v6 against a ccevm node', function () {
     }
   });
 
+  it('refuses a sender who is not a user of the network: ethers sees code -32003 and the message', async () => {
+    const stranger = new Wallet(Wallet.createRandom().privateKey, provider);
+    const raw = await stranger.signTransaction({ type: 2, chainId: CHAIN_ID, nonce: 0, to: deployer.address, value: 0n, gasLimit: 21_000n, maxFeePerGas: 0n, maxPriorityFeePerGas: 0n });
+    await assert.rejects(provider.broadcastTransaction(raw), (e: Error & { error?: { code: number; message: string } }) => {
+      assert.deepEqual(e.error, { code: -32003, message: `sender ${stranger.address.toLowerCase()} is not a user of this network` });
+      assert.match(e.message, /is not a user of this network/);
+      return true;
+    });
+    assert.equal(await provider.getTransactionCount(stranger.address, 'pending'), 0);
+  });
+
   it('getBlock(n, true) includes the transactions', async () => {
     assert.ok(concurrentReceipts.length > 0, 'needs the concurrency test');
     const byHash = new Map(concurrentReceipts.map((r) => [r.hash, r]));

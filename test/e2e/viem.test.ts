@@ -99,6 +99,17 @@ describe('viem 2 against a ccevm node', function () {
     for (const wallet of wallets) assert.ok((await client.getBalance({ address: wallet.account.address })) > 10n ** 21n);
   });
 
+  it('a sender who is not a user of the network is refused: viem sees code -32003 and the message', async () => {
+    const stranger = privateKeyToAccount(generatePrivateKey());
+    const serializedTransaction = await stranger.signTransaction({ chainId: CHAIN_ID, type: 'eip1559', nonce: 0, to: deployer.account.address, value: 0n, gas: 21_000n, maxFeePerGas: 0n, maxPriorityFeePerGas: 0n });
+    await assert.rejects(client.sendRawTransaction({ serializedTransaction }), (e: BaseError) => {
+      const rpcError = e.walk((inner) => (inner as { code?: number }).code === -32003) as (BaseError & { code: number }) | null;
+      assert.ok(rpcError, `no error with code -32003 in ${e.message}`);
+      assert.equal(rpcError.details, `sender ${stranger.address.toLowerCase()} is not a user of this network`);
+      return true;
+    });
+  });
+
   it('deployContract + waitForTransactionReceipt deploys Token and Showcase', async () => {
     const tokenHash = await deployer.deployContract({ abi: tokenAbi, bytecode: tokenArtifact.bytecode, args: ['Viem Token', 'VTK', TOKEN_SUPPLY] });
     const tokenReceipt = await client.waitForTransactionReceipt({ hash: tokenHash });

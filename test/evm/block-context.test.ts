@@ -7,6 +7,7 @@ import { Node } from '../../core/node/node.js';
 import { fromHex, toHex } from '../../core/util/bytes.js';
 import { DEFAULT_EVM_CONFIG, type EvmConfig } from '../../evm-adapter/config.js';
 import { EvmApplication, type EvmService } from '../../evm-adapter/service.js';
+import { openServiceNow, usersGenesis } from '../support/open-service.js';
 import { tempDirs } from '../support/tmpdir.js';
 
 const sender = new Wallet('0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80');
@@ -44,7 +45,8 @@ describe('EVM block context (in process)', function () {
       },
     };
     const app = new EvmApplication(config, () => now);
-    node = await Node.create({ dataDir: await dirs.make('block-context'), application: app.hooks });
+    node = await Node.create({ dataDir: await dirs.make('block-context'), application: app.hooks, governance: usersGenesis([sender.address]) });
+    await openServiceNow(node);
     evm = await app.attach(node);
   });
 

@@ -11,6 +11,7 @@ import { DEFAULT_EVM_CONFIG, type EvmConfig, type GenesisAccount } from '../../e
 import { EvmApplication, type EvmService } from '../../evm-adapter/service.js';
 import { Forwarder } from '../../rpc/forwarder.js';
 import { HeldStorage } from '../support/held-storage.js';
+import { openServiceNow, usersGenesis } from '../support/open-service.js';
 import { DEV_KEYS } from '../support/node-process.js';
 
 export const CHAIN_ID = 1337n;
@@ -26,20 +27,33 @@ export interface EvmNode {
   stop(): Promise<void>;
 }
 
-/** Start a single-node service whose dev wallets are funded; `genesis` adds accounts. */
-export async function startEvmNode(genesis: Record<string, GenesisAccount> = {}): Promise<EvmNode> {
+export interface EvmNodeOptions {
+  /** changes to the EVM configuration (e.g. its genesis policy) */
+  config?: Partial<EvmConfig>;
+  /** open the service (default), as its members' vote would; else it stays Opening */
+  open?: boolean;
+}
+
+/**
+ * Start a single-node service, open unless told otherwise, whose dev wallets are funded
+ * users who may deploy; `genesis` adds accounts.
+ */
+export async function startEvmNode(genesis: Record<string, GenesisAccount> = {}, { config = {}, open = true }: EvmNodeOptions = {}): Promise<EvmNode> {
   const wallets = DEV_KEYS.slice(0, 3).map((k) => new Wallet(k));
-  const config: EvmConfig = {
+  const evmConfig: EvmConfig = {
     ...DEFAULT_EVM_CONFIG,
+    ...config,
     chainId: CHAIN_ID,
     genesis: { ...Object.fromEntries(wallets.map((w) => [w.address.toLowerCase(), { balance: FUNDS }])), ...genesis },
   };
   const storage = new HeldStorage();
-  const app = new EvmApplication(config);
+  const app = new EvmApplication(evmConfig);
   // Signatures only when the executor goes idle (never on a timer), so which transactions
   // share a block depends on what the test submits together, not on the machine's speed.
   const dataDir = await mkdtemp(join(tmpdir(), 'ccevm-evm-'));
-  const node = await Node.create({ dataDir, storage, application: app.hooks, signatures: { milliseconds: 3_600_000 } });
+  const governance = usersGenesis(wallets.map((w) => w.address));
+  const node = await Node.create({ dataDir, storage, application: app.hooks, governance, signatures: { milliseconds: 3_600_000 } });
+  if (open) await openServiceNow(node);
   const evm = await app.attach(node);
   // What eth_sendRawTransaction does: execute on the primary, answer once committed.
   const forwarder = new Forwarder(node, evm);

@@ -20,6 +20,7 @@ import { servePeerCalls } from '../../rpc/peer-calls.js';
 import { devWallet, signTransfer } from '../e2e/cluster-helpers.js';
 import { freePort } from '../support/node-process.js';
 import { joinTrusted, until } from '../node/helpers.js';
+import { openServiceNow, usersGenesis } from '../support/open-service.js';
 
 const hex = (bytes: Uint8Array) => `0x${Buffer.from(bytes).toString('hex')}`;
 const fromHex = (text: string) => new Uint8Array(Buffer.from(text.slice(2), 'hex'));
@@ -63,7 +64,8 @@ describe('rpc / forwarder: resubmission after the primary committed and went sil
     };
     const firstApp = new EvmApplication(config);
     const [firstDir, firstPort] = [dir(), await freePort()];
-    const first = await Node.create({ dataDir: firstDir, network: { host: '127.0.0.1', port: firstPort }, rpcAddress: 'https://127.0.0.1:1', application: firstApp.hooks });
+    const first = await Node.create({ dataDir: firstDir, network: { host: '127.0.0.1', port: firstPort }, rpcAddress: 'https://127.0.0.1:1', application: firstApp.hooks, governance: usersGenesis([sender.address]) });
+    await openServiceNow(first);
     members = [await member(firstDir, firstPort, first, firstApp)];
     for (let i = 1; i < 3; i++) {
       const key = generateKeyPair();
