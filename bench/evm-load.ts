@@ -235,6 +235,7 @@ async function setup(kind: TargetKind, target: TargetProcess, iface: Interface, 
   const token: string = deployReceipt.contractAddress;
 
   const senders = Array.from({ length: SENDERS }, (_, i) => new FastSigner(benchKey(`sender ${i}`)));
+  await target.registerUsers(senders.map((s) => s.address));
   const recipients = Array.from({ length: OPTS.recipients }, (_, i) => new Wallet(benchKey(`recipient ${i}`)).address);
   // Gas money for every transfer a sender could make at these fees, with a wide margin.
   const ethPerSender = fees.maxFeePerGas > 0n ? fees.maxFeePerGas * OPTS.gasLimit * 100_000n : 10n ** 18n;

@@ -136,6 +136,21 @@ export class TargetProcess {
     return target;
   }
 
+  /**
+   * ccevm admits transactions from its users only: the development member makes
+   * `addresses` users by vote (a proposal of at most 64 actions each); hardhat needs nothing.
+   */
+  async registerUsers(addresses: string[]): Promise<void> {
+    if (!this.dataDir) return;
+    const member = await loadDevMember(this.dataDir);
+    if (!member) throw new Error('the ccevm target has no development member');
+    const gov = await GovClient.connect(this.url, { signer: member.wallet });
+    for (let i = 0; i < addresses.length; i += 64) {
+      const outcome = await gov.propose(addresses.slice(i, i + 64).map((a) => ({ name: 'set_user', args: { user_id: a.toLowerCase() } })));
+      if (outcome.kind === 'proposal' && outcome.state === 'Open') await gov.vote(outcome.proposalId, true);
+    }
+  }
+
   /** Further ccevm node processes that joined this one (ccevm3). */
   private readonly joiners: { child: ChildProcess; dataDir: string }[] = [];
 
