@@ -64,7 +64,8 @@ export class Constitution {
 
   /** Compile-check `source` (it must define functions validate, resolve, apply); throws ConstitutionError. */
   static async load(source: string, options: { limits?: Partial<ConstitutionLimits>; applicationTables?: readonly MapDef<any, any>[] } = {}): Promise<Constitution> {
-    const limits = { ...DEFAULT_CONSTITUTION_LIMITS, ...options.limits };
+    const given = Object.entries(options.limits ?? {}).filter(([, value]) => value !== undefined);
+    const limits: ConstitutionLimits = { ...DEFAULT_CONSTITUTION_LIMITS, ...Object.fromEntries(given) };
     for (const [name, value] of Object.entries(limits)) {
       if (!Number.isSafeInteger(value) || value <= 0) throw new RangeError(`constitution limit ${name} must be a positive integer, not ${value}`);
     }
@@ -268,7 +269,7 @@ function jsonText(value: unknown): string | undefined {
 
 function describeValue(value: unknown): string {
   if (value === undefined) return 'undefined';
-  const text = JSON.stringify(value);
+  const text = JSON.stringify(value) ?? String(value);
   return text.length > 80 ? `${text.slice(0, 80)}...` : text;
 }
 
