@@ -20,7 +20,11 @@ export interface ConstitutionLimits {
   deadlineMs: number;
 }
 
-/** Per hook call. (The stack limit is QuickJS's own count; see SandboxModules for the host's stack.) */
+/**
+ * Per hook call. The stack limit is QuickJS's own count, kept well under the host's: on
+ * Node's main-thread stack (about 1 MB) JavaScript recursion exhausts the host's stack
+ * before QuickJS has counted 512 KiB (measured), and that costs a module (SandboxModules).
+ */
 export const DEFAULT_CONSTITUTION_LIMITS: ConstitutionLimits = { memoryBytes: 32 * 1024 * 1024, stackBytes: 256 * 1024, deadlineMs: 1000 };
 
 export class ConstitutionError extends Error {
@@ -280,8 +284,9 @@ function formatBytes(bytes: number): string {
 }
 
 // Runs first in every context: takes the host function out of reach, builds `ccf` over it,
-// removes the clock and randomness (every node must reach the same decision), and returns
-// the invoker the host calls hooks through (JSON text in, JSON text out).
+// removes the clock, randomness and garbage-collection timing (the same decision on every
+// node, and on replay), and returns the invoker the host calls hooks through (JSON text
+// in, JSON text out).
 const PRELUDE = `(function (host) {
   'use strict';
   delete globalThis.__ccfHost;
@@ -312,6 +317,9 @@ const PRELUDE = `(function (host) {
   NoDate.UTC = refuse('Date.UTC');
   Object.defineProperty(globalThis, 'Date', { value: freeze(NoDate), writable: false, configurable: false });
   Object.defineProperty(Math, 'random', { value: refuse('Math.random'), writable: false, configurable: false });
+  // what these see depends on when the collector ran
+  delete globalThis.WeakRef;
+  delete globalThis.FinalizationRegistry;
   return (hook, argsText) => stringify(hook(...parse(argsText)));
 })(globalThis.__ccfHost)`;
 

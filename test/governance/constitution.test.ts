@@ -324,7 +324,9 @@ describe('governance / constitution', () => {
       refused([], /^apply tried to read evm\.accounts/, seen);
     });
 
-    it('has no clock and no randomness', async () => {
+    it('has no clock, no randomness, and no view of garbage collection', async () => {
+      const weak = await Constitution.load(withValidate(`return { valid: typeof WeakRef === 'undefined' && typeof FinalizationRegistry === 'undefined' }`));
+      assert.deepEqual(weak.validate({ actions: [] }), { valid: true });
       for (const expression of ['Date.now()', 'new Date()', 'Date()', 'Math.random()']) {
         const c = await Constitution.load(withValidate(`try { ${expression}; return { valid: true } } catch (e) { return { valid: false, description: e.message } }`));
         const result = c.validate({ actions: [] });
