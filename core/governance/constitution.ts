@@ -359,9 +359,7 @@ class SandboxModules {
   }
 
   private make(): Promise<void> {
-    const pages = WASM_INITIAL_PAGES + Math.ceil(this.memoryBytes / WASM_PAGE_BYTES);
-    const wasmMemory = new WebAssembly.Memory({ initial: WASM_INITIAL_PAGES, maximum: pages });
-    this.making ??= newQuickJSWASMModuleFromVariant(newVariant(RELEASE_SYNC, { wasmMemory }))
+    this.making ??= this.newModule()
       .then((module) => {
         if (!this.active) this.active = module;
         else this.spare = module;
@@ -370,6 +368,12 @@ class SandboxModules {
         this.making = undefined;
       });
     return this.making;
+  }
+
+  private newModule(): Promise<QuickJSWASMModule> {
+    const maximum = WASM_INITIAL_PAGES + Math.ceil(this.memoryBytes / WASM_PAGE_BYTES);
+    const wasmMemory = new WebAssembly.Memory({ initial: WASM_INITIAL_PAGES, maximum });
+    return newQuickJSWASMModuleFromVariant(newVariant(RELEASE_SYNC, { wasmMemory }));
   }
 }
 

@@ -267,6 +267,10 @@ describe('governance / constitution', () => {
       // Many allocations of 800 KB each: the bound on the module's wasm memory stops them.
       for (let i = 0; i < 2; i++) assert.ok(timed(() => c.validate({ actions: [{ name: 'x', args: {} }] }), /^validate ran out of memory \(8 MiB limit\)$/) < 3000);
       assert.deepEqual(c.validate({ actions: [] }), { valid: true });
+      // How much a call can hold: the limit, past the module's 16 MiB base (its static data and stack live there too).
+      const counting = await Constitution.load(withValidate(`const a = []; try { for (;;) a.push(new ArrayBuffer(1024 * 1024)) } catch (e) {} return { valid: true, description: String(a.length) }`), { limits: { memoryBytes: 8 * 1024 * 1024 } });
+      const held = Number(counting.validate({ actions: [] }).description);
+      assert.ok(held >= 8 && held <= 24, `held ${held} MiB`);
       const buffer = await Constitution.load(withValidate(`return { valid: new ArrayBuffer(12 * 1024 * 1024).byteLength > 0 }`), { limits: { memoryBytes: 8 * 1024 * 1024 } });
       timed(() => buffer.validate({ actions: [] }), /^validate ran out of memory \(8 MiB limit\)$/);
       assert.deepEqual(standard.validate({ actions: [] }).valid, false);
