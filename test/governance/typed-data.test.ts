@@ -12,6 +12,7 @@ import {
   governanceDomain,
   governanceTypes,
   signGovernanceMessage,
+  messageId,
   typedDataFor,
   type GovernanceDomain,
   type GovernanceEnvelope,
@@ -61,7 +62,7 @@ describe('governance / EIP-712 typed data', () => {
     assert.equal(m.signer, member.address.toLowerCase());
     assert.equal(m.createdAt, CREATED_AT);
     assert.deepEqual(m.body, { kind: 'proposal', actions: [{ name: 'set_user', args: { id: '0x01', roles: ['deploy'] } }] });
-    assert.equal(m.digest, TypedDataEncoder.hash(domain, governanceTypes('proposal'), proposal).toLowerCase());
+    assert.equal(m.digest, messageId(TypedDataEncoder.hash(domain, governanceTypes('proposal'), proposal), m.signer));
   });
 
   it('a ballot signed with viem signTypedData authenticates', async () => {
@@ -183,5 +184,13 @@ describe('governance / EIP-712 typed data', () => {
     const second = auth.authenticate({ ...envelope, signature: resigned });
     assert.equal(second.signer, first.signer);
     assert.equal(second.digest, first.digest);
+  });
+
+  it('two members who sign the same message send two messages: their ids differ', async () => {
+    const other = Wallet.createRandom();
+    const mine = auth.authenticate(await signGovernanceMessage(member, 'ballot', ballot, domain));
+    const theirs = auth.authenticate(await signGovernanceMessage(other, 'ballot', ballot, domain));
+    assert.deepEqual(theirs.body, mine.body);
+    assert.notEqual(theirs.digest, mine.digest);
   });
 });
