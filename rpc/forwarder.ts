@@ -153,7 +153,15 @@ export class Forwarder {
   }
 
   /** Take a joining node's request to the primary (see core/node/join.ts), within the same bound. */
-  joinNetwork(request: unknown): Promise<JoinAnswer> {
+  async joinNetwork(request: unknown): Promise<JoinAnswer> {
+    // A node this node knows is trusted is answered here, primary or not.
+    try {
+      const trusted = this.node.answerTrustedJoin(request);
+      if (trusted) return trusted;
+    } catch (e) {
+      if (e instanceof JoinError) throw invalidParams(e.message);
+      throw e;
+    }
     const here = () =>
       this.node.admit(request).catch((e: unknown) => {
         throw e instanceof JoinError ? invalidParams(e.message) : e;

@@ -36,7 +36,9 @@ export function submitMessage(tx: Transaction, message: AuthenticatedMessage, co
 }
 
 function checkSpeaker(tx: Transaction, message: AuthenticatedMessage, context: GovernanceContext): void {
-  if (tx.map(HISTORY).has(message.digest)) throw new GovernanceError('replayed', `this signed ${message.kind} (${message.digest}) was already submitted`);
+  if (tx.map(HISTORY).has(message.digest)) {
+    throw new GovernanceError('replayed', `this signed ${message.kind} (${message.digest}) was already submitted (the same message again, even freshly signed, is the same one: a new one needs another createdAt)`);
+  }
   const window = context.freshnessMs ?? FRESHNESS_WINDOW_MS;
   const skew = context.nowMs - message.createdAt * 1000;
   if (Math.abs(skew) > window) {

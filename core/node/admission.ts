@@ -51,8 +51,19 @@ export async function admit(node: AdmittingNode, request: unknown): Promise<Join
   return { status: 'Pending', nodeId: parsed.nodeId };
 }
 
+/**
+ * Any node of the service, primary or not, answers a node its state records as trusted:
+ * growing a one-node service, the configuration that adds the joiner needs the joiner's
+ * vote, so the primary may have stepped down (check-quorum) before the joiner asked again.
+ */
+export function trustedAnswer(node: Pick<AdmittingNode, 'identity' | 'peers' | 'read' | 'pendingJoins'>, request: unknown): JoinAnswer | undefined {
+  const parsed = parseJoinRequest(request);
+  const status = node.read((tx) => nodeInfo(tx, parsed.nodeId))?.status;
+  return status === 'Trusted' ? answerFor(node, parsed) : undefined;
+}
+
 /** The answer to a node the table already holds (undefined: it holds none). */
-function answerFor(node: AdmittingNode, request: ParsedRequest): JoinAnswer | undefined {
+function answerFor(node: Pick<AdmittingNode, 'identity' | 'peers' | 'read' | 'pendingJoins'>, request: ParsedRequest): JoinAnswer | undefined {
   const info = node.read((tx) => nodeInfo(tx, request.nodeId));
   const id = request.nodeId.slice(0, 16);
   switch (info?.status) {

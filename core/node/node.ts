@@ -17,7 +17,7 @@ import type { TxID } from '../kv/txid.js';
 import type { LedgerEntry } from '../ledger/entry.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { Receipt } from '../ledger/receipt.js';
-import { admit } from './admission.js';
+import { admit, trustedAnswer } from './admission.js';
 import { bootNode, type NodeOptions, type NodeSetup } from './boot.js';
 import { CommitRecord } from './commit-record.js';
 import { CommitTracker, type TxStatus } from './commit-waiters.js';
@@ -269,6 +269,11 @@ export class Node {
   async exportLedger(dir: string, chunkBytes?: number): Promise<string[]> {
     await this.ledger.flush();
     return writeExport(this.ledger.storage, this.setup.snapshotFiles, this.ledger.base, this.commits.committed, dir, chunkBytes);
+  }
+
+  /** Any node: the answer to a joining node this node's state records as trusted (see admission.ts trustedAnswer). */
+  answerTrustedJoin(request: unknown): JoinAnswer | undefined {
+    return trustedAnswer({ identity: this.identity, peers: this.peers, pendingJoins: this.setup.pendingJoins, read: (r) => this.readPending(r) }, request);
   }
 
   /** As primary, answer a joining node: pending until the members trust it, then its certificate and the secrets (see admission.ts). */

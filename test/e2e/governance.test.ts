@@ -154,14 +154,16 @@ describe('a consortium governs the network by signed votes (node processes)', fu
     const outcome = await gov.carol.vote(rejected.proposalId, false);
     assert.equal(outcome.kind !== 'ack' && outcome.state, 'Rejected');
     assert.equal((await refusal(gov.alice.vote(rejected.proposalId, true))).reason, 'not-open');
-    const withdrawn = await gov.alice.propose([{ name: 'remove_user', args: { user_id: newcomer.address.toLowerCase() } }]);
+    const withdrawn = await gov.alice.propose([{ name: 'set_user_data', args: { user_id: newcomer.address.toLowerCase(), data: { withdrawn: true } } }]);
     assert.ok(withdrawn.kind === 'proposal');
     await gov.alice.vote(withdrawn.proposalId, true);
     assert.equal((await refusal(gov.bob.withdraw(withdrawn.proposalId))).reason, 'not-proposer');
     assert.equal((await gov.alice.withdraw(withdrawn.proposalId)).kind !== 'ack' && 'withdrawn', 'withdrawn');
     assert.equal((await refusal(gov.bob.vote(withdrawn.proposalId, true))).reason, 'not-open');
     assert.equal((await rpcCall(nodes[0]!.url, 'ccevm_govProposal', [withdrawn.proposalId])).state, 'Withdrawn');
-    assert.ok((await users()).includes(newcomer.address.toLowerCase()), 'still a user');
+    const record = ((await rpcCall(nodes[0]!.url, 'ccevm_govUsers')) as { userId: string; data?: unknown }[]).find((u) => u.userId === newcomer.address.toLowerCase());
+    assert.ok(record, 'still a user');
+    assert.equal(record.data, undefined, 'the withdrawn proposal changed nothing');
   });
 
   it('adds a member, who becomes Active by acknowledging, and removes one', async () => {
@@ -182,26 +184,45 @@ describe('a consortium governs the network by signed votes (node processes)', fu
     assert.equal((await refusal(gov.carol.propose([{ name: 'trigger_snapshot', args: {} }]))).reason, 'not-member');
   });
 
-  it('a new node joins as Pending, learns nothing, and replicates only after the members trust it', async () => {
-    const joiner = await node('node1');
+  /** Spawn a node that joins through node 0; resolves with its pending record, before any vote. */
+  const askToJoin = async (name: string) => {
+    const joiner = await node(name);
     joiner.spawn(nodes[0]!);
-    const pending = await waitFor(async () => ((await rpcCall(nodes[0]!.url, 'ccevm_govNodes')) as { nodeId: string; status: string; peerAddress: string }[]).find((n) => n.peerAddress === `127.0.0.1:${joiner.peerPort}`), 'the join request');
+    const pending = await waitFor(async () => ((await rpcCall(nodes[0]!.url, 'ccevm_govNodes')) as { nodeId: string; status: string; peerAddress: string }[]).find((n) => n.peerAddress === `127.0.0.1:${joiner.peerPort}`), `the join request of ${name}`);
+    return { joiner, pending };
+  };
+  /** The members (a majority of the three left) trust it; resolves once it has caught up. */
+  const trust = async (joiner: ClusterNode, nodeId: string) => {
+    const outcome = await decide(gov.alice, [{ name: 'transition_node_to_trusted', args: { node_id: nodeId } }], [gov.bob, gov.dave]);
+    assert.equal(outcome.kind !== 'ack' && outcome.state, 'Accepted');
+    await waitFor(() => rpcCall(joiner.url, 'eth_chainId', [], AbortSignal.timeout(1_000)).then(() => true, () => false), `${joiner.name} to start once trusted`, 60_000);
+    const target = seqnoOf((await nodes[0]!.info()).lastCommitted);
+    await waitFor(async () => seqnoOf((await joiner.info()).lastCommitted) >= target, `${joiner.name} to catch up`);
+  };
+
+  it('grows the network to three nodes, each trusted by vote', async () => {
+    for (const name of ['node1', 'node2']) {
+      const { joiner, pending } = await askToJoin(name);
+      await trust(joiner, pending.nodeId);
+    }
+    assert.equal(await rpcCall(nodes[0]!.url, 'net_peerCount'), '0x2');
+  });
+
+  it('a fourth node joins as Pending, learns nothing, and replicates only after the members trust it', async () => {
+    const { joiner, pending } = await askToJoin('node3');
     assert.equal(pending.status, 'Pending');
     await new Promise((r) => setTimeout(r, 1_000));
     assert.equal(joiner.running, true, 'it waits for the vote');
     assert.equal(await rpcCall(joiner.url, 'eth_chainId').then(() => 'up', () => 'down'), 'down', 'a pending node does not start');
-    assert.equal(await rpcCall(nodes[0]!.url, 'net_peerCount'), '0x0', 'nor is it connected');
-    const outcome = await decide(gov.alice, [{ name: 'transition_node_to_trusted', args: { node_id: pending.nodeId } }], [gov.bob, gov.dave]);
-    assert.equal(outcome.kind !== 'ack' && outcome.state, 'Accepted');
-    await waitFor(() => rpcCall(joiner.url, 'eth_chainId', [], AbortSignal.timeout(1_000)).then(() => true, () => false), 'the trusted node to start', 60_000);
-    const target = seqnoOf((await nodes[0]!.info()).lastCommitted);
-    await waitFor(async () => seqnoOf((await joiner.info()).lastCommitted) >= target, 'the new node to catch up');
+    assert.equal(await rpcCall(nodes[0]!.url, 'net_peerCount'), '0x2', 'nor is it connected');
+    await trust(joiner, pending.nodeId);
     assert.equal(await rpcCall(joiner.url, 'eth_getTransactionCount', [newcomer.address, 'latest']), '0x1', 'it holds the replicated state');
     assert.equal((await joiner.info()).role, 'backup');
+    assert.equal(await rpcCall(nodes[0]!.url, 'net_peerCount'), '0x3');
   });
 
   it('`ccevm audit` reads the governance history back from exported ledger files, re-verifying every signature', async () => {
-    const joiner = nodes[1]!;
+    const joiner = nodes[3]!;
     await joiner.stop();
     const out = join(dir, 'export');
     await run(process.execPath, [CLI, 'export', '--data-dir', joiner.dataDir, '--out', out]);
