@@ -7,6 +7,7 @@ import { HDNodeWallet, Wallet } from 'ethers';
 import type { GovernanceOutcome } from '../core/governance/engine.js';
 import type { ProposalAction, ProposalRecord } from '../core/governance/tables.js';
 import { JsonRpcClient, httpTransport, type Transport } from '../rpc/client.js';
+import { ConfigError } from './config.js';
 import { governanceDomain, signGovernanceMessage, type GovernanceDomain } from '../rpc/governance/typed-data.js';
 
 export type Signer = Wallet | HDNodeWallet;
@@ -84,7 +85,7 @@ export class GovClient {
   }
 
   private requireSigner(): Signer {
-    if (!this.signer) throw new Error('no member key: give --key-file FILE, CCEVM_MEMBER_KEY or --mnemonic');
+    if (!this.signer) throw new ConfigError('no member key: give --key-file FILE, CCEVM_MEMBER_KEY or --mnemonic');
     return this.signer;
   }
 }
