@@ -13,11 +13,11 @@ import { EntryKind } from '../ledger/entry.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { readEvidence, SNAPSHOT_EVIDENCE, verifyCommittedSnapshot, type CommittedSnapshot } from '../ledger/snapshot.js';
 import { LedgerVerifier } from '../ledger/verifier.js';
-import { fromHex } from '../util/bytes.js';
+import { bytesToKey, fromHex } from '../util/bytes.js';
 import type { CommitRecord } from './commit-record.js';
 import type { CommitTracker } from './commit-waiters.js';
 import { saveVote, type NodeIdentity } from './identity.js';
-import { configAfter, trustedNodes, writesMap } from './membership.js';
+import { configAfter, trustedNodes } from './membership.js';
 import type { PendingWrites } from './pending-writes.js';
 import type { Replication, ReplicationHost } from './replication.js';
 import type { SignatureScheduler } from './signatures.js';
@@ -83,7 +83,6 @@ export class ConsensusHost implements ReplicationHost {
     const config = committed.writes.has(NODES_INFO.name) ? trustedNodes(store) : undefined;
     this.replication.propose(committed.kind === 'signature' ? 'signature' : 'data', entry.bytes, config);
     if (config) this.node.peersChanged();
-    if (committed.writes.has(SNAPSHOT_REQUEST.name)) this.snapshots.requestAt(committed.txid.seqno);
     if (committed.kind === 'signature') this.snapshots.signed(committed.txid.seqno, previousSignature);
     else signatures.unsigned(committed.txid.seqno);
     if (committed.writes.has(SNAPSHOT_EVIDENCE.name)) this.snapshots.evidenceAt(committed.txid.seqno, readEvidence(entry)!);
@@ -96,6 +95,7 @@ export class ConsensusHost implements ReplicationHost {
       store,
       ledger,
       isPrimary: () => this.node.writable(),
+      snapshotRequestedAt: (seqno) => store.mapState(SNAPSHOT_REQUEST.name)?.get(bytesToKey(SNAPSHOT_REQUEST.key.encode(0)), seqno)?.seqno ?? 0,
       writeEvidence: (evidence, failed) => {
         this.node
           .transact((tx) => {
@@ -124,7 +124,6 @@ export class ConsensusHost implements ReplicationHost {
       const previousSignature = ledger.lastSigned;
       ledger.appendReplicated(entry);
       if (configAfter(entry, store)) this.node.peersChanged();
-      if (writesMap(entry, SNAPSHOT_REQUEST.name)) this.snapshots.requestAt(entry.seqno);
       if (entry.kind === EntryKind.Signature) this.snapshots.signed(entry.seqno, previousSignature);
       const evidence = entry.publicDomain.length > 0 ? readEvidence(entry) : undefined;
       if (evidence) this.snapshots.evidenceAt(entry.seqno, evidence);

@@ -13,10 +13,6 @@ export function trustedNodes(store: Store): NodeId[] {
 
 /** A configuration change carried by an entry just applied: the trusted nodes after it, if it changed them. */
 export function configAfter(entry: LedgerEntry, store: Store): NodeId[] | undefined {
-  return writesMap(entry, NODES_INFO.name) ? trustedNodes(store) : undefined;
-}
-
-/** Does the entry write the public map `name`? */
-export function writesMap(entry: LedgerEntry, name: string): boolean {
-  return entry.publicDomain.length > 0 && deserialiseDomain(entry.publicDomain, 'public').has(name);
+  if (entry.publicDomain.length === 0) return undefined;
+  return deserialiseDomain(entry.publicDomain, 'public').has(NODES_INFO.name) ? trustedNodes(store) : undefined;
 }

@@ -17,6 +17,8 @@ export interface SnapshotHost {
   readonly store: Store;
   readonly ledger: Ledger;
   isPrimary(): boolean;
+  /** Seqno of the last governance request for a snapshot visible at `seqno` (0: none). */
+  snapshotRequestedAt(seqno: number): number;
   /** As primary: record `evidence` in a transaction; `failed` if it could not be. */
   writeEvidence(evidence: SnapshotEvidence, failed: () => void): void;
   receipt(txid: TxID): Promise<Receipt | undefined>;
@@ -42,8 +44,6 @@ export class Snapshotter {
   /** committed snapshots held, ascending */
   private held: { seqno: number; bytes: Uint8Array }[] = [];
   private work: Promise<void> = Promise.resolve();
-  /** seqno of a governance request (trigger_snapshot) not yet served by a signature */
-  private requested: number | undefined;
 
   constructor(
     private readonly interval: number,
@@ -55,9 +55,10 @@ export class Snapshotter {
 
   /** A signature entry at `seqno` was appended and the store is at it. */
   signed(seqno: number, previousSignature: number): void {
-    const requested = this.requested !== undefined;
-    this.requested = undefined;
-    if (!requested && Math.floor(seqno / this.interval) === Math.floor(previousSignature / this.interval)) return;
+    // Past a multiple of the interval, or just after the members asked (trigger_snapshot):
+    // both read from the ledger alone, so every node takes the same snapshots.
+    const asked = this.host.snapshotRequestedAt(seqno) > previousSignature;
+    if (!asked && Math.floor(seqno / this.interval) === Math.floor(previousSignature / this.interval)) return;
     const { store, ledger } = this.host;
     const bytes = encodeSnapshot({ txid: store.txid, state: store.state(seqno), peaks: ledger.tree.peaks(seqno), views: ledger.viewHistory }, ledger.secrets);
     this.taken.set(seqno, { bytes, digest: toHex(snapshotDigest(bytes)) });
@@ -75,14 +76,8 @@ export class Snapshotter {
     this.evidence.set(evidence.seqno, seqno);
   }
 
-  /** The entry at `seqno` asks for a snapshot (an accepted trigger_snapshot): every node takes one at the next signature. */
-  requestAt(seqno: number): void {
-    this.requested = seqno;
-  }
-
   /** Entries after `after` were rolled back. */
   truncated(after: number): void {
-    if (this.requested !== undefined && this.requested > after) this.requested = undefined;
     for (const seqno of [...this.taken.keys()]) if (seqno > after) this.taken.delete(seqno);
     for (const [seqno, at] of [...this.evidence]) {
       if (at > after) {

@@ -191,9 +191,13 @@ describe('a consortium governs the network by signed votes (node processes)', fu
     const pending = await waitFor(async () => ((await rpcCall(nodes[0]!.url, 'ccevm_govNodes')) as { nodeId: string; status: string; peerAddress: string }[]).find((n) => n.peerAddress === `127.0.0.1:${joiner.peerPort}`), `the join request of ${name}`);
     return { joiner, pending };
   };
-  /** The members (a majority of the three left) trust it; resolves once it has caught up. */
-  const trust = async (joiner: ClusterNode, nodeId: string) => {
-    const outcome = await decide(gov.alice, [{ name: 'transition_node_to_trusted', args: { node_id: nodeId } }], [gov.bob, gov.dave]);
+  /**
+   * The members (a majority of the three left) trust it, voting through `through` (a
+   * backup takes the messages to the primary); resolves once it has caught up.
+   */
+  const trust = async (joiner: ClusterNode, nodeId: string, through = nodes[0]!) => {
+    const [proposer, ...voters] = await Promise.all([alice, bob, dave].map((w) => GovClient.connect(through.url, { signer: w })));
+    const outcome = await decide(proposer!, [{ name: 'transition_node_to_trusted', args: { node_id: nodeId } }], voters);
     assert.equal(outcome.kind !== 'ack' && outcome.state, 'Accepted');
     await waitFor(() => rpcCall(joiner.url, 'eth_chainId', [], AbortSignal.timeout(1_000)).then(() => true, () => false), `${joiner.name} to start once trusted`, 60_000);
     const target = seqnoOf((await nodes[0]!.info()).lastCommitted);
@@ -215,7 +219,7 @@ describe('a consortium governs the network by signed votes (node processes)', fu
     assert.equal(joiner.running, true, 'it waits for the vote');
     assert.equal(await rpcCall(joiner.url, 'eth_chainId').then(() => 'up', () => 'down'), 'down', 'a pending node does not start');
     assert.equal(await rpcCall(nodes[0]!.url, 'net_peerCount'), '0x2', 'nor is it connected');
-    await trust(joiner, pending.nodeId);
+    await trust(joiner, pending.nodeId, nodes[1]);
     assert.equal(await rpcCall(joiner.url, 'eth_getTransactionCount', [newcomer.address, 'latest']), '0x1', 'it holds the replicated state');
     assert.equal((await joiner.info()).role, 'backup');
     assert.equal(await rpcCall(nodes[0]!.url, 'net_peerCount'), '0x3');

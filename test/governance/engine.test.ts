@@ -76,6 +76,14 @@ describe('governance / engine on a node', function () {
     assert.equal(node.lastSeqno, before);
   });
 
+  it('a member votes once on a proposal', async () => {
+    const p = await propose(members[0]!, [{ name: 'set_user', args: { user_id: members[2]!.address.toLowerCase() } }]);
+    assert.ok(p.kind === 'proposal');
+    await vote(members[2]!, p.proposalId, false);
+    await assert.rejects(vote(members[2]!, p.proposalId, true), (e: unknown) => e instanceof GovernanceError && e.code === 'already-voted');
+    assert.deepEqual(node.readCommitted((tx) => tx.map(PROPOSALS).get(p.proposalId)?.ballots), { [members[2]!.address.toLowerCase()]: false });
+  });
+
   it('a proposal whose apply fails is Failed, with the reason, and changes nothing', async () => {
     // The last active member cannot be removed: removing all three fails in apply.
     const outcome = await pass(members.map((m) => ({ name: 'remove_member', args: { member_id: m.address.toLowerCase() } })));
