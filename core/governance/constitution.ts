@@ -232,8 +232,7 @@ export class Constitution {
       return undefined;
     }
     if (!scope.overlay) refuse(`${hookLabel(hook)} tried to call ccf.${op}: only apply may`);
-    // The node and service functions take a Transaction; they only use map(), which the overlay provides.
-    const tx = scope.overlay as unknown as Transaction;
+    const tx = scope.overlay!;
     const nodeId = args[0];
     if ((op === 'node.trust' || op === 'node.retire') && typeof nodeId !== 'string') throw new TypeError(`ccf.${op}: the node id must be a string`);
     if (op === 'node.trust') trustPendingNode(tx, nodeId as string, scope.nowMs!);

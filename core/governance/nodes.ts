@@ -2,7 +2,7 @@
 // (genesis, admission, retirement) and governance proposals apply exactly these. Writing
 // `public:ccf.gov.nodes.info` changes consensus's configuration: the trusted nodes vote.
 import type { ReadOnlyTransaction } from '../kv/read-only.js';
-import type { Transaction } from '../kv/transaction.js';
+import type { WritableMaps } from '../kv/writable.js';
 import { NODES_INFO, type NodeInfo } from './tables.js';
 
 export class NodeTableError extends Error {
@@ -26,7 +26,7 @@ export function trustedNodeIds(tx: ReadOnlyTransaction): string[] {
  * a known one whose addresses changed). Returns false, writing nothing, if the table
  * already says exactly that.
  */
-export function trustNode(tx: Transaction, nodeId: string, node: { cert: string; peerAddress?: string; rpcAddress?: string }): boolean {
+export function trustNode(tx: WritableMaps, nodeId: string, node: { cert: string; peerAddress?: string; rpcAddress?: string }): boolean {
   const nodes = tx.map(NODES_INFO);
   const existing = nodes.get(nodeId);
   if (existing && existing.status === 'Trusted' && existing.cert === node.cert && existing.peerAddress === node.peerAddress && existing.rpcAddress === node.rpcAddress) return false;
@@ -35,7 +35,7 @@ export function trustNode(tx: Transaction, nodeId: string, node: { cert: string;
 }
 
 /** Retire a trusted node: it leaves the configuration once the change commits. */
-export function retireNode(tx: Transaction, nodeId: string): void {
+export function retireNode(tx: WritableMaps, nodeId: string): void {
   const nodes = tx.map(NODES_INFO);
   const info = nodes.get(nodeId);
   if (!info || info.status !== 'Trusted') throw new NodeTableError(`node ${nodeId.slice(0, 16)} is not a trusted node`);
@@ -67,7 +67,7 @@ export function pendingJoinExpired(info: NodeInfo, nowMs: number, ttlMs = PENDIN
  * Returns false, writing nothing, if `limits.max` unexpired requests already wait.
  */
 export function recordPendingJoin(
-  tx: Transaction,
+  tx: WritableMaps,
   nodeId: string,
   node: { cert: string; publicKey: string; peerAddress: string; rpcAddress: string; measurement: string },
   nowMs: number,
@@ -88,7 +88,7 @@ export function recordPendingJoin(
  * Trust a node that asked to join (transition_node_to_trusted): it keeps the certificate
  * and addresses its pending record holds, and joins the configuration once this commits.
  */
-export function trustPendingNode(tx: Transaction, nodeId: string, nowMs: number): void {
+export function trustPendingNode(tx: WritableMaps, nodeId: string, nowMs: number): void {
   const info = tx.map(NODES_INFO).get(nodeId);
   if (!info || info.status !== 'Pending') throw new NodeTableError(`node ${nodeId.slice(0, 16)} is not a pending node`);
   if (pendingJoinExpired(info, nowMs)) throw new NodeTableError(`the join request of node ${nodeId.slice(0, 16)} has expired`);

@@ -1,5 +1,5 @@
 // Changes to the service record as functions over a transaction (transition_service_to_open).
-import type { Transaction } from '../kv/transaction.js';
+import type { WritableMaps } from '../kv/writable.js';
 import { SERVICE_INFO } from './tables.js';
 
 export class ServiceStateError extends Error {
@@ -10,7 +10,7 @@ export class ServiceStateError extends Error {
 }
 
 /** Opening -> Open: users may transact from now on. */
-export function openService(tx: Transaction): void {
+export function openService(tx: WritableMaps): void {
   const info = tx.map(SERVICE_INFO).get(0);
   if (!info) throw new ServiceStateError('the service has no record yet');
   if (info.status !== 'Opening') throw new ServiceStateError(`the service is ${info.status}, not Opening`);
