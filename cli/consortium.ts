@@ -5,9 +5,9 @@
 // real path: it acknowledges the state, proposes transition_service_to_open and votes.
 import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { Wallet } from 'ethers';
-import { defaultConstitution } from '../core/governance/default-constitution.js';
 import type { GovernanceGenesis } from '../core/governance/genesis.js';
 import { fileExists, readText, writeText } from '../core/host/files.js';
+import { defaultEvmConstitution } from '../evm-adapter/constitution.js';
 import type { Transport } from '../rpc/client.js';
 import { devAccounts, type StartConfig } from './config.js';
 import { GovClient } from './gov-client.js';
@@ -55,7 +55,7 @@ export async function genesisConsortium(config: StartConfig, dev: DevMember | un
   const members = config.consortium.members.length > 0 ? config.consortium.members : [{ id: dev!.wallet.address, encryptionKey: dev!.encryptionKey, data: { name: 'development member' } }];
   const users = new Map(config.consortium.users.map((u) => [u.id.toLowerCase(), u]));
   for (const account of devAccounts(config.devAccounts)) if (!users.has(account.address.toLowerCase())) users.set(account.address.toLowerCase(), { id: account.address, roles: ['deploy'] });
-  const constitution = config.consortium.constitutionFiles.length > 0 ? (await Promise.all(config.consortium.constitutionFiles.map((f) => readText(f)))).join('\n') : await defaultConstitution();
+  const constitution = config.consortium.constitutionFiles.length > 0 ? (await Promise.all(config.consortium.constitutionFiles.map((f) => readText(f)))).join('\n') : await defaultEvmConstitution();
   return { members, users: [...users.values()], constitution };
 }
 

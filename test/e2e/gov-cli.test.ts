@@ -68,6 +68,18 @@ describe('e2e: ccevm gov', function () {
     assert.match(await ok(['users']), new RegExp(`${user}  roles: deploy`));
   });
 
+  it('set_evm_policy by vote: a network open to every key, and a new base fee from the next block', async () => {
+    const stranger = Wallet.createRandom();
+    const transfer = (baseFee: bigint) => stranger.signTransaction({ type: 2, chainId: 1337, nonce: 0, to: stranger.address, value: 0n, gasLimit: 21_000n, maxFeePerGas: baseFee, maxPriorityFeePerGas: 0n });
+    await assert.rejects(node.rpc('eth_sendRawTransaction', [await transfer(0n)]), /is not a user/);
+    const proposed = JSON.parse(await ok(['propose', 'set_evm_policy', JSON.stringify({ sends: 'anyone', base_fee_per_gas: '0' }), '--key-file', keyFile, '--json']));
+    await ok(['vote', proposed.proposalId, 'approve', '--key-file', keyFile]);
+    await node.rpc('eth_sendRawTransaction', [await transfer(0n)]);
+    const raised = JSON.parse(await ok(['propose', 'set_evm_policy', JSON.stringify({ base_fee_per_gas: '7' }), '--key-file', keyFile, '--json']));
+    await ok(['vote', raised.proposalId, 'approve', '--key-file', keyFile]);
+    assert.equal(await node.rpc('eth_gasPrice'), '0x7');
+  });
+
   it('a member whose key comes from a mnemonic acknowledges and becomes Active', async () => {
     const phrase = Mnemonic.fromEntropy(Buffer.alloc(16, 9)).phrase;
     const member = HDNodeWallet.fromPhrase(phrase, undefined, "m/44'/60'/0'/0/2");

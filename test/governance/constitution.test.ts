@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { Constitution, ConstitutionError, type Proposal, type Vote } from '../../core/governance/constitution.js';
 import { defaultConstitution } from '../../core/governance/default-constitution.js';
+import { defaultEvmConstitution } from '../../evm-adapter/constitution.js';
 import { PENDING_JOIN_TTL_MS } from '../../core/governance/nodes.js';
 import { CONSTITUTION, MEMBERS_INFO, NODE_CODE_IDS, NODES_INFO, PROPOSALS, SERVICE_INFO, USERS_INFO, type MemberInfo } from '../../core/governance/tables.js';
 import { jsonCodec, uintCodec } from '../../core/kv/codec.js';
@@ -67,7 +68,7 @@ describe('governance / constitution', () => {
   const resolveWith = (c: Constitution, votes: Vote[] = []) => read((tx) => c.resolve({ actions: [] }, addr(1), votes, tx));
 
   before(async () => {
-    standard = await Constitution.load(await defaultConstitution(), { applicationTables: [EVM_POLICY] });
+    standard = await Constitution.load(await defaultEvmConstitution(), { applicationTables: [EVM_POLICY] });
   });
   beforeEach(() => {
     store = new Store();
@@ -199,6 +200,11 @@ describe('governance / constitution', () => {
       assert.deepEqual(read((tx) => tx.map(EVM_POLICY).get(0)), { sends: 'users', baseFeePerGas: '7' });
       enact([{ name: 'set_evm_policy', args: { deploy: 'deployers', block_gas_limit: '30000000', base_fee_per_gas: '0' } }]);
       assert.deepEqual(read((tx) => tx.map(EVM_POLICY).get(0)), { sends: 'users', deploy: 'deployers', baseFeePerGas: '0', blockGasLimit: '30000000' });
+    });
+
+    it("core's default constitution alone has no EVM action", async () => {
+      const core = await Constitution.load(await defaultConstitution());
+      assert.deepEqual(core.validate({ actions: [{ name: 'set_evm_policy', args: { sends: 'anyone' } }] }), { valid: false, description: 'set_evm_policy: no such action' });
     });
 
     it('set_evm_policy fails where the application table was not given to the constitution', async () => {

@@ -9,7 +9,6 @@ const TABLES = {
   users: 'public:ccf.gov.users.info',
   codeIds: 'public:ccf.gov.nodes.code_ids',
   constitution: 'public:ccf.gov.constitution',
-  evmPolicy: 'public:ccf.gov.evm.policy',
 };
 
 const isObject = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -187,26 +186,6 @@ const ACTIONS = {
     check: (args) => checkArgs(args, [], []),
     apply() {
       ccf.snapshot.trigger();
-    },
-  },
-  set_evm_policy: {
-    check(args) {
-      const wrong = checkArgs(args, [], ['sends', 'deploy', 'base_fee_per_gas', 'block_gas_limit']);
-      if (wrong) return wrong;
-      if (Object.keys(args).length === 0) return 'nothing to set';
-      if (args.sends !== undefined && !['users', 'anyone'].includes(args.sends)) return "sends must be 'users' or 'anyone'";
-      if (args.deploy !== undefined && !['deployers', 'users', 'anyone'].includes(args.deploy)) return "deploy must be 'deployers', 'users' or 'anyone'";
-      if (args.base_fee_per_gas !== undefined && !isDecimal(args.base_fee_per_gas)) return 'base_fee_per_gas must be a decimal string';
-      if (args.block_gas_limit !== undefined && !(isDecimal(args.block_gas_limit) && args.block_gas_limit !== '0')) return 'block_gas_limit must be a positive decimal string';
-      return undefined;
-    },
-    apply(args) {
-      const policy = Object.assign({}, ccf.kv.get(TABLES.evmPolicy, 0));
-      if (args.sends !== undefined) policy.sends = args.sends;
-      if (args.deploy !== undefined) policy.deploy = args.deploy;
-      if (args.base_fee_per_gas !== undefined) policy.baseFeePerGas = args.base_fee_per_gas;
-      if (args.block_gas_limit !== undefined) policy.blockGasLimit = args.block_gas_limit;
-      ccf.kv.set(TABLES.evmPolicy, 0, policy);
     },
   },
 };
