@@ -6,7 +6,7 @@
 // refusal (retired, expired). The pending requests are bounded in number and in age.
 import { createPublicKey } from 'node:crypto';
 import { createNodeCertificate } from '../crypto/certificates.js';
-import { nodeInfo, pendingJoinExpired, recordPendingJoin, type PendingJoinLimits } from '../governance/nodes.js';
+import { nodeInfo, pendingJoinExpired, recordPendingJoin, trustedNodeIds, type PendingJoinLimits } from '../governance/nodes.js';
 import type { ReadOnlyTransaction } from '../kv/read-only.js';
 import type { Transaction } from '../kv/transaction.js';
 import type { TxID } from '../kv/txid.js';
@@ -19,6 +19,7 @@ export interface AdmittingNode {
   readonly peers: PeerDirectory;
   readonly pendingJoins: PendingJoinLimits;
   read<T>(read: (tx: ReadOnlyTransaction) => T): T;
+  readCommitted<T>(read: (tx: ReadOnlyTransaction) => T): T;
   transact<T>(body: (tx: Transaction) => T): Promise<{ result: T; txid: TxID | undefined }>;
   /** Sign now, so that the pending record commits without waiting for the policy. */
   sign(): void;
@@ -27,6 +28,9 @@ export interface AdmittingNode {
 }
 
 type ParsedRequest = JoinRequest & { nodeId: string };
+
+/** What any node needs to answer a node it knows. */
+type Answering = Pick<AdmittingNode, 'identity' | 'peers' | 'read' | 'readCommitted' | 'pendingJoins'>;
 
 export async function admit(node: AdmittingNode, request: unknown): Promise<JoinAnswer> {
   const parsed = parseJoinRequest(request);
@@ -56,14 +60,14 @@ export async function admit(node: AdmittingNode, request: unknown): Promise<Join
  * growing a one-node service, the configuration that adds the joiner needs the joiner's
  * vote, so the primary may have stepped down (check-quorum) before the joiner asked again.
  */
-export function trustedAnswer(node: Pick<AdmittingNode, 'identity' | 'peers' | 'read' | 'pendingJoins'>, request: unknown): JoinAnswer | undefined {
+export function trustedAnswer(node: Answering, request: unknown): JoinAnswer | undefined {
   const parsed = parseJoinRequest(request);
   const status = node.read((tx) => nodeInfo(tx, parsed.nodeId))?.status;
   return status === 'Trusted' ? answerFor(node, parsed) : undefined;
 }
 
 /** The answer to a node the table already holds (undefined: it holds none). */
-function answerFor(node: Pick<AdmittingNode, 'identity' | 'peers' | 'read' | 'pendingJoins'>, request: ParsedRequest): JoinAnswer | undefined {
+function answerFor(node: Answering, request: ParsedRequest): JoinAnswer | undefined {
   const info = node.read((tx) => nodeInfo(tx, request.nodeId));
   const id = request.nodeId.slice(0, 16);
   switch (info?.status) {
@@ -75,8 +79,11 @@ function answerFor(node: Pick<AdmittingNode, 'identity' | 'peers' | 'read' | 'pe
     case 'Retired':
       throw new JoinError(`node ${id} is retired from this service: it cannot join again`);
     case 'Trusted': {
-      // Read from the primary's current state, not the committed one: a configuration
-      // that adds the node commits only once the node, with these secrets, takes part.
+      // The secrets go once the vote that trusts the node is committed (an election could
+      // still undo it before), except where the configuration that adds it cannot commit
+      // without it: a one-node service growing to two waits for this node's vote.
+      const committed = node.readCommitted((tx) => nodeInfo(tx, request.nodeId))?.status === 'Trusted';
+      if (!committed && node.read(trustedNodeIds).length > 2) return { status: 'Pending', nodeId: request.nodeId };
       const peers = node.peers.trusted().filter((p) => p.nodeId !== request.nodeId);
       return { status: 'Trusted', ...joinResponse(request, info.cert, node.identity, peers) };
     }

@@ -273,7 +273,7 @@ export class Node {
 
   /** Any node: the answer to a joining node this node's state records as trusted (see admission.ts trustedAnswer). */
   answerTrustedJoin(request: unknown): JoinAnswer | undefined {
-    return trustedAnswer({ identity: this.identity, peers: this.peers, pendingJoins: this.setup.pendingJoins, read: (r) => this.readPending(r) }, request);
+    return trustedAnswer({ identity: this.identity, peers: this.peers, pendingJoins: this.setup.pendingJoins, read: (r) => this.readPending(r), readCommitted: (r) => this.readCommitted(r) }, request);
   }
 
   /** As primary, answer a joining node: pending until the members trust it, then its certificate and the secrets (see admission.ts). */
@@ -285,6 +285,7 @@ export class Node {
         peers: this.peers,
         pendingJoins: this.setup.pendingJoins,
         read: (r) => this.readPending(r),
+        readCommitted: (r) => this.readCommitted(r),
         transact: (b) => this.transact(b),
         sign: () => this.emitSignature(),
         waitCommitted: (txid) => this.waitCommitted(txid),

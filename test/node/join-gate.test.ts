@@ -15,7 +15,7 @@ import { identityFromJoin, JoinError, joinRequest } from '../../core/node/join.j
 import { Node, type NodeOptions } from '../../core/node/node.js';
 import { utf8 } from '../../core/util/bytes.js';
 import { freePort } from '../support/node-process.js';
-import { data, read, trustJoiner, until } from './helpers.js';
+import { data, joinTrusted, read, trustJoiner, until } from './helpers.js';
 
 describe('node / joining is gated: pending until the members trust the node', function () {
   this.timeout(60_000);
@@ -135,6 +135,27 @@ describe('node / joining is gated: pending until the members trust the node', fu
     await primary.waitCommitted(txid!);
     await until(() => read(joined, 'after') === 'joined', 'the joined node to replicate');
     assert.deepEqual(primary.readCommitted(trustedNodeIds), [primary.nodeId, nodeId].sort());
+  });
+
+  it('gives a third node its secrets only once the vote that trusts it is committed', async () => {
+    const primary = await createPrimary();
+    const [bPort, bDir] = [await freePort(), tempDir()];
+    const b = asking(bPort);
+    const answer = await joinTrusted(primary, b.key, `127.0.0.1:${bPort}`, 'http://127.0.0.1:1');
+    let backup = await Node.join({ dataDir: bDir, network: { host: '127.0.0.1', port: bPort }, joined: { identity: identityFromJoin(b.key, answer), peers: answer.peers } });
+    await until(() => backup.committed >= primary.committed, 'the second node to catch up');
+    const c = asking(await freePort());
+    const { nodeId } = await primary.admit(c.request);
+    // Without the second node, the vote cannot commit (both of the old two must agree).
+    await backup.stop();
+    await trustJoiner(primary, nodeId);
+    assert.equal((await primary.admit(c.request)).status, 'Pending', 'trusted, not committed: no secrets yet');
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal((await primary.admit(c.request)).status, 'Pending');
+    backup = await Node.restart({ dataDir: bDir, network: { host: '127.0.0.1', port: bPort } });
+    nodes.push(backup);
+    await until(async () => (await primary.admit(c.request)).status === 'Trusted', 'the answer once the vote is committed');
+    assert.equal(primary.readCommitted((tx) => nodeInfo(tx, nodeId))?.status, 'Trusted');
   });
 
   it('refuses a retired node that asks to join again', async () => {
