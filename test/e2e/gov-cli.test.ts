@@ -5,7 +5,7 @@
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HDNodeWallet, Mnemonic, Wallet } from 'ethers';
 import { DEV_MEMBER_KEY_FILE } from '../../cli/consortium.js';
@@ -66,6 +66,18 @@ describe('e2e: ccevm gov', function () {
     assert.equal(json.state, 'Accepted');
     assert.match(await ok(['list']), new RegExp(`${id}  Accepted  set_user  \\(1 approve, 0 reject\\)`));
     assert.match(await ok(['users']), new RegExp(`${user}  roles: deploy`));
+  });
+
+  it('one proposal of several actions from --actions FILE, withdrawn by its proposer; nodes', async () => {
+    const file = join(node.dataDir, 'actions.json');
+    const users = [Wallet.createRandom(), Wallet.createRandom()].map((w) => w.address.toLowerCase());
+    writeFileSync(file, JSON.stringify(users.map((user_id) => ({ name: 'set_user', args: { user_id } }))));
+    const proposed = await ok(['propose', '--actions', file, '--key-file', keyFile]);
+    const id = /proposal (0x[0-9a-f]{64}): Open/.exec(proposed)![1]!;
+    assert.equal(JSON.parse(await ok(['show', id, '--json'])).actions.length, 2);
+    assert.match(await ok(['withdraw', id, '--key-file', keyFile]), new RegExp(`proposal ${id}: Withdrawn`));
+    assert.ok(!(await ok(['users'])).includes(users[0]!), 'withdrawn: no effect');
+    assert.match(await ok(['nodes']), /^[0-9a-f]{64}  Trusted  127\.0\.0\.1:\d+/);
   });
 
   it('set_evm_policy by vote: a network open to every key, and a new base fee from the next block', async () => {
