@@ -1,28 +1,16 @@
 // The command line as a user meets it, by spawning `node cli/ccevm.js`: --version, one clear
 // line (and exit code 2) for a bad flag, and a data directory that a running node holds.
 import { strict as assert } from 'node:assert';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LOCK_FILE } from '../../core/host/dir-lock.js';
+import { runCli } from '../support/cli.js';
 import { freePort, NodeProcess } from '../support/node-process.js';
 
-const CLI = new URL('../../cli/ccevm.js', import.meta.url).pathname;
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-/** Run the CLI to its end. */
-function ccevm(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.once('error', reject);
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const ccevm = (...args: string[]) => runCli(args);
 
 /** A failure the user can read: exit code 2, exactly one line on stderr, no stack trace. */
 function assertOneLine(result: { code: number | null; stderr: string }, expected: string | RegExp): void {

@@ -3,27 +3,17 @@
 // --json for scripts, the key from a file, from CCEVM_MEMBER_KEY or from a mnemonic, and
 // one clear line for what is wrong.
 import { strict as assert } from 'node:assert';
-import { spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HDNodeWallet, Mnemonic, Wallet } from 'ethers';
 import { DEV_MEMBER_KEY_FILE } from '../../cli/consortium.js';
+import { runCli } from '../support/cli.js';
 import { NodeProcess } from '../support/node-process.js';
 
 const CLI = new URL('../../cli/ccevm.js', import.meta.url).pathname;
 
-function ccevm(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CCEVM_MEMBER_KEY: '', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.once('error', reject);
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const ccevm = (args: string[], env: NodeJS.ProcessEnv = {}) => runCli(args, { CCEVM_MEMBER_KEY: '', ...env });
 
 describe('e2e: ccevm gov', function () {
   this.timeout(90_000);

@@ -3,7 +3,6 @@
 // message with its signature re-verified (a corrupted one INVALID, one signed for another
 // service said so), each proposal's state changes and each constitution version.
 import { strict as assert } from 'node:assert';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -20,22 +19,12 @@ import { exportDataDir } from '../../core/node/export.js';
 import { Node } from '../../core/node/node.js';
 import { utf8 } from '../../core/util/bytes.js';
 import { Eip712Authenticator, governanceDomain, signGovernanceMessage, type GovernanceEnvelope } from '../../rpc/governance/typed-data.js';
+import { runCli } from '../support/cli.js';
 import { tempDirs } from '../support/tmpdir.js';
 
-const CLI = new URL('../../cli/ccevm.js', import.meta.url).pathname;
 const CREATED_AT = 1_767_225_600;
 
-function ccevm(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.once('error', reject);
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const ccevm = (...args: string[]) => runCli(args);
 
 describe('governance / the audited governance history', function () {
   this.timeout(90_000);

@@ -24,6 +24,14 @@ function checkArgs(args, required, optional) {
   return undefined;
 }
 
+/** checkArgs, and that the argument `idName` is an address. */
+function checkIdArgs(args, idName, required, optional) {
+  const wrong = checkArgs(args, required, optional);
+  if (wrong) return wrong;
+  if (!isAddress(args[idName])) return idName + ' must be an address (0x and 40 hex digits)';
+  return undefined;
+}
+
 function memberOf(id) {
   const member = ccf.kv.get(TABLES.members, id);
   if (member === undefined) throw new Error(id + ' is not a member');
@@ -39,9 +47,8 @@ function userOf(id) {
 const ACTIONS = {
   set_member: {
     check(args) {
-      const wrong = checkArgs(args, ['member_id', 'encryption_key'], ['data']);
+      const wrong = checkIdArgs(args, 'member_id', ['member_id', 'encryption_key'], ['data']);
       if (wrong) return wrong;
-      if (!isAddress(args.member_id)) return 'member_id must be an address (0x and 40 hex digits)';
       if (!isHex(args.encryption_key, 64)) return 'encryption_key must be an X25519 public key (64 hex digits)';
       return undefined;
     },
@@ -54,12 +61,7 @@ const ACTIONS = {
     },
   },
   remove_member: {
-    check(args) {
-      const wrong = checkArgs(args, ['member_id'], []);
-      if (wrong) return wrong;
-      if (!isAddress(args.member_id)) return 'member_id must be an address (0x and 40 hex digits)';
-      return undefined;
-    },
+    check: (args) => checkIdArgs(args, 'member_id', ['member_id'], []),
     apply(args) {
       const id = args.member_id.toLowerCase();
       memberOf(id);
@@ -69,12 +71,7 @@ const ACTIONS = {
     },
   },
   set_member_data: {
-    check(args) {
-      const wrong = checkArgs(args, ['member_id', 'data'], []);
-      if (wrong) return wrong;
-      if (!isAddress(args.member_id)) return 'member_id must be an address (0x and 40 hex digits)';
-      return undefined;
-    },
+    check: (args) => checkIdArgs(args, 'member_id', ['member_id', 'data'], []),
     apply(args) {
       const id = args.member_id.toLowerCase();
       ccf.kv.set(TABLES.members, id, Object.assign(memberOf(id), { data: args.data }));
@@ -82,9 +79,8 @@ const ACTIONS = {
   },
   set_user: {
     check(args) {
-      const wrong = checkArgs(args, ['user_id'], ['roles', 'data']);
+      const wrong = checkIdArgs(args, 'user_id', ['user_id'], ['roles', 'data']);
       if (wrong) return wrong;
-      if (!isAddress(args.user_id)) return 'user_id must be an address (0x and 40 hex digits)';
       if (args.roles !== undefined && !(Array.isArray(args.roles) && args.roles.every((r) => typeof r === 'string' && r.length > 0))) return 'roles must be a list of role names';
       return undefined;
     },
@@ -95,12 +91,7 @@ const ACTIONS = {
     },
   },
   remove_user: {
-    check(args) {
-      const wrong = checkArgs(args, ['user_id'], []);
-      if (wrong) return wrong;
-      if (!isAddress(args.user_id)) return 'user_id must be an address (0x and 40 hex digits)';
-      return undefined;
-    },
+    check: (args) => checkIdArgs(args, 'user_id', ['user_id'], []),
     apply(args) {
       const id = args.user_id.toLowerCase();
       userOf(id);
@@ -108,12 +99,7 @@ const ACTIONS = {
     },
   },
   set_user_data: {
-    check(args) {
-      const wrong = checkArgs(args, ['user_id', 'data'], []);
-      if (wrong) return wrong;
-      if (!isAddress(args.user_id)) return 'user_id must be an address (0x and 40 hex digits)';
-      return undefined;
-    },
+    check: (args) => checkIdArgs(args, 'user_id', ['user_id', 'data'], []),
     apply(args) {
       const id = args.user_id.toLowerCase();
       ccf.kv.set(TABLES.users, id, Object.assign(userOf(id), { data: args.data }));
