@@ -27,7 +27,7 @@ describe('e2e: ccevm gov', function () {
   };
 
   before(async () => {
-    node = await NodeProcess.start();
+    node = await NodeProcess.start({ https: true });
     keyFile = join(node.dataDir, DEV_MEMBER_KEY_FILE);
   });
   after(() => node.dispose());
@@ -89,6 +89,19 @@ describe('e2e: ccevm gov', function () {
     const proposed = await ok(['propose', 'set_member', JSON.stringify({ member_id: member.address.toLowerCase(), encryption_key: key }), '--key-file', keyFile, '--json']);
     await ok(['vote', JSON.parse(proposed).proposalId, 'approve', '--key-file', keyFile]);
     assert.match(await ok(['ack', '--mnemonic', phrase, '--account', '2']), new RegExp(`member ${member.address.toLowerCase()} is Active`));
+  });
+
+  it('over HTTPS, with the service certificate the member trusts as CA and as what it signs for', async () => {
+    const cert = join(node.dataDir, 'service_cert.pem');
+    const https = await ccevm(['gov', 'members', '--rpc', node.httpsUrl!, '--service-cert', cert]);
+    assert.equal(https.code, 0, https.stderr);
+    assert.match(https.stdout, /Active/);
+    const signed = await ccevm(['gov', 'ack', '--rpc', node.httpsUrl!, '--service-cert', cert, '--key-file', keyFile]);
+    assert.equal(signed.code, 0, signed.stderr);
+    assert.match(signed.stdout, /is Active/);
+    const refused = await ccevm(['gov', 'members', '--rpc', node.httpsUrl!]);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /^ccevm: an https:\/\/ --rpc needs --service-cert FILE/);
   });
 
   it('what is wrong is one line with exit code 2', async () => {
