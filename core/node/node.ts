@@ -1,15 +1,16 @@
 // A node: the façade that wires its parts together and what the application and the RPC
 // layer may ask of it. Booting (create / join / restart) is boot.ts; the glue to
 // consensus consensus-host.ts; when to sign signatures.ts, how signing.ts; commit waiting
-// commit-waiters.ts; who the peers are peers.ts; admitting nodes admission.ts; node-table
-// changes core/governance/nodes.ts; exports export.ts.
+// commit-waiters.ts; who the peers are peers.ts; admitting nodes admission.ts; running
+// governance messages governance.ts; node-table changes core/governance/nodes.ts; exports
+// export.ts.
 import type { NodeId, Role } from '../consensus/types.js';
 import type { GovernanceOutcome } from '../governance/engine.js';
 import type { AuthenticatedMessage } from '../governance/messages.js';
-import type { MapDef } from '../kv/map-def.js';
 import { retireNode } from '../governance/nodes.js';
 import { PeerNetwork, type PeerRequestOptions } from '../host/peer-network.js';
 import { ConflictError } from '../kv/errors.js';
+import type { MapDef } from '../kv/map-def.js';
 import { readOnly, type ReadOnlyTransaction } from '../kv/read-only.js';
 import type { Store } from '../kv/store.js';
 import type { Transaction } from '../kv/transaction.js';
@@ -17,7 +18,7 @@ import type { TxID } from '../kv/txid.js';
 import type { LedgerEntry } from '../ledger/entry.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { Receipt } from '../ledger/receipt.js';
-import { admit, trustedAnswer } from './admission.js';
+import { admit, trustedAnswer, type AdmittingNode } from './admission.js';
 import { bootNode, type NodeOptions, type NodeSetup } from './boot.js';
 import { CommitRecord } from './commit-record.js';
 import { CommitTracker, type TxStatus } from './commit-waiters.js';
@@ -75,6 +76,8 @@ export class Node {
   private readonly replication: Replication;
   private readonly snapshots: Snapshotter;
   private readonly governance: Governance;
+  /** what admission.ts may ask of this node */
+  private readonly admitting: AdmittingNode;
   private readonly log: (message: string) => void;
   private network: PeerNetwork | undefined;
   private listeningAt: string | undefined;
@@ -110,6 +113,17 @@ export class Node {
     this.replication = new Replication(this.nodeId, setup.raft, this.consensus, (to, bytes) => this.network?.send(to, bytes), { ...DEFAULT_REPLICATION, random: Math.random });
     this.snapshots = new Snapshotter(setup.snapshotInterval, setup.snapshotFiles, this.consensus.snapshotHost());
     this.consensus.attach(this.replication, this.snapshots);
+    this.admitting = {
+      identity: this.identity,
+      peers: this.peers,
+      pendingJoins: setup.pendingJoins,
+      read: (r) => this.readPending(r),
+      readCommitted: (r) => this.readCommitted(r),
+      transact: (b) => this.transact(b),
+      sign: () => this.emitSignature(),
+      waitCommitted: (txid) => this.waitCommitted(txid),
+      log: this.log,
+    };
     this.governance = new Governance({ transact: (body) => this.transact(body), emitSignature: () => this.emitSignature(), waitCommitted: (txid) => this.waitCommitted(txid) }, this.governanceTables);
     this.store.onCommit((committed) => this.consensus.localCommit(committed));
     this.ledger.onWritten((seqno) => this.replication.persisted(seqno));
@@ -273,26 +287,13 @@ export class Node {
 
   /** Any node: the answer to a joining node this node's state records as trusted (see admission.ts trustedAnswer). */
   answerTrustedJoin(request: unknown): JoinAnswer | undefined {
-    return trustedAnswer({ identity: this.identity, peers: this.peers, pendingJoins: this.setup.pendingJoins, read: (r) => this.readPending(r), readCommitted: (r) => this.readCommitted(r) }, request);
+    return trustedAnswer(this.admitting, request);
   }
 
   /** As primary, answer a joining node: pending until the members trust it, then its certificate and the secrets (see admission.ts). */
   async admit(request: unknown): Promise<JoinAnswer> {
     if (!this.replication.isPrimary) throw new NotPrimaryError();
-    return admit(
-      {
-        identity: this.identity,
-        peers: this.peers,
-        pendingJoins: this.setup.pendingJoins,
-        read: (r) => this.readPending(r),
-        readCommitted: (r) => this.readCommitted(r),
-        transact: (b) => this.transact(b),
-        sign: () => this.emitSignature(),
-        waitCommitted: (txid) => this.waitCommitted(txid),
-        log: this.log,
-      },
-      request,
-    );
+    return admit(this.admitting, request);
   }
 
   /** Is `nodeId` a trusted node of the service, as this node knows? */
