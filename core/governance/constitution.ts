@@ -60,7 +60,7 @@ export class Constitution {
   private constructor(
     readonly source: string,
     private readonly limits: ConstitutionLimits,
-    applicationTables: readonly AnyMap[],
+    private readonly applicationTables: readonly AnyMap[],
   ) {
     for (const def of [...CORE_GOVERNANCE_TABLES, ...applicationTables]) this.readable.set(def.name, def);
     for (const def of [...CONSTITUTION_WRITABLE, ...applicationTables]) this.writable.add(def.name);
@@ -109,8 +109,26 @@ export class Constitution {
     const overlay = new Overlay(tx);
     const scope: CallScope = { hook: 'apply', read: overlay, overlay, nowMs, effects: { triggerSnapshot: false } };
     this.run(scope, [proposal, proposalId]);
+    // A constitution that does not load would fail every later message, the one that could
+    // replace it too: an apply that installs one fails instead, writing nothing.
+    const next = overlay.map(CONSTITUTION).get(0);
+    if (next !== tx.map(CONSTITUTION).get(0)) {
+      try {
+        this.successor(next);
+      } catch (e) {
+        throw new ConstitutionError(`apply set a constitution that does not load: ${(e as Error).message}`);
+      }
+    }
     overlay.flush();
     return scope.effects!;
+  }
+
+  /** `source` as a constitution with this one's limits and maps, checked as load checks it (synchronously: the sandbox is ready). */
+  private successor(source: unknown): Constitution {
+    if (typeof source !== 'string') throw new ConstitutionError('the constitution must be JavaScript source text');
+    const next = new Constitution(source, this.limits, this.applicationTables);
+    next.run({ hook: 'load' }, []);
+    return next;
   }
 
   /** One hook call in a fresh runtime; returns the hook's result parsed from JSON. */

@@ -183,8 +183,10 @@ describe('governance / constitution', () => {
       enact([{ name: 'remove_node_code', args: { measurement: 'abcdef' } }]);
       assert.equal(read((tx) => tx.map(NODE_CODE_IDS).has('abcdef')), false);
       refused([{ name: 'remove_node_code', args: { measurement: 'abcdef' } }], /abcdef is not an allowed code measurement/);
-      enact([{ name: 'set_constitution', args: { constitution: 'new source' } }]);
-      assert.equal(read((tx) => tx.map(CONSTITUTION).get(0)), 'new source');
+      const next = standard.source + '\n// amended\n';
+      enact([{ name: 'set_constitution', args: { constitution: next } }]);
+      assert.equal(read((tx) => tx.map(CONSTITUTION).get(0)), next);
+      refused([{ name: 'set_constitution', args: { constitution: 'not a constitution' } }], /^apply set a constitution that does not load: /);
     });
 
     it('transition_service_to_open opens an Opening service, and only that; trigger_snapshot is an effect', () => {
@@ -376,14 +378,14 @@ describe('governance / constitution', () => {
           ccf.node.trust('${nodeId(2)}');
           let refusal;
           try { ccf.node.trust('${nodeId(7)}') } catch (e) { refusal = e.name + ': ' + e.message }
-          ccf.kv.set('${CONSTITUTION.name}', 0, JSON.stringify({
+          ccf.kv.set('${USERS_INFO.name}', 'probe', { roles: [], data: {
             keys: ccf.kv.keys(M), has1: ccf.kv.has(M, '${addr(1)}'), got3: ccf.kv.get(M, '${addr(3)}'), missing: ccf.kv.get(M, 'nobody') === undefined,
             node: ccf.kv.get('${NODES_INFO.name}', '${nodeId(2)}').status, refusal, constitutionKeys: ccf.kv.keys('${CONSTITUTION.name}'),
             entries: ccf.kv.entries(M).length,
-          }));`),
+          } });`),
       );
       enact([], c);
-      assert.deepEqual(JSON.parse(read((tx) => tx.map(CONSTITUTION).get(0))!), {
+      assert.deepEqual(read((tx) => tx.map(USERS_INFO).get('probe'))!.data, {
         keys: [addr(2), addr(3)],
         has1: false,
         got3: { encryptionKey: 'k', status: 'Accepted' },

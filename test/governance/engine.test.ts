@@ -104,6 +104,19 @@ describe('governance / engine on a node', function () {
     assert.equal(node.readCommitted((tx) => tx.map(USERS_INFO).get(members[2]!.address.toLowerCase())), undefined);
   });
 
+  it('a proposal that would install a constitution that does not load fails, and governance goes on', async () => {
+    const before = node.readCommitted((tx) => tx.map(CONSTITUTION).get(0));
+    for (const broken of ['function validate( {', 'function validate() { return { valid: true }; }']) {
+      const outcome = await pass([{ name: 'set_constitution', args: { constitution: broken } }]);
+      assert.ok(outcome.kind === 'ballot');
+      assert.equal(outcome.state, 'Failed');
+      assert.match(outcome.reason!, /apply set a constitution that does not load/);
+      assert.equal(node.readCommitted((tx) => tx.map(CONSTITUTION).get(0)), before);
+    }
+    assert.equal((await pass([{ name: 'set_user', args: { user_id: members[2]!.address.toLowerCase() } }])).kind === 'ballot' && 'ok', 'ok');
+    assert.ok(node.readCommitted((tx) => tx.map(USERS_INFO).get(members[2]!.address.toLowerCase())));
+  });
+
   it('a hostile constitution fails its proposals with a reason, never the node', async () => {
     const hostile = `function validate() { return { valid: true }; }
       function resolve() { for (;;) {} }
