@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Wallet } from 'ethers';
 import { GovClient, type Signer } from '../../cli/gov-client.js';
+import { defaultEvmConstitution } from '../../evm-adapter/constitution.js';
 import type { GovernanceOutcome } from '../../core/governance/engine.js';
 import { GOVERNANCE_REFUSED } from '../../rpc/governance/submit.js';
 import { governanceDomain, signGovernanceMessage } from '../../rpc/governance/typed-data.js';
@@ -65,11 +66,20 @@ describe('a consortium governs the network by signed votes (node processes)', fu
     return outcome;
   };
 
+  /** the consortium's own constitution file: the default, amended */
+  let constitution: string;
+  /** a user from the config file */
+  const auditor = Wallet.createRandom();
+
   before(async () => {
+    constitution = `${await defaultEvmConstitution()}\n// amended by the consortium\n`;
+    writeFileSync(join(dir, 'constitution.js'), constitution);
     writeFileSync(
       join(dir, 'config.json'),
       JSON.stringify({
         members: [alice, bob, carol].map((w, i) => ({ address: w.address, encryptionKey: encryptionKey(), data: { name: ['alice', 'bob', 'carol'][i] } })),
+        users: [{ address: auditor.address, roles: ['audit'], data: { org: 'auditor' } }],
+        constitution: 'constitution.js',
         genesis: { [newcomer.address]: { balance: '1000000000000000000' } },
       }),
     );
@@ -85,6 +95,10 @@ describe('a consortium governs the network by signed votes (node processes)', fu
 
   it('a new service is Opening: members are Accepted, transactions are refused', async () => {
     assert.equal((await rpcCall(nodes[0]!.url, 'ccevm_govService')).status, 'Opening');
+    // The config file's consortium: its users and its constitution.
+    assert.equal((await rpcCall(nodes[0]!.url, 'ccevm_govConstitution')).source, constitution);
+    const configured = ((await rpcCall(nodes[0]!.url, 'ccevm_govUsers')) as { userId: string; roles: string[]; data?: unknown }[]).find((u) => u.userId === auditor.address.toLowerCase());
+    assert.deepEqual(configured, { userId: auditor.address.toLowerCase(), roles: ['audit'], data: { org: 'auditor' } });
     assert.deepEqual(Object.values(await members()), ['Accepted', 'Accepted', 'Accepted']);
     const raw = await signTransfer(devWallet(0), 0, devWallet(1).address, 1n);
     await assert.rejects(rpcCall(nodes[0]!.url, 'eth_sendRawTransaction', [raw]), /not open/);
