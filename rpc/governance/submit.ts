@@ -17,7 +17,7 @@ export function authenticatorFor(node: Node, evm: EvmService): Eip712Authenticat
   return new Eip712Authenticator(governanceDomain(evm.chainId, node.serviceCertificate));
 }
 
-export function refusal(e: GovernanceError): JsonRpcError {
+function refusal(e: GovernanceError): JsonRpcError {
   return new JsonRpcError(GOVERNANCE_REFUSED, e.message, { reason: e.code });
 }
 

@@ -33,14 +33,14 @@ export function governanceDomain(chainId: bigint, serviceCertPem: string): Gover
 const chainIdValue = (chainId: bigint): number | string => (chainId <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(chainId) : chainId.toString());
 
 /** The EIP712Domain type of the governance domain (field order as EIP-712 prescribes). */
-export const DOMAIN_TYPE: readonly TypedDataField[] = [
+const DOMAIN_TYPE: readonly TypedDataField[] = [
   { name: 'name', type: 'string' },
   { name: 'version', type: 'string' },
   { name: 'chainId', type: 'uint256' },
   { name: 'salt', type: 'bytes32' },
 ];
 
-export const GOVERNANCE_TYPES = {
+const GOVERNANCE_TYPES = {
   Proposal: [
     { name: 'actions', type: 'Action[]' },
     { name: 'createdAt', type: 'uint64' },
