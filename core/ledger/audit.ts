@@ -5,7 +5,7 @@
 // (evidence and receipt) and the audit goes on from its state and tree peaks.
 import { Store } from '../kv/store.js';
 import { DecodeError } from '../util/binary.js';
-import { decodeChunk, CHUNK_NAME } from './chunks.js';
+import { decodeChunk, inSeqnoOrder } from './chunks.js';
 import { EntryKind } from './entry.js';
 import { LedgerIntegrityError } from './errors.js';
 import { MerkleTree } from './merkle.js';
@@ -30,9 +30,7 @@ export function auditChunks(
   secrets?: LedgerSecrets,
   snapshot?: { name: string; bytes: Uint8Array },
 ): AuditResult {
-  const ordered = chunks
-    .map((c) => ({ ...c, first: Number(CHUNK_NAME.exec(c.name)?.[1] ?? NaN) }))
-    .sort((a, b) => a.first - b.first);
+  const ordered = inSeqnoOrder(chunks);
   const store = new Store();
   let tree = new MerkleTree();
   if (snapshot) {

@@ -14,6 +14,12 @@ export function chunkName(first: number, last: number): string {
   return `ledger_${first}-${last}.committed`;
 }
 
+/** Chunk files in the order of the seqnos they start at (as their names say). */
+export function inSeqnoOrder<C extends { name: string }>(chunks: readonly C[]): C[] {
+  const first = (c: C) => Number(CHUNK_NAME.exec(c.name)?.[1] ?? NaN);
+  return [...chunks].sort((a, b) => first(a) - first(b));
+}
+
 function isSignature(bytes: Uint8Array): boolean {
   return bytes[1] === EntryKind.Signature;
 }

@@ -5,7 +5,7 @@
 import { DecodeError } from '../util/binary.js';
 import { keyToBytes } from '../util/bytes.js';
 import { deserialiseDomain } from '../kv/write-set.js';
-import { CHUNK_NAME, decodeChunk } from './chunks.js';
+import { decodeChunk, inSeqnoOrder } from './chunks.js';
 import { decodeEntry } from './entry.js';
 import { LedgerIntegrityError } from './errors.js';
 
@@ -20,8 +20,7 @@ export interface PublicWrite {
 
 /** The writes to `maps`, in seqno order; within a transaction, in map then key order. */
 export function* publicWrites(chunks: readonly { name: string; bytes: Uint8Array }[], maps: ReadonlySet<string>): Generator<PublicWrite> {
-  const ordered = [...chunks].sort((a, b) => Number(CHUNK_NAME.exec(a.name)?.[1] ?? NaN) - Number(CHUNK_NAME.exec(b.name)?.[1] ?? NaN));
-  for (const chunk of ordered) {
+  for (const chunk of inSeqnoOrder(chunks)) {
     for (const stored of decodeChunk(chunk.bytes, chunk.name)) {
       let writes;
       let view;

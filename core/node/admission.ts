@@ -62,13 +62,12 @@ export async function admit(node: AdmittingNode, request: unknown): Promise<Join
  */
 export function trustedAnswer(node: Answering, request: unknown): JoinAnswer | undefined {
   const parsed = parseJoinRequest(request);
-  const status = node.read((tx) => nodeInfo(tx, parsed.nodeId))?.status;
-  return status === 'Trusted' ? answerFor(node, parsed) : undefined;
+  const info = node.read((tx) => nodeInfo(tx, parsed.nodeId));
+  return info?.status === 'Trusted' ? answerFor(node, parsed, info) : undefined;
 }
 
 /** The answer to a node the table already holds (undefined: it holds none). */
-function answerFor(node: Answering, request: ParsedRequest): JoinAnswer | undefined {
-  const info = node.read((tx) => nodeInfo(tx, request.nodeId));
+function answerFor(node: Answering, request: ParsedRequest, info = node.read((tx) => nodeInfo(tx, request.nodeId))): JoinAnswer | undefined {
   const id = request.nodeId.slice(0, 16);
   switch (info?.status) {
     case undefined:
