@@ -4,15 +4,19 @@
 // does can reach the next. Values cross the boundary as JSON text. The sandbox's `ccf`
 // object reads the governance tables, and (apply only) writes the ones the constitution
 // owns; apply's writes go to an overlay that reaches the transaction only if apply succeeds.
-import { newQuickJSWASMModuleFromVariant, newVariant, RELEASE_SYNC, type QuickJSContext, type QuickJSHandle, type QuickJSWASMModule } from 'quickjs-emscripten';
+import type { QuickJSContext, QuickJSHandle } from 'quickjs-emscripten';
 import { stringCodec, uintCodec } from '../kv/codec.js';
 import type { MapDef } from '../kv/map-def.js';
 import type { ReadOnlyTransaction } from '../kv/read-only.js';
+import { Overlay } from '../kv/overlay.js';
 import type { Transaction } from '../kv/transaction.js';
-import { bytesToKey, keyToBytes } from '../util/bytes.js';
+import { ConstitutionError } from './constitution-error.js';
 import { retireNode, trustPendingNode } from './nodes.js';
+import { modulesFor } from './sandbox-modules.js';
 import { openService } from './service.js';
 import { CONSTITUTION, CORE_GOVERNANCE_TABLES, MEMBERS_INFO, NODE_CODE_IDS, USERS_INFO, type ProposalAction } from './tables.js';
+
+export { ConstitutionError };
 
 export interface ConstitutionLimits {
   memoryBytes: number;
@@ -26,13 +30,6 @@ export interface ConstitutionLimits {
  * before QuickJS has counted 512 KiB (measured), and that costs a module (SandboxModules).
  */
 export const DEFAULT_CONSTITUTION_LIMITS: ConstitutionLimits = { memoryBytes: 32 * 1024 * 1024, stackBytes: 256 * 1024, deadlineMs: 1000 };
-
-export class ConstitutionError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConstitutionError';
-  }
-}
 
 export interface Vote {
   member_id: string;
@@ -339,151 +336,3 @@ const PRELUDE = `(function (host) {
   delete globalThis.FinalizationRegistry;
   return (hook, argsText) => stringify(hook(...parse(argsText)));
 })(globalThis.__ccfHost)`;
-
-/**
- * The QuickJS wasm modules hooks run in, one pool per memory limit. Two host-side bounds
- * back QuickJS's own:
- * - Memory: this QuickJS build cannot measure its allocations (no malloc_usable_size), so
- *   its limit catches single large allocations but not many small ones. The module's wasm
- *   memory therefore gets a maximum: its initial size (static data, stack) plus the limit;
- *   past it malloc fails and QuickJS throws out of memory.
- * - Stack: QuickJS's stack limit counts its own stack, but some native recursion (deep
- *   JSON, say) exhausts the host's stack first; the wasm then unwinds mid-operation and
- *   that module cannot be trusted again. So a spare module is kept ready: a broken one is
- *   dropped, the spare takes over at once, and a new spare is made in the background.
- */
-class SandboxModules {
-  private active: QuickJSWASMModule | undefined;
-  private spare: QuickJSWASMModule | undefined;
-  private making: Promise<void> | undefined;
-
-  constructor(private readonly memoryBytes: number) {}
-
-  async ready(): Promise<void> {
-    while (!this.active || !this.spare) await this.make();
-  }
-
-  current(): QuickJSWASMModule {
-    if (!this.active) throw new ConstitutionError('the constitution sandbox is being rebuilt after a failure; try again');
-    return this.active;
-  }
-
-  discard(module: QuickJSWASMModule): void {
-    if (this.active !== module) return;
-    this.active = this.spare;
-    this.spare = undefined;
-    this.ready().catch(() => undefined); // a failure to make one shows at the next load or call
-  }
-
-  private make(): Promise<void> {
-    this.making ??= this.newModule()
-      .then((module) => {
-        if (!this.active) this.active = module;
-        else this.spare = module;
-      })
-      .finally(() => {
-        this.making = undefined;
-      });
-    return this.making;
-  }
-
-  private newModule(): Promise<QuickJSWASMModule> {
-    const maximum = WASM_INITIAL_PAGES + Math.ceil(this.memoryBytes / WASM_PAGE_BYTES);
-    const wasmMemory = new WebAssembly.Memory({ initial: WASM_INITIAL_PAGES, maximum });
-    return newQuickJSWASMModuleFromVariant(newVariant(RELEASE_SYNC, { wasmMemory }));
-  }
-}
-
-// A global of Node that the project's lib settings (no DOM) do not declare.
-declare const WebAssembly: { Memory: new (descriptor: { initial: number; maximum: number }) => object };
-
-const WASM_PAGE_BYTES = 64 * 1024;
-/** the QuickJS build's INITIAL_MEMORY (16 MiB) */
-const WASM_INITIAL_PAGES = 256;
-
-const pools = new Map<number, SandboxModules>();
-
-function modulesFor(memoryBytes: number): SandboxModules {
-  let pool = pools.get(memoryBytes);
-  if (!pool) {
-    pool = new SandboxModules(memoryBytes);
-    pools.set(memoryBytes, pool);
-  }
-  return pool;
-}
-
-/** Apply's writes, seen by its own reads, kept apart from the transaction until flush(). */
-class Overlay {
-  /** map name -> its definition and (encoded key -> encoded value, or undefined: deleted) */
-  private readonly writes = new Map<string, { def: AnyMap; entries: Map<string, Uint8Array | undefined> }>();
-
-  constructor(private readonly tx: Transaction) {}
-
-  get readVersion(): number {
-    return this.tx.readVersion;
-  }
-
-  map<K, V>(def: MapDef<K, V>): OverlayMap<K, V> {
-    let own = this.writes.get(def.name);
-    if (!own) {
-      own = { def: def as AnyMap, entries: new Map() };
-      this.writes.set(def.name, own);
-    }
-    return new OverlayMap(this.tx, def, own.entries);
-  }
-
-  flush(): void {
-    for (const { def, entries } of this.writes.values()) {
-      const map = this.tx.map(def);
-      for (const [key, value] of entries) {
-        const decodedKey = def.key.decode(keyToBytes(key));
-        if (value === undefined) map.delete(decodedKey);
-        else map.set(decodedKey, def.value.decode(value));
-      }
-    }
-  }
-}
-
-class OverlayMap<K, V> {
-  constructor(
-    private readonly tx: Transaction,
-    private readonly def: MapDef<K, V>,
-    private readonly own: Map<string, Uint8Array | undefined>,
-  ) {}
-
-  get name(): string {
-    return this.def.name;
-  }
-
-  get(key: K): V | undefined {
-    const k = bytesToKey(this.def.key.encode(key));
-    if (this.own.has(k)) {
-      const value = this.own.get(k);
-      return value === undefined ? undefined : this.def.value.decode(value);
-    }
-    return this.tx.map(this.def).get(key);
-  }
-
-  has(key: K): boolean {
-    return this.get(key) !== undefined;
-  }
-
-  set(key: K, value: V): void {
-    this.own.set(bytesToKey(this.def.key.encode(key)), this.def.value.encode(value));
-  }
-
-  delete(key: K): void {
-    this.own.set(bytesToKey(this.def.key.encode(key)), undefined);
-  }
-
-  /** All entries in key-byte order, the overlay's writes merged in. */
-  *entries(): Generator<[K, V]> {
-    const merged = new Map<string, V | undefined>();
-    for (const [key, value] of this.tx.map(this.def).entries()) merged.set(bytesToKey(this.def.key.encode(key)), value);
-    for (const [key, value] of this.own) merged.set(key, value === undefined ? undefined : this.def.value.decode(value));
-    for (const key of [...merged.keys()].sort()) {
-      const value = merged.get(key);
-      if (value !== undefined) yield [this.def.key.decode(keyToBytes(key)), value];
-    }
-  }
-}
