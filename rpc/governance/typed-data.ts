@@ -67,7 +67,7 @@ const GOVERNANCE_TYPES = {
 
 export type PrimaryType = 'Proposal' | 'Ballot' | 'Withdrawal' | 'Ack';
 
-const PRIMARY_TYPES: Record<MessageKind, PrimaryType> = { proposal: 'Proposal', ballot: 'Ballot', withdrawal: 'Withdrawal', ack: 'Ack' };
+export const PRIMARY_TYPES: Readonly<Record<MessageKind, PrimaryType>> = { proposal: 'Proposal', ballot: 'Ballot', withdrawal: 'Withdrawal', ack: 'Ack' };
 const KINDS = new Map<string, MessageKind>(Object.entries(PRIMARY_TYPES).map(([kind, type]) => [type, kind as MessageKind]));
 
 /** What a member signs (createdAt: seconds since the epoch; uint64 as a number or decimal text). */
@@ -95,7 +95,24 @@ export interface GovernanceTypedData<K extends MessageKind = MessageKind> {
 
 /** The whole eth_signTypedData_v4 payload of a message. */
 export function typedDataFor<K extends MessageKind>(kind: K, message: GovernanceMessages[K], domain: GovernanceDomain): GovernanceTypedData<K> {
-  return { types: { EIP712Domain: [...DOMAIN_TYPE], ...governanceTypes(kind) }, primaryType: PRIMARY_TYPES[kind], domain, message };
+  const { primaryType, types } = definitionOf(kind);
+  return { types, primaryType, domain, message };
+}
+
+/** What a wallet needs to sign any governance message for `domain`: each kind's primary type and eth_signTypedData_v4 types. */
+export function signingDefinitions(domain: GovernanceDomain): { domain: GovernanceDomain; messages: Record<MessageKind, SigningDefinition> } {
+  const kinds = Object.keys(PRIMARY_TYPES) as MessageKind[];
+  return { domain, messages: Object.fromEntries(kinds.map((kind) => [kind, definitionOf(kind)])) as Record<MessageKind, SigningDefinition> };
+}
+
+interface SigningDefinition {
+  primaryType: PrimaryType;
+  /** with EIP712Domain, as eth_signTypedData_v4 takes them */
+  types: Record<string, TypedDataField[]>;
+}
+
+function definitionOf(kind: MessageKind): SigningDefinition {
+  return { primaryType: PRIMARY_TYPES[kind], types: { EIP712Domain: [...DOMAIN_TYPE], ...governanceTypes(kind) } };
 }
 
 export interface GovernanceEnvelope<K extends MessageKind = MessageKind> {

@@ -11,10 +11,9 @@ import type { Forwarder } from '../forwarder.js';
 import { positional } from '../hex.js';
 import { PEER_METHODS } from '../peer-calls.js';
 import { submitHere } from '../governance/submit.js';
-import { Eip712Authenticator, governanceDomain, typedDataFor } from '../governance/typed-data.js';
+import { Eip712Authenticator, governanceDomain, PRIMARY_TYPES, signingDefinitions } from '../governance/typed-data.js';
 import type { Method } from './eth.js';
 
-const PRIMARY_TYPES: Record<MessageKind, string> = { proposal: 'Proposal', ballot: 'Ballot', withdrawal: 'Withdrawal', ack: 'Ack' };
 
 export function governanceMethods(node: Node, evm: EvmService, forwarder: Forwarder, authenticator: Eip712Authenticator): Record<string, Method> {
   const submit = (kind: MessageKind): Method => (p) => {
@@ -35,17 +34,7 @@ export function governanceMethods(node: Node, evm: EvmService, forwarder: Forwar
     ccevm_govWithdraw: submit('withdrawal'),
     ccevm_govAck: submit('ack'),
     /** What a wallet needs to sign for this network: eth_signTypedData_v4's domain, and each message's primary type and types. */
-    ccevm_govTypedData: (p) => {
-      positional(p, 0, 0);
-      const domain = governanceDomain(evm.chainId, node.serviceCertificate);
-      const messages = Object.fromEntries(
-        (Object.keys(PRIMARY_TYPES) as MessageKind[]).map((kind) => {
-          const { types, primaryType } = typedDataFor(kind, {} as never, domain);
-          return [kind, { primaryType, types }];
-        }),
-      );
-      return { domain, messages };
-    },
+    ccevm_govTypedData: (p) => (positional(p, 0, 0), signingDefinitions(governanceDomain(evm.chainId, node.serviceCertificate))),
     ccevm_govStateDigest: (p) => (positional(p, 0, 0), { digest: read((tx) => governanceStateDigest(tx, applicationTables)) }),
     ccevm_govProposals: (p) => {
       positional(p, 0, 0);
