@@ -5,6 +5,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import jayson from 'jayson/promise/index.js';
+import { ANONYMOUS, type Caller } from '../evm-adapter/access/caller.js';
 import { EvmError } from '../evm-adapter/errors.js';
 import { JsonRpcError, type Transport } from './client.js';
 import { UnavailableError } from './forwarder.js';
@@ -31,9 +32,9 @@ type RpcErrorObject = { code: number; message: string; data?: unknown };
 
 /** Wrap a handler so that every failure becomes a JSON-RPC error object. */
 function guarded(name: string, method: Method, log: (m: string) => void) {
-  return async (params: unknown): Promise<unknown> => {
+  return async (params: unknown, caller: Caller): Promise<unknown> => {
     try {
-      return await method(params);
+      return await method(params, caller);
     } catch (e) {
       // (a JsonRpcError is the primary's answer to a forwarded call: passed on as it came)
       if (e instanceof EvmError || e instanceof JsonRpcError || e instanceof UnavailableError) {
@@ -54,7 +55,7 @@ export class RpcServer {
   constructor(methods: Record<string, Method>, private readonly options: RpcServerOptions) {
     this.log = options.log ?? (() => {});
     const wrapped = Object.fromEntries(Object.entries(methods).map(([name, m]) => [name, guarded(name, m, this.log)]));
-    this.jayson = new jayson.Server(wrapped, { maxBatchLength: options.maxBatchLength ?? DEFAULT_MAX_BATCH });
+    this.jayson = new jayson.Server(wrapped, { maxBatchLength: options.maxBatchLength ?? DEFAULT_MAX_BATCH, useContext: true });
     this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
     const handler = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);
     this.server = options.tls ? createHttpsServer({ key: options.tls.key, cert: options.tls.cert }, handler) : createHttpServer(handler);
@@ -73,7 +74,7 @@ export class RpcServer {
       description: 'this node (in-process)',
       exchange: async (body) => {
         const response = await new Promise<unknown>((resolve) => {
-          this.jayson.call(JSON.parse(Buffer.from(body).toString('utf8')) as never, (error: unknown, success: unknown) => resolve(error ?? success));
+          this.jayson.call(JSON.parse(Buffer.from(body).toString('utf8')) as never, ANONYMOUS as never, (error: unknown, success: unknown) => resolve(error ?? success));
         });
         return new Uint8Array(Buffer.from(JSON.stringify(response), 'utf8'));
       },
@@ -119,7 +120,7 @@ export class RpcServer {
       return this.reply(res, 200, { jsonrpc: '2.0', id: null, error: { code: PARSE_ERROR, message: 'parse error: body is not JSON' } });
     }
     const response = await new Promise<unknown>((resolve) => {
-      this.jayson.call(request as never, (error: unknown, success: unknown) => resolve(error ?? success));
+      this.jayson.call(request as never, ANONYMOUS as never, (error: unknown, success: unknown) => resolve(error ?? success));
     });
     if (response === undefined || (Array.isArray(response) && response.length === 0)) return void res.writeHead(204).end();
     this.reply(res, 200, response);

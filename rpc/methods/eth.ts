@@ -1,4 +1,5 @@
 // The eth_* methods: parameter parsing and result shaping around the EVM service.
+import type { Caller } from '../../evm-adapter/access/caller.js';
 import { invalidParams, rejected } from '../../evm-adapter/errors.js';
 import type { CallRequest } from '../../evm-adapter/calls.js';
 import type { LogFilter } from '../../evm-adapter/queries.js';
@@ -9,7 +10,8 @@ import { formatBlock, formatLog, formatReceipt, formatTransaction } from '../for
 import { parseStateOverride } from '../state-override.js';
 import { data, parseAddress, parseBlockTag, parseData, parseHash, parseQuantity, parseSmallQuantity, parseStateAt, positional, quantity } from '../hex.js';
 
-export type Method = (params: unknown) => Promise<unknown> | unknown;
+/** A JSON-RPC method: its params as sent, and who is asking (rpc/server.ts builds the caller before dispatch). */
+export type Method = (params: unknown, caller: Caller) => Promise<unknown> | unknown;
 
 const MAX_LOG_BLOCK_RANGE = 10_000;
 const MAX_FEE_HISTORY_BLOCKS = 1024;

@@ -3,6 +3,7 @@
 // refused (unless the policy lets anyone send), contract creation follows the deploy
 // policy, and a change of fees or gas limit shows from the next block. Refusals change
 // nothing. The policy is written here as the vote's apply writes it (set_evm_policy).
+import { ANONYMOUS } from '../../evm-adapter/access/caller.js';
 import { strict as assert } from 'node:assert';
 import { RLP } from '@ethereumjs/rlp';
 import { bytesToBigInt } from '@ethereumjs/util';
@@ -32,7 +33,7 @@ describe('evm / policy: who may transact, fees and gas limit (one node, in proce
   });
 
   const start = (open = true) => startEvmNode({ [stranger.address.toLowerCase()]: { balance: FUNDS } }, { open });
-  const rpc = (method: string, params: unknown[]) => ethMethods(n.evm, n.send)[method]!(params) as Promise<any>;
+  const rpc = (method: string, params: unknown[]) => ethMethods(n.evm, n.send)[method]!(params, ANONYMOUS) as Promise<any>;
 
   /** Commit a write as a governance proposal's apply would make it. */
   async function govern(write: Parameters<EvmNode['node']['transact']>[0]): Promise<void> {
