@@ -165,9 +165,8 @@ export async function loadStartConfig(flags: Flags): Promise<StartConfig> {
   const port = integer(pick('port', 'port') ?? 8545, 'port', 0, 65535);
   const genesis = flags.genesis ? genesisAccounts(await readJson(flags.genesis), flags.genesis) : genesisAccounts(file.genesis, 'genesis');
   const dev = integer(pick('dev-accounts', 'devAccounts') ?? 20, 'dev-accounts', 0, 1000);
-  for (const account of devAccounts(dev)) {
-    genesis[account.address.toLowerCase()] ??= { balance: parseEther('10000') };
-  }
+  const devAddresses = devAccounts(dev).map((a) => a.address.toLowerCase());
+  for (const address of devAddresses) genesis[address] ??= { balance: parseEther('10000') };
   const signEvery = pick('sign-every', 'signEvery');
   const signMs = pick('sign-ms', 'signMs');
   const snapshotInterval = pick('snapshot-interval', 'snapshotInterval');
@@ -197,6 +196,7 @@ export async function loadStartConfig(flags: Flags): Promise<StartConfig> {
       baseFeePerGas: big(pick('base-fee', 'baseFeePerGas') ?? DEFAULT_EVM_CONFIG.baseFeePerGas, 'base-fee'),
       blockGasLimit: big(file.blockGasLimit ?? DEFAULT_EVM_CONFIG.blockGasLimit, 'blockGasLimit'),
       genesis,
+      devAccounts: devAddresses,
     },
   };
 }
