@@ -4,6 +4,11 @@
 import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'mocha';
 import { Wallet, id as eventTopic } from 'ethers';
+import { hexToBytes } from '@ethereumjs/util';
+import { RLP } from '@ethereumjs/rlp';
+import { encodeReceiptRecord } from '../../evm-adapter/blocks.js';
+import { keccak256 } from '../../evm-adapter/common.js';
+import { RECEIPTS } from '../../evm-adapter/tables.js';
 import { ANONYMOUS, sessionCaller, type Caller } from '../../evm-adapter/access/caller.js';
 import { EventRule } from '../../evm-adapter/access/event-rules.js';
 import { CONTRACT_VISIBILITY, EVENT_VISIBILITY, eventVisibilityKey } from '../../evm-adapter/access/tables.js';
@@ -112,6 +117,10 @@ describe('access / the read policy per caller (one node, in process)', function 
     const record = (await n.evm.block(Number(number), as.auditor))!.block;
     assert.equal(decodeHeader(record.header)[HeaderField.GasUsed]!.length, 0, 'header gasUsed is 0');
     assert.equal(full.logsBloom, `0x${'00'.repeat(256)}`, 'no public log, an empty bloom');
+    // Each receipt enters the receipts root beside its transaction's hash: no guess of a
+    // receipt (status, gas, a transfer's amount) can be checked against it without the hash.
+    const pairs = n.evm.committed((tx) => full.transactions.map((h: string) => [hexToBytes(h as `0x${string}`), encodeReceiptRecord(tx.map(RECEIPTS).get(hexToBytes(h as `0x${string}`))!, n.evm.common)]));
+    assert.equal(full.receiptsRoot, hex(keccak256(RLP.encode(pairs))));
   });
 
   it("reads one's own balance and nonce only, unless the policy lets users read any; the auditor reads all", async () => {
@@ -161,6 +170,7 @@ describe('access / the read policy per caller (one node, in process)', function 
     assert.equal(await rpc(as.anonymous, 'eth_getTransactionByHash', later), null, 'but not the transaction');
     const block = await rpc(as.anonymous, 'eth_getBlockByNumber', receipt.blockNumber, false);
     assert.notEqual(block.logsBloom, `0x${'00'.repeat(256)}`, 'the header bloom has it');
+    assert.deepEqual([block.transactions, block.gasUsed], [[], '0x0'], 'a log of a transaction it may not see counts no gas');
     await govern((tx) => tx.map(EVENT_VISIBILITY).delete(eventVisibilityKey(privateToken, TRANSFER)));
 
     await govern((tx) => tx.map(CONTRACT_VISIBILITY).set(publicToken.toLowerCase(), 'private'));
