@@ -150,7 +150,7 @@ export function sealBlock(
   const pending = pendingBlock(tx, now);
   const head = tx.map(HEAD).get(0);
   const hashes: Uint8Array[] = [];
-  const receipts: Uint8Array[] = [];
+  const receipts: [Uint8Array, Uint8Array][] = [];
   const bloom = new Bloom(undefined, common);
   const allLogs = new Bloom(undefined, common);
   const byIndex = tx.map(BLOCK_TXS);
@@ -163,7 +163,7 @@ export function sealBlock(
     const receipt = receiptMap.get(hash)!;
     allLogs.or(receiptBloom(receipt, common));
     bloom.or(logsBloom(receipt.publicLogs.map((i) => receipt.logs[i]!), common));
-    receipts.push(RLP.encode([hash, encodeReceiptRecord(receipt, common)]));
+    receipts.push([hash, encodeReceiptRecord(receipt, common)]);
   }
   const gasLimit = pending.gasLimit;
   const transactionsRoot = keccak256(RLP.encode(hashes));
