@@ -107,6 +107,23 @@ describe('e2e: signing in (session tokens)', function () {
     }
   });
 
+  it('a node configured with signInDomains (behind a proxy, a DNS name) takes messages for those names', async () => {
+    const file = join(node.dataDir, 'proxied.json');
+    writeFileSync(file, JSON.stringify({ signInDomains: ['rpc.example.com'] }));
+    const proxied = await NodeProcess.start({ args: ['--config', file] });
+    try {
+      const text = new SiweMessage({ domain: 'rpc.example.com', address: user.address, uri: 'https://rpc.example.com', version: '1', chainId: 1337, nonce: await proxied.rpc('ccevm_signInNonce'), issuedAt: new Date().toISOString() }).prepareMessage();
+      const session = await proxied.rpc('ccevm_signIn', [text, await user.signMessage(text)]);
+      tokens.push(session.token);
+      assert.equal(session.address, user.address);
+      // not a name of the other node
+      const elsewhere = await post('/', 'ccevm_signIn', [text.replace(/Nonce: \w+/, `Nonce: ${await node.rpc('ccevm_signInNonce')}`), '0x' + '00'.repeat(65)]);
+      assert.equal(elsewhere.body.error.data.reason, 'domain');
+    } finally {
+      await proxied.dispose();
+    }
+  });
+
   it('ethers v6: a JsonRpcProvider over a FetchRequest with the header, or over the URL with the token', async () => {
     const { token } = await signIn(user);
     const request = new FetchRequest(node.url);
