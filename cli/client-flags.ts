@@ -15,7 +15,7 @@ export interface ClientFlags {
   json?: boolean;
 }
 
-export const DEFAULT_RPC = 'http://127.0.0.1:8545';
+const DEFAULT_RPC = 'http://127.0.0.1:8545';
 
 /** The signer of --key-file, else of the private key in `envVar`, else of --mnemonic/--account; undefined if none is given. */
 export async function signerFrom(flags: ClientFlags, envVar: string): Promise<Signer | undefined> {

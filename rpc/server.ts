@@ -135,7 +135,14 @@ export class RpcServer {
     }
     let caller = ANONYMOUS;
     if (carried.token !== undefined) {
-      const session = this.options.authenticate?.(carried.token);
+      let session: Caller | undefined;
+      try {
+        session = this.options.authenticate?.(carried.token);
+      } catch (e) {
+        // (the node's state could not be read: stopping; never the token in the log)
+        this.log(`resolving a session token failed: ${(e as Error).message}`);
+        return this.reply(res, 500, { jsonrpc: '2.0', id, error: { code: INTERNAL_ERROR, message: 'internal error' } });
+      }
       if (!session) return this.reply(res, 401, { jsonrpc: '2.0', id, error: { code: INVALID_SESSION, message: INVALID_SESSION_MESSAGE } });
       caller = session;
     }

@@ -16,9 +16,9 @@ import { NONCE_LIFETIME_S } from './nonces.js';
 import type { CheckedSignIn } from './sign-in-message.js';
 
 /** A session lasts this long at most (less if the signed message expires sooner). */
-export const SESSION_TTL_S = 24 * 3600;
+const SESSION_TTL_S = 24 * 3600;
 /** Sessions an address may hold at once; a new sign-in beyond this ends the oldest. */
-export const MAX_SESSIONS_PER_ADDRESS = 16;
+const MAX_SESSIONS_PER_ADDRESS = 16;
 
 interface Session {
   /** lowercase 0x hex */
