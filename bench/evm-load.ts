@@ -3,7 +3,7 @@
 // the one thing it asserts is that every transfer it saw committed really landed.
 //
 //   npx tsx bench/evm-load.ts [--target ccevm|ccevm3|hardhat|both|all] [--concurrency 1,32] [--seconds 10]
-//                             [--quick] [--poll-ms 5] [--max-rate 2000] [--profile-dir DIR]
+//                             [--quick] [--poll-ms 5] [--max-rate 2000] [--profile-dir DIR] [--reads session|anonymous]
 //
 // Per target: start the node (ccevm: fresh temporary data directory, default durability =
 // fsync), deploy contracts/Token.sol from dev account 0, fund one sender account per
@@ -11,7 +11,10 @@
 // could need (explicit nonces, gas limit 60000, the node's fees), then for --seconds run C
 // slots, each sending one transaction (eth_sendRawTransaction), polling
 // eth_getTransactionReceipt every --poll-ms until the receipt appears, then sending the
-// next. Slot i always uses sender i, so nonces never wait on each other.
+// next. Slot i always uses sender i, so nonces never wait on each other. On ccevm each
+// sender signs in first (Sign-In with Ethereum) and sends and polls with its own session
+// token in the URL path, as a DApp reading its own receipts does (--reads anonymous: no
+// tokens, the anonymous caller of a development service, to show what the checks cost).
 //
 //   tx/s     receipts obtained within the timed window / window length
 //   p50/p99  latency from submitting the transaction to seeing its receipt (every receipt,
@@ -32,11 +35,12 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Interface, Wallet } from 'ethers';
+import { signIn } from '../cli/sign-in.js';
 import { ensureContractsCompiled, loadArtifact } from '../test/support/contracts.js';
 import { DEV_KEYS } from '../test/support/node-process.js';
 import { fmt, machineInfo, now, percentile } from './lib/measure.js';
 import { loadProfile, renderSummary, summariseProfile } from './lib/evm/profile-summary.js';
-import { RpcError, type RpcClient } from './lib/evm/rpc-client.js';
+import { RpcClient, RpcError } from './lib/evm/rpc-client.js';
 import { benchKey, FastSigner, signerKind, type SignedTx } from './lib/evm/signing.js';
 import { installCleanup, TargetProcess, type TargetKind } from './lib/evm/targets.js';
 import { forEachFlag } from './lib/args.js';
@@ -46,7 +50,7 @@ import { forEachFlag } from './lib/args.js';
 
 const USAGE = `usage: npx tsx bench/evm-load.ts [--target ccevm|ccevm3|hardhat|both|all] [--concurrency 1,32] [--seconds 10]
        [--quick] [--poll-ms 5] [--max-rate 2000] [--per-slot-max-rate 600] [--receipt-timeout-ms 30000]
-       [--recipients 16] [--profile-dir DIR] [--ccevm-args "--durability os ..."]`;
+       [--recipients 16] [--profile-dir DIR] [--ccevm-args "--durability os ..."] [--reads session|anonymous]`;
 
 function parseArgs(argv: string[]) {
   const opts = {
@@ -61,6 +65,7 @@ function parseArgs(argv: string[]) {
     gasLimit: 60_000n,
     profileDir: undefined as string | undefined,
     ccevmArgs: [] as string[],
+    reads: 'session' as 'session' | 'anonymous',
   };
   forEachFlag(argv, (a, next) => {
     const positive = (v: string) => {
@@ -85,6 +90,11 @@ function parseArgs(argv: string[]) {
     else if (a === '--recipients') opts.recipients = Math.floor(positive(next()));
     else if (a === '--profile-dir') opts.profileDir = resolve(next());
     else if (a === '--ccevm-args') opts.ccevmArgs = next().split(/\s+/).filter(Boolean);
+    else if (a === '--reads') {
+      const v = next();
+      if (v !== 'session' && v !== 'anonymous') throw new Error('--reads must be session or anonymous');
+      opts.reads = v;
+    }
     else if (a === '--help' || a === '-h') {
       console.log(USAGE);
       process.exit(0);
@@ -177,6 +187,8 @@ interface Context {
   iface: Interface;
   deployer: FastSigner;
   senders: FastSigner[];
+  /** per sender: the client it sends and reads with (its session's URL on ccevm) */
+  senderRpc: RpcClient[];
   recipients: string[];
   /** transfer(recipient, TRANSFER_AMOUNT) calldata, per recipient */
   transferData: string[];
@@ -236,6 +248,11 @@ async function setup(kind: TargetKind, target: TargetProcess, iface: Interface, 
 
   const senders = Array.from({ length: SENDERS }, (_, i) => new FastSigner(benchKey(`sender ${i}`)));
   await target.registerUsers(senders.map((s) => s.address));
+  const senderRpc = await Promise.all(senders.map(async (_, i) => {
+    if (kind === 'hardhat' || OPTS.reads === 'anonymous') return rpc;
+    const session = await signIn(target.url, new Wallet(benchKey(`sender ${i}`)));
+    return new RpcClient(session.url);
+  }));
   const recipients = Array.from({ length: OPTS.recipients }, (_, i) => new Wallet(benchKey(`recipient ${i}`)).address);
   // Gas money for every transfer a sender could make at these fees, with a wide margin.
   const ethPerSender = fees.maxFeePerGas > 0n ? fees.maxFeePerGas * OPTS.gasLimit * 100_000n : 10n ** 18n;
@@ -263,6 +280,7 @@ async function setup(kind: TargetKind, target: TargetProcess, iface: Interface, 
     iface,
     deployer,
     senders,
+    senderRpc,
     recipients,
     transferData: recipients.map((r) => iface.encodeFunctionData('transfer', [r, TRANSFER_AMOUNT])),
     expectedTokens: new Map(),
@@ -323,7 +341,7 @@ async function presign(ctx: Context, concurrency: number): Promise<{ slots: Plan
   const slots: PlannedTx[][] = [];
   for (let s = 0; s < concurrency; s++) {
     const sender = ctx.senders[s]!;
-    const onChain = Number(await ctx.rpc.call('eth_getTransactionCount', [sender.address, 'latest']));
+    const onChain = Number(await ctx.senderRpc[s]!.call('eth_getTransactionCount', [sender.address, 'latest']));
     const expected = ctx.expectedNonce.get(sender.address);
     if (expected !== undefined && expected !== onChain) {
       console.log(`  WARNING: sender ${s} nonce on chain ${onChain}, expected ${expected} from receipts seen`);
@@ -359,10 +377,8 @@ async function runLoad(ctx: Context, concurrency: number): Promise<RunResult> {
   let polls = 0;
   let exhaustedSlots = 0;
   let abortedSlots = 0;
-  const rpc = ctx.rpc;
-
-  // Warm the keep-alive pool so the window does not include TCP connects.
-  await Promise.all(Array.from({ length: concurrency }, () => rpc.call('eth_chainId')));
+  // Warm the keep-alive pools so the window does not include TCP connects.
+  await Promise.all(Array.from({ length: concurrency }, (_, s) => ctx.senderRpc[s]!.call('eth_chainId')));
 
   const nodeCpu0 = processCpuSeconds(ctx.target.child.pid);
   const clientCpu0 = process.cpuUsage();
@@ -376,6 +392,7 @@ async function runLoad(ctx: Context, concurrency: number): Promise<RunResult> {
     for (; i < list.length && now() < deadline; i++) {
       const tx = list[i]!;
       const sender = ctx.senders[tx.sender]!.address;
+      const rpc = ctx.senderRpc[tx.sender]!;
       const tSubmit = now();
       try {
         const hash = await rpc.call('eth_sendRawTransaction', [tx.raw]);
@@ -471,7 +488,9 @@ async function verify(ctx: Context): Promise<string[]> {
     }
     if (sum !== TOKEN_SUPPLY) problems.push(`balances of all accounts involved sum to ${sum}, expected the whole supply ${TOKEN_SUPPLY}`);
     for (const [address, expected] of ctx.expectedNonce) {
-      const actual = Number(await ctx.rpc.call('eth_getTransactionCount', [address, 'latest']));
+      // (a sender's own nonce: read with its session)
+      const reader = ctx.senderRpc[ctx.senders.findIndex((s) => s.address === address)]!;
+      const actual = Number(await reader.call('eth_getTransactionCount', [address, 'latest']));
       if (expected === undefined) problems.push(`nonce of ${address} unknown (a transaction of it had no receipt); on chain ${actual}`);
       else if (actual !== expected) problems.push(`nonce of ${address}: ${actual}, expected ${expected}`);
     }
