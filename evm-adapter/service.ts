@@ -25,7 +25,8 @@ import { KvBlockchain } from './kv-blockchain.js';
 import { EVM_POLICY, readPolicy, writeGenesisPolicy, type ActivePolicy } from './policy.js';
 import { Queries, logMatches, type LogFilter, type LogView, type TransactionView } from './queries.js';
 import { KvStateManager } from './state-manager.js';
-import { ACCOUNTS, CODE, PENDING_BLOCK, RECEIPTS, TRANSACTIONS, type BlockRecord } from './tables.js';
+import { ACCOUNTS, CODE, PENDING_BLOCK, RECEIPTS, TRANSACTIONS, type BlockRecord, type TxRecord } from './tables.js';
+import { BlockFacts } from './access/block-facts.js';
 import { CONTRACT_VISIBILITY, DEV_ACCOUNTS, EVENT_VISIBILITY } from './access/tables.js';
 
 export type BlockTag = 'latest' | 'pending' | 'safe' | 'finalized' | 'earliest' | number;
@@ -116,6 +117,9 @@ export interface CallerReceipt {
  * answered exactly as what does not exist.
  */
 export class EvmService {
+  /** what sealed blocks hold, for the read policy, whoever asks */
+  private readonly facts: BlockFacts;
+
   constructor(
     readonly node: Node,
     readonly common: Common,
@@ -125,7 +129,9 @@ export class EvmService {
     readonly queries: Queries,
     private readonly probe: ContractProbe,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.facts = new BlockFacts(queries, probe);
+  }
 
   get chainId(): bigint {
     return this.config.chainId;
@@ -152,6 +158,11 @@ export class EvmService {
   /** Number of the last committed block. */
   blockNumber(): number {
     return this.committed((tx) => this.queries.head(tx)?.number ?? 0);
+  }
+
+  /** The caller's view of a sealed block; of its first `count` transactions only, if given. */
+  private async view(tx: ReadOnlyTransaction, reader: Reader, block: BlockRecord, count?: number): Promise<BlockView> {
+    return blockView(reader, block, await this.facts.of(tx, block, () => reader.block()), count);
   }
 
   private reader(caller: Caller, tx: ReadOnlyTransaction, block?: Block): Reader {
@@ -234,14 +245,14 @@ export class EvmService {
   block(tag: BlockTag, caller: Caller): Promise<BlockView | undefined> {
     return this.viewing(caller, async (tx, reader) => {
       const block = typeof tag === 'number' ? this.queries.block(tx, tag) : tag === 'earliest' ? this.queries.block(tx, 0) : this.queries.head(tx);
-      return block && blockView(tx, this.queries, reader, block);
+      return block && this.view(tx, reader, block);
     });
   }
 
   blockByHash(hash: Uint8Array, caller: Caller): Promise<BlockView | undefined> {
     return this.viewing(caller, async (tx, reader) => {
       const block = this.queries.blockByHash(tx, hash);
-      return block && blockView(tx, this.queries, reader, block);
+      return block && this.view(tx, reader, block);
     });
   }
 
@@ -268,13 +279,16 @@ export class EvmService {
     const committed = await this.viewing(caller, async (tx, reader) => {
       const view = this.queries.transaction(tx, hash);
       if (!view?.blockHash) return undefined;
-      const entry = await this.entryOf(tx, reader, view.record.block, hash);
+      const entry = await this.entryOf(tx, reader, hash, view.record);
       return { found: true, shown: entry?.visible ? { view, index: entry.index } : undefined };
     });
     if (committed) return committed.shown;
     return this.node.readPending(async (tx) => {
       const view = this.queries.transaction(tx, hash);
-      if (!view || !(await this.reader(caller, tx).maySeeTransaction(view.record, tx.map(RECEIPTS).get(hash)))) return undefined;
+      if (!view) return undefined;
+      const reader = this.reader(caller, tx);
+      const facts = await this.facts.transaction(tx, () => reader.block(), hash, view.record, tx.map(RECEIPTS).get(hash));
+      if (!(await reader.seesTransaction(facts))) return undefined;
       return { view: { ...view, blockHash: undefined, blockTimestamp: undefined }, index: undefined };
     });
   }
@@ -284,14 +298,16 @@ export class EvmService {
       const record = tx.map(TRANSACTIONS).get(hash);
       const block = record && this.queries.block(tx, record.block);
       if (!block) return undefined;
-      const entry = await this.entryOf(tx, reader, block.number, hash);
+      const entry = await this.entryOf(tx, reader, hash, record);
       return entry?.visible ? { entry, block } : undefined;
     });
   }
 
-  private async entryOf(tx: ReadOnlyTransaction, reader: Reader, number: number, hash: Uint8Array): Promise<ViewedTransaction | undefined> {
-    const view = await blockView(tx, this.queries, reader, this.queries.block(tx, number)!);
-    return view.transactions.find((t) => equalBytes(t.hash, hash));
+  /** The transaction's entry in the caller's view of its block (which needs the view up to it only). */
+  private async entryOf(tx: ReadOnlyTransaction, reader: Reader, hash: Uint8Array, record: TxRecord): Promise<ViewedTransaction | undefined> {
+    const view = await this.view(tx, reader, this.queries.block(tx, record.block)!, record.index + 1);
+    const last = view.transactions.at(-1);
+    return last && equalBytes(last.hash, hash) ? last : undefined;
   }
 
   /** The logs matching `filter` that the caller may see, numbered in its view. */
@@ -299,7 +315,7 @@ export class EvmService {
     return this.viewing(caller, async (tx, reader) => {
       const out: LogView[] = [];
       for (const block of this.queries.blocksMayMatch(tx, filter)) {
-        const view = await blockView(tx, this.queries, reader, block);
+        const view = await this.view(tx, reader, block);
         for (const t of view.transactions) {
           for (const { log, logIndex } of t.logs) {
             const [address, topics, data] = log;

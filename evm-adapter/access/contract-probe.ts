@@ -3,7 +3,10 @@
 // (it must be pure). Each runs from the zero address with a gas cap, so a hostile or
 // broken contract costs a bounded amount and answers "no".
 import type { Block } from '@ethereumjs/block';
+import { createAccountFromRLP, KECCAK256_NULL } from '@ethereumjs/util';
 import type { ReadOnlyTransaction } from '../../core/kv/read-only.js';
+import { equalBytes } from '../../core/util/bytes.js';
+import { ACCOUNTS, CODE } from '../tables.js';
 import type { Calls } from '../calls.js';
 import { CHECK_ACCESS, callData, codeHasSelector, EVENT_VISIBILITY } from './selectors.js';
 import { isEventRule } from './event-rules.js';
@@ -24,14 +27,25 @@ export class ContractProbe {
 
   constructor(private readonly calls: Calls) {}
 
-  /** Which of the adapter's interfaces the code implements. */
-  featuresOf(codeHash: string, code: Uint8Array): ContractFeatures {
+  /**
+   * The code hash at `address` and which of the adapter's interfaces that code implements;
+   * undefined for an account without code (or none at all). The code itself is read only
+   * the first time its hash is seen.
+   */
+  featuresAt(snapshot: ReadOnlyTransaction, address: Uint8Array): (ContractFeatures & { codeHash: string }) | undefined {
+    const raw = snapshot.map(ACCOUNTS).get(address);
+    if (!raw) return undefined;
+    const hash = createAccountFromRLP(raw).codeHash;
+    if (equalBytes(hash, KECCAK256_NULL)) return undefined;
+    const codeHash = Buffer.from(hash).toString('hex');
     let found = this.features.get(codeHash);
     if (!found) {
+      const code = snapshot.map(CODE).get(hash);
+      if (!code || code.length === 0) return undefined;
       found = { checkAccess: codeHasSelector(code, CHECK_ACCESS), eventVisibility: codeHasSelector(code, EVENT_VISIBILITY) };
       remember(this.features, codeHash, found);
     }
-    return found;
+    return { ...found, codeHash };
   }
 
   /** checkAccess(reader) as `contract` answers it in `snapshot`: true only for an ABI-encoded true. */

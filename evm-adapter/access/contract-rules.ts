@@ -1,29 +1,35 @@
-// What a contract's code and the members' votes say about an account, read from a
-// snapshot: its code (by hash, for the per-code caches) and the rule for one of its events.
+// What a contract's code and the members' marks say about an address and its events,
+// whoever asks: its class (an account without code, a public contract, a private one that
+// asks checkAccess, or one marked private with nothing to ask: auditors only) and the rule
+// for one of its events. The caller-dependent part is reader.ts.
 import type { Block } from '@ethereumjs/block';
-import { createAccountFromRLP, KECCAK256_NULL } from '@ethereumjs/util';
 import type { ReadOnlyTransaction } from '../../core/kv/read-only.js';
-import { equalBytes } from '../../core/util/bytes.js';
-import { ACCOUNTS, CODE, type LogRecord } from '../tables.js';
+import type { LogRecord } from '../tables.js';
 import type { ContractProbe } from './contract-probe.js';
-import { EVENT_VISIBILITY, eventVisibilityKey } from './tables.js';
+import { CONTRACT_VISIBILITY, EVENT_VISIBILITY, eventVisibilityKey } from './tables.js';
 
 export const hex = (bytes: Uint8Array) => `0x${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')}`;
 
-export interface ContractCode {
-  /** 0x hex code hash */
-  hash: string;
-  code: Uint8Array;
-}
+export type ContractClass =
+  /** no code: its holder's only */
+  | { kind: 'account'; address: string }
+  /** every user's */
+  | { kind: 'public' }
+  /** the readers its checkAccess accepts */
+  | { kind: 'private'; address: Uint8Array }
+  /** marked private by the members, with no checkAccess to ask: auditors only */
+  | { kind: 'sealed' };
 
-/** The code at `address`, or undefined for an account without code (or none at all). */
-export function contractCode(snapshot: ReadOnlyTransaction, address: Uint8Array): ContractCode | undefined {
-  const raw = snapshot.map(ACCOUNTS).get(address);
-  if (!raw) return undefined;
-  const { codeHash } = createAccountFromRLP(raw);
-  if (equalBytes(codeHash, KECCAK256_NULL)) return undefined;
-  const code = snapshot.map(CODE).get(codeHash);
-  return code && code.length > 0 ? { hash: hex(codeHash), code } : undefined;
+const PUBLIC: ContractClass = { kind: 'public' };
+const SEALED: ContractClass = { kind: 'sealed' };
+
+export function classify(snapshot: ReadOnlyTransaction, probe: ContractProbe, address: Uint8Array): ContractClass {
+  const key = hex(address);
+  const features = probe.featuresAt(snapshot, address);
+  if (!features) return { kind: 'account', address: key };
+  const mark = snapshot.map(CONTRACT_VISIBILITY).get(key);
+  if (mark === 'public' || (mark === undefined && !features.checkAccess)) return PUBLIC;
+  return features.checkAccess ? { kind: 'private', address } : SEALED;
 }
 
 /** The rule for `log`: the members' over the contract's own (0: the contract-level rule). */
@@ -33,7 +39,15 @@ export async function eventRuleOf(snapshot: ReadOnlyTransaction, probe: Contract
   if (!topic0) return 0;
   const mark = snapshot.map(EVENT_VISIBILITY).get(eventVisibilityKey(hex(address), hex(topic0)));
   if (mark !== undefined) return mark;
-  const code = contractCode(snapshot, address);
-  if (!code || !probe.featuresOf(code.hash, code.code).eventVisibility) return 0;
-  return probe.eventRule(snapshot, block(), address, code.hash, topic0);
+  const features = probe.featuresAt(snapshot, address);
+  if (!features?.eventVisibility) return 0;
+  return probe.eventRule(snapshot, block(), address, features.codeHash, topic0);
+}
+
+/** A fingerprint of the members' marks: what a cached classification depends on besides code. */
+export function marksFingerprint(snapshot: ReadOnlyTransaction): string {
+  let out = '';
+  for (const [k, v] of snapshot.map(CONTRACT_VISIBILITY).entries()) out += `${k}=${v};`;
+  for (const [k, v] of snapshot.map(EVENT_VISIBILITY).entries()) out += `${k}=${v};`;
+  return out;
 }

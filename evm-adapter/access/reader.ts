@@ -11,14 +11,16 @@ import type { Block } from '@ethereumjs/block';
 import { USERS_INFO } from '../../core/governance/tables.js';
 import type { ReadOnlyTransaction } from '../../core/kv/read-only.js';
 import { readPolicy, type ActivePolicy } from '../policy.js';
-import type { LogRecord, ReceiptRecord, TxRecord } from '../tables.js';
+import type { LogFacts, TransactionFacts } from './block-facts.js';
 import type { Caller } from './caller.js';
 import type { ContractProbe } from './contract-probe.js';
-import { EventRule, topicAddress } from './event-rules.js';
-import { contractCode, eventRuleOf, hex } from './contract-rules.js';
-import { CONTRACT_VISIBILITY, DEV_ACCOUNTS } from './tables.js';
+import { hex, type ContractClass } from './contract-rules.js';
+import { EventRule } from './event-rules.js';
+import { DEV_ACCOUNTS } from './tables.js';
 
 export const AUDITOR_ROLE = 'auditor';
+
+const TOPIC_BITS = [EventRule.Topic1, EventRule.Topic2, EventRule.Topic3];
 
 export class Reader {
   /** lowercase 0x addresses whose view this caller gets */
@@ -26,8 +28,9 @@ export class Reader {
   /** some identity is a user of the service */
   readonly user: boolean;
   readonly auditor: boolean;
-  private readonly policy: ActivePolicy;
-  private readonly contracts = new Map<string, Promise<boolean>>();
+  private policyRead: ActivePolicy | undefined;
+  /** checkAccess answers of this request, by contract */
+  private readonly accepted = new Map<string, Promise<boolean>>();
   private context: Block | undefined;
 
   constructor(
@@ -42,10 +45,14 @@ export class Reader {
     const infos = this.identities.map((id) => users.get(id)).filter((u) => u !== undefined);
     this.user = infos.length > 0;
     this.auditor = infos.some((u) => Array.isArray(u.roles) && u.roles.includes(AUDITOR_ROLE));
-    this.policy = readPolicy(snapshot);
   }
 
-  private block(): Block {
+  /** (read when an account or code is asked for: most reads never need it) */
+  private get policy(): ActivePolicy {
+    return (this.policyRead ??= readPolicy(this.snapshot));
+  }
+
+  block(): Block {
     return (this.context ??= this.blockContext());
   }
 
@@ -63,69 +70,62 @@ export class Reader {
     return this.auditor || this.policy.code === 'anyone' || (this.policy.code === 'users' && this.user);
   }
 
-  /**
-   * The contract-level rule: a private contract (the members' mark, or checkAccess in its
-   * code) shows its activity to readers it accepts, a public one to every user. An account
-   * without code is its own holder's only.
-   */
-  maySeeContract(address: Uint8Array): Promise<boolean> {
+  /** The contract-level rule: a public contract is every user's, a private one its checkAccess's, an account its holder's. */
+  seesContract(contract: ContractClass): boolean | Promise<boolean> {
+    if (this.auditor) return true;
+    switch (contract.kind) {
+      case 'account':
+        return this.isIdentity(contract.address);
+      case 'public':
+        return this.user;
+      case 'sealed':
+        return false;
+      case 'private':
+        return this.accepts(contract.address);
+    }
+  }
+
+  private accepts(address: Uint8Array): Promise<boolean> {
     const key = hex(address);
-    let answer = this.contracts.get(key);
-    if (!answer) this.contracts.set(key, (answer = this.decideContract(address, key)));
+    let answer = this.accepted.get(key);
+    if (!answer) this.accepted.set(key, (answer = this.askCheckAccess(address)));
     return answer;
   }
 
-  private async decideContract(address: Uint8Array, key: string): Promise<boolean> {
-    if (this.auditor) return true;
-    const code = contractCode(this.snapshot, address);
-    if (!code) return this.isIdentity(key);
-    const mark = this.snapshot.map(CONTRACT_VISIBILITY).get(key);
-    const declares = this.probe.featuresOf(code.hash, code.code).checkAccess;
-    if (mark === 'public' || (mark === undefined && !declares)) return this.user;
-    if (!declares) return false; // marked private, with no checkAccess to ask: auditors only
+  private async askCheckAccess(address: Uint8Array): Promise<boolean> {
     for (const reader of this.identities) {
       if (await this.probe.checkAccess(this.snapshot, this.block(), address, reader)) return true;
     }
     return false;
   }
 
-  eventRule(log: LogRecord): Promise<number> {
-    return eventRuleOf(this.snapshot, this.probe, () => this.block(), log);
-  }
-
-  async maySeeLog(log: LogRecord, sender: Uint8Array): Promise<boolean> {
+  seesLog(log: LogFacts, from: string): boolean | Promise<boolean> {
     if (this.auditor) return true;
-    const rule = await this.eventRule(log);
-    if (rule === 0) return this.maySeeContract(log[0]);
-    return this.ruleNamesMe(rule, log, sender);
+    if (log.rule === 0) return this.seesContract(log.contract);
+    return this.ruleNamesMe(log.rule, log, from);
   }
 
-  private ruleNamesMe(rule: number, [, topics]: LogRecord, sender: Uint8Array): boolean {
+  private ruleNamesMe(rule: number, log: LogFacts, from: string): boolean {
     if (rule & EventRule.Everyone) return true;
-    if (rule & EventRule.Sender && this.isIdentity(hex(sender))) return true;
-    const topicBits = [EventRule.Topic1, EventRule.Topic2, EventRule.Topic3];
-    return topicBits.some((bit, i) => {
-      if (!(rule & bit)) return false;
-      const holder = topicAddress(topics[i + 1]);
-      return holder !== undefined && this.isIdentity(holder);
-    });
+    if (rule & EventRule.Sender && this.isIdentity(from)) return true;
+    return TOPIC_BITS.some((bit, i) => rule & bit && log.holders[i] !== undefined && this.isIdentity(log.holders[i]!));
   }
 
   /**
    * A transaction shows to its sender, to readers of the contract it called (or created),
    * and to a user one of its events names (the recipient of a private transfer).
    */
-  async maySeeTransaction(record: TxRecord, receipt: ReceiptRecord | undefined): Promise<boolean> {
-    if (this.auditor || this.isIdentity(hex(record.from))) return true;
-    const target = record.to ?? receipt?.contractAddress ?? undefined;
-    if (target && (await this.maySeeContract(target))) return true;
-    if (!this.user || !receipt) return false;
-    // Only a rule that names the caller counts: a log anyone may see, or one of another
-    // contract the caller may read, says nothing about who may see this call.
-    for (const log of receipt.logs) {
-      const rule = await this.eventRule(log);
-      if (rule !== 0 && this.ruleNamesMe(rule & ~EventRule.Everyone, log, record.from)) return true;
-    }
-    return false;
+  seesTransaction(tx: TransactionFacts): boolean | Promise<boolean> {
+    if (this.auditor || this.isIdentity(tx.from)) return true;
+    const byContract = tx.target ? this.seesContract(tx.target) : false;
+    if (byContract === true) return true;
+    if (byContract === false) return this.namedByLog(tx);
+    return byContract.then((yes) => yes || this.namedByLog(tx));
+  }
+
+  // Only a rule that names the caller counts: a log anyone may see, or one of another
+  // contract the caller may read, says nothing about who may see this call.
+  private namedByLog(tx: TransactionFacts): boolean {
+    return this.user && tx.logs.some((log) => log.rule !== 0 && this.ruleNamesMe(log.rule & ~EventRule.Everyone, log, tx.from));
   }
 }

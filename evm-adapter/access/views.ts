@@ -1,9 +1,8 @@
 // A caller's view of sealed blocks: the chain as if only the transactions and logs it may
 // see existed. Indices, cumulative gas and log indices are counted over what the caller
 // sees, so neither a gap in them nor a block total tells it about anyone else's activity.
-import type { ReadOnlyTransaction } from '../../core/kv/read-only.js';
-import type { Queries } from '../queries.js';
-import { RECEIPTS, TRANSACTIONS, type BlockRecord, type LogRecord, type ReceiptRecord, type TxRecord } from '../tables.js';
+import type { BlockRecord, LogRecord, ReceiptRecord, TxRecord } from '../tables.js';
+import type { TransactionFacts } from './block-facts.js';
 import type { Reader } from './reader.js';
 
 export interface VisibleLog {
@@ -36,21 +35,24 @@ export interface BlockView {
   gasUsed: bigint;
 }
 
-export async function blockView(snapshot: ReadOnlyTransaction, queries: Queries, reader: Reader, block: BlockRecord): Promise<BlockView> {
+/** The caller's view of `block`, whose transactions' facts are `facts` (block-facts.ts); of its first `count` only, if given. */
+export async function blockView(reader: Reader, block: BlockRecord, facts: TransactionFacts[], count = facts.length): Promise<BlockView> {
   const transactions: ViewedTransaction[] = [];
   let gasUsed = 0n;
   let logIndex = 0;
-  const txs = snapshot.map(TRANSACTIONS);
-  const receipts = snapshot.map(RECEIPTS);
-  for (const hash of queries.blockTransactionHashes(snapshot, block.number)) {
-    const record = txs.get(hash)!;
-    const receipt = receipts.get(hash)!;
-    const visible = await reader.maySeeTransaction(record, receipt);
+  for (const tx of facts.slice(0, count)) {
+    // (most answers need no contract asked: await only those that do)
+    const seen = reader.seesTransaction(tx);
+    const visible = seen === true || (seen !== false && (await seen));
     const logs: VisibleLog[] = [];
-    for (const log of receipt.logs) if (await reader.maySeeLog(log, record.from)) logs.push({ log, logIndex: logIndex++ });
-    if (!visible && logs.length === 0) continue;
-    if (visible) gasUsed += receipt.gasUsed;
-    transactions.push({ hash, record, receipt, visible, index: transactions.length, cumulativeGasUsed: gasUsed, logs });
+    for (const log of tx.logs) {
+      const shown = reader.seesLog(log, tx.from);
+      if (shown === true || (shown !== false && (await shown))) logs.push({ log: log.log, logIndex: logIndex++ });
+    }
+    if (visible || logs.length > 0) {
+      if (visible) gasUsed += tx.receipt.gasUsed;
+      transactions.push({ hash: tx.hash, record: tx.record, receipt: tx.receipt, visible, index: transactions.length, cumulativeGasUsed: gasUsed, logs });
+    }
   }
   return { block, transactions, gasUsed };
 }

@@ -1,0 +1,74 @@
+// What a sealed block's transactions and logs are, for the read policy, whoever asks: each
+// transaction's sender, the class of the contract it called or created, and each log's
+// rule and contract class. A sealed block never changes, and classes change only with
+// the members' marks (or code appearing at an address), so this is computed once per
+// block and marks fingerprint and kept for the callers after; each caller's pass over it
+// (reader.ts) is then a few comparisons per transaction.
+import type { Block } from '@ethereumjs/block';
+import type { ReadOnlyTransaction } from '../../core/kv/read-only.js';
+import type { Queries } from '../queries.js';
+import { RECEIPTS, TRANSACTIONS, type BlockRecord, type LogRecord, type ReceiptRecord, type TxRecord } from '../tables.js';
+import type { ContractProbe } from './contract-probe.js';
+import { classify, eventRuleOf, hex, marksFingerprint, type ContractClass } from './contract-rules.js';
+import { topicAddress } from './event-rules.js';
+
+export interface LogFacts {
+  log: LogRecord;
+  rule: number;
+  contract: ContractClass;
+  /** the addresses in topics 1..3, where they hold one */
+  holders: (string | undefined)[];
+}
+
+export interface TransactionFacts {
+  hash: Uint8Array;
+  record: TxRecord;
+  receipt: ReceiptRecord;
+  from: string;
+  /** the contract called or created (an account class for a transfer); undefined for a failed creation */
+  target: ContractClass | undefined;
+  logs: LogFacts[];
+}
+
+const CACHED_BLOCKS = 256;
+
+export class BlockFacts {
+  private readonly cache = new Map<string, TransactionFacts[]>();
+
+  constructor(
+    private readonly queries: Queries,
+    private readonly probe: ContractProbe,
+  ) {}
+
+  async of(snapshot: ReadOnlyTransaction, block: BlockRecord, context: () => Block): Promise<TransactionFacts[]> {
+    const key = `${block.number}|${hex(block.hash)}|${marksFingerprint(snapshot)}`;
+    const known = this.cache.get(key);
+    if (known) return known;
+    const txs = snapshot.map(TRANSACTIONS);
+    const receipts = snapshot.map(RECEIPTS);
+    const facts: TransactionFacts[] = [];
+    for (const hash of this.queries.blockTransactionHashes(snapshot, block.number)) {
+      facts.push(await this.transaction(snapshot, context, hash, txs.get(hash)!, receipts.get(hash)!));
+    }
+    if (this.cache.size >= CACHED_BLOCKS) this.cache.delete(this.cache.keys().next().value!);
+    this.cache.set(key, facts);
+    return facts;
+  }
+
+  /** One transaction's facts (also for a pending one, which is not cached). */
+  async transaction(snapshot: ReadOnlyTransaction, context: () => Block, hash: Uint8Array, record: TxRecord, receipt: ReceiptRecord | undefined): Promise<TransactionFacts> {
+    const classes = new Map<string, ContractClass>();
+    const classOf = (address: Uint8Array) => {
+      const key = hex(address);
+      let found = classes.get(key);
+      if (!found) classes.set(key, (found = classify(snapshot, this.probe, address)));
+      return found;
+    };
+    const target = record.to ?? receipt?.contractAddress ?? undefined;
+    const logs: LogFacts[] = [];
+    for (const log of receipt?.logs ?? []) {
+      logs.push({ log, rule: await eventRuleOf(snapshot, this.probe, context, log), contract: classOf(log[0]), holders: [1, 2, 3].map((i) => topicAddress(log[1][i])) });
+    }
+    return { hash, record, receipt: receipt!, from: hex(record.from), target: target && classOf(target), logs };
+  }
+}
