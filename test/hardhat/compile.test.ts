@@ -4,7 +4,7 @@
 // on Hardhat's in-process network.
 import { strict as assert } from 'node:assert';
 import { execFile } from 'node:child_process';
-import { copyFileSync, cpSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -56,10 +56,19 @@ describe('Solidity contracts (Hardhat toolchain)', function () {
   });
 
   describe('artifacts', () => {
-    it('lists Token and Showcase under their fully qualified names', () => {
+    it('lists the contracts and the interfaces under their fully qualified names', () => {
       const names = listArtifacts();
       assert.ok(names.includes('contracts/Token.sol:Token'), names.join(', '));
       assert.ok(names.includes('contracts/Showcase.sol:Showcase'), names.join(', '));
+      for (const name of [
+        'contracts/PrivateToken.sol:PrivateToken',
+        'contracts/SupplyChain.sol:SupplyChain',
+        'contracts/interfaces/ICheckAccess.sol:ICheckAccess',
+        'contracts/interfaces/IEventVisibility.sol:IEventVisibility',
+        'contracts/interfaces/IEventVisibility.sol:EventVisibility',
+      ]) {
+        assert.ok(names.includes(name), `${name} in ${names.join(', ')}`);
+      }
       assert.deepEqual(loadArtifact('contracts/Token.sol:Token'), loadArtifact('Token'));
     });
 
@@ -157,6 +166,33 @@ describe('Solidity contracts (Hardhat toolchain)', function () {
       );
     });
 
+    it('the read-policy interfaces have exactly the ABI the ccevm adapter calls', () => {
+      assert.equal(loadArtifact('ICheckAccess').sourceName, 'contracts/interfaces/ICheckAccess.sol');
+      assert.equal(loadArtifact('IEventVisibility').sourceName, 'contracts/interfaces/IEventVisibility.sol');
+      const shape = (name: string) =>
+        contractInterface(name)
+          .fragments.filter((f) => f.type === 'function')
+          .map((f) => `${f.format('full')}`);
+      assert.deepEqual(shape('ICheckAccess'), ['function checkAccess(address reader) view returns (bool)']);
+      assert.deepEqual(shape('IEventVisibility'), ['function eventVisibility(bytes32 eventTopic) pure returns (uint256 rule)']);
+      // PrivateToken and SupplyChain implement both, with the same selectors and mutability.
+      for (const contract of ['PrivateToken', 'SupplyChain']) {
+        const functions = shape(contract);
+        for (const expected of [...shape('ICheckAccess'), ...shape('IEventVisibility')]) {
+          assert.ok(functions.includes(expected), `${contract} has ${expected}`);
+        }
+      }
+    });
+
+    it('EventVisibility names the rule bits the adapter understands', () => {
+      const source = readFileSync(join(PROJECT_ROOT, 'contracts/interfaces/IEventVisibility.sol'), 'utf8');
+      const library = source.slice(source.indexOf('library EventVisibility'));
+      const constants = Object.fromEntries(
+        [...library.matchAll(/uint256 internal constant (\w+) = (\d+);/g)].map((m) => [m[1], Number(m[2])]),
+      );
+      assert.deepEqual(constants, { DEFAULT: 0, EVERYONE: 1, TX_SENDER: 2, TOPIC1: 4, TOPIC2: 8, TOPIC3: 16 });
+    });
+
     it('deployData appends the ABI-encoded constructor arguments to the creation code', () => {
       const { bytecode } = loadArtifact('Token');
       const data = deployData('Token', ['Test', 'TST', 1000n]);
@@ -200,7 +236,7 @@ describe('Solidity contracts (Hardhat toolchain)', function () {
     it('compiles without downloading a compiler, to the same bytecode', () => {
       assert.equal(ensureContractsCompiled({ root: project, env }), 'compiled');
       assert.deepEqual(listArtifacts(project), listArtifacts());
-      for (const name of ['Token', 'Showcase']) {
+      for (const name of ['Token', 'Showcase', 'PrivateToken', 'SupplyChain']) {
         assert.equal(loadArtifact(name, project).bytecode, loadArtifact(name).bytecode, name);
       }
       const home = env.HOME!;
@@ -222,6 +258,20 @@ describe('Solidity contracts (Hardhat toolchain)', function () {
       const { abi } = loadArtifact('Extra', project);
       assert.deepEqual(signatures(abi, 'event'), ['Hello(uint256)']);
       assert.equal(ensureContractsCompiled({ root: project, env }), 'fresh');
+    });
+
+    it('recompiles when a source in a subfolder (contracts/interfaces/) changes', () => {
+      const path = join(project, 'contracts', 'interfaces', 'ICheckAccess.sol');
+      const original = readFileSync(path, 'utf8');
+      writeFileSync(path, `${original}\ninterface IExtraCheck { function extra() external view returns (bool); }\n`);
+      try {
+        assert.equal(ensureContractsCompiled({ root: project, env }), 'compiled');
+        assert.ok(listArtifacts(project).includes('contracts/interfaces/ICheckAccess.sol:IExtraCheck'));
+      } finally {
+        writeFileSync(path, original);
+      }
+      assert.equal(ensureContractsCompiled({ root: project, env }), 'compiled');
+      assert.ok(!listArtifacts(project).includes('contracts/interfaces/ICheckAccess.sol:IExtraCheck'));
     });
 
     it("reports a compilation error with solc's message", () => {

@@ -3,48 +3,15 @@
 // through JSON-RPC as well. Only client-independent facts are asserted (bytes of logs and
 // revert data, receipt status, state), never Hardhat's error messages or codes.
 import { strict as assert } from 'node:assert';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
 import { AbiCoder, keccak256, toBeHex, toUtf8Bytes, zeroPadValue, type Interface } from 'ethers';
-import { PROJECT_ROOT, contractInterface, deployData } from '../support/contracts.js';
+import { contractInterface } from '../support/contracts.js';
+import { HardhatNetwork, hardhatProvider, type BoundContract, type Receipt } from './network.js';
 
-interface Eip1193 {
-  request(args: { method: string; params?: unknown[] }): Promise<unknown>;
-}
-interface Log {
-  address: string;
-  topics: string[];
-  data: string;
-  logIndex: string;
-}
-interface Receipt {
-  status: string;
-  blockNumber: string;
-  blockHash: string;
-  contractAddress: string | null;
-  logs: Log[];
-}
 interface Block {
   number: string;
   hash: string;
   parentHash: string;
   timestamp: string;
-}
-
-/** Hardhat's in-process network provider, with this repository's config. */
-function hardhatProvider(): Eip1193 {
-  const saved = { config: process.env.HARDHAT_CONFIG, network: process.env.HARDHAT_NETWORK };
-  process.env.HARDHAT_CONFIG = join(PROJECT_ROOT, 'hardhat.config.cjs');
-  process.env.HARDHAT_NETWORK = 'hardhat';
-  try {
-    const hre = createRequire(import.meta.url)('hardhat') as { network: { provider: Eip1193 } };
-    return hre.network.provider;
-  } finally {
-    for (const [key, value] of [['HARDHAT_CONFIG', saved.config], ['HARDHAT_NETWORK', saved.network]] as const) {
-      if (value === undefined) delete process.env[key];
-      else process.env[key] = value;
-    }
-  }
 }
 
 const abi = AbiCoder.defaultAbiCoder();
@@ -55,58 +22,25 @@ const panic = (code: number) => `0x4e487b71${word(code).slice(2)}`;
 describe('Showcase and Token on a reference EVM (Hardhat network)', function () {
   this.timeout(60_000);
 
-  let provider: Eip1193;
+  let network: HardhatNetwork;
   let from = '';
   let other = '';
-  const rpc = async <T = any>(method: string, ...params: unknown[]): Promise<T> =>
-    (await provider.request({ method, params })) as T;
+  const rpc = <T = any>(method: string, ...params: unknown[]): Promise<T> => network.rpc<T>(method, ...params);
+  const deploy = (name: string, args: unknown[] = []) => network.deploy(name, args);
+  const bind = (iface: Interface, address: string) => network.bind(iface, address);
 
   before(async () => {
-    provider = hardhatProvider();
-    [from, other] = await rpc<string[]>('eth_accounts');
+    const provider = hardhatProvider();
+    [from, other] = (await provider.request({ method: 'eth_accounts' })) as string[];
+    network = new HardhatNetwork(provider, from);
   });
-
-  async function deploy(name: string, args: unknown[] = []): Promise<{ address: string; receipt: Receipt }> {
-    const hash = await rpc<string>('eth_sendTransaction', { from, data: deployData(name, args) });
-    const receipt = await rpc<Receipt>('eth_getTransactionReceipt', hash);
-    assert.equal(receipt.status, '0x1');
-    return { address: receipt.contractAddress!, receipt };
-  }
-
-  /** A contract bound to an address: transactions, calls and revert data of calls. */
-  function bind(iface: Interface, address: string) {
-    const tx = (fn: string, args: unknown[] = [], extra: Record<string, unknown> = {}) => ({
-      from,
-      to: address,
-      data: iface.encodeFunctionData(fn, args),
-      ...extra,
-    });
-    return {
-      async send(fn: string, args: unknown[] = [], extra: Record<string, unknown> = {}): Promise<Receipt> {
-        const hash = await rpc<string>('eth_sendTransaction', tx(fn, args, extra));
-        return rpc<Receipt>('eth_getTransactionReceipt', hash);
-      },
-      async call(fn: string, args: unknown[] = [], extra: Record<string, unknown> = {}) {
-        const result = await rpc<string>('eth_call', tx(fn, args, extra), 'latest');
-        return iface.decodeFunctionResult(fn, result);
-      },
-      async revertData(fn: string, args: unknown[] = [], extra: Record<string, unknown> = {}): Promise<string> {
-        try {
-          await rpc('eth_call', tx(fn, args, extra), 'latest');
-        } catch (error) {
-          return (error as { data: string }).data;
-        }
-        assert.fail(`${fn} did not revert`);
-      },
-    };
-  }
 
   describe('Showcase', () => {
     const iface = contractInterface('Showcase');
     const topic = (event: string) => iface.getEvent(event)!.topicHash;
     let address = '';
     let deployReceipt: Receipt;
-    let showcase: ReturnType<typeof bind>;
+    let showcase: BoundContract;
 
     beforeEach(async () => {
       ({ address, receipt: deployReceipt } = await deploy('Showcase'));
@@ -236,7 +170,7 @@ describe('Showcase and Token on a reference EVM (Hardhat network)', function () 
   describe('Token', () => {
     const iface = contractInterface('Token');
     const supply = 10n ** 24n;
-    let token: ReturnType<typeof bind>;
+    let token: BoundContract;
     let deployReceipt: Receipt;
 
     beforeEach(async () => {
