@@ -49,7 +49,7 @@ async function signInAndRead({ nodeUrl, tokenAddress }) {
   const whoAmI = await signedIn.send('ccevm_whoAmI', []);
   show('who', whoAmI.address ?? 'anonymous');
   const token = new ethers.Contract(tokenAddress, TOKEN_ABI, signedIn);
-  show('balance', (await token.balanceOf(address, { from: address })).toString());
+  show('balance', (await token.balanceOf(address)).toString()); // msg.sender: the signed-in reader
   show('status', 'signed in');
 }
 
