@@ -61,12 +61,15 @@ module.exports = {
     // A ccevm node. Its default chain id is 1337; Hardhat refuses to send transactions if
     // the node reports a different one, so set CCEVM_CHAIN_ID to match a differently
     // configured node. Transactions are signed locally by Hardhat with the mnemonic's keys
-    // and sent with eth_sendRawTransaction.
+    // and sent with eth_sendRawTransaction. A session token (`ccevm sign-in`) in
+    // CCEVM_TOKEN goes with every request as Authorization: Bearer (or put it in the URL:
+    // CCEVM_URL=http://127.0.0.1:8545/rpc/<token>).
     ccevm: {
       url: process.env.CCEVM_URL ?? 'http://127.0.0.1:8545',
       chainId: Number(process.env.CCEVM_CHAIN_ID ?? 1337),
       accounts: { mnemonic: MNEMONIC },
       timeout: 60_000,
+      ...(process.env.CCEVM_TOKEN ? { httpHeaders: { Authorization: `Bearer ${process.env.CCEVM_TOKEN}` } } : {}),
     },
   },
 };

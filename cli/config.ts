@@ -28,6 +28,8 @@ export interface StartConfig {
   snapshotInterval?: number;
   /** how long a write keeps looking for a primary before the client gets an error */
   forwardTimeoutMs: number;
+  /** SIWE domains that name this node besides where it listens (a proxy's, a DNS name) */
+  signInDomains: string[];
   /** pre-funded accounts derived from the dev mnemonic (only when a service is created) */
   devAccounts: number;
   /** who governs a new service (config file keys members, users, constitution) */
@@ -68,6 +70,8 @@ export interface ConfigFile {
   users?: { address: string; roles?: string[]; data?: unknown }[];
   /** a file, or files, relative to the config file */
   constitution?: string | string[];
+  /** host[:port] names a Sign-In with Ethereum message may give as its domain, besides where the node listens */
+  signInDomains?: string[];
 }
 
 type BooleanFlag = 'allow-plain-http';
@@ -130,6 +134,14 @@ function consortium(file: ConfigFile, configPath: string | undefined): Consortiu
   return { members, users, constitutionFiles: files.map((f) => (isAbsolute(f) ? f : join(base, f))) };
 }
 
+function signInDomains(value: unknown): string[] {
+  if (value === undefined) return [];
+  // an authority as SIWE has it: host (a name, IPv4, or [IPv6]) and an optional port
+  const authority = /^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?$/;
+  if (!Array.isArray(value) || !value.every((d) => typeof d === 'string' && authority.test(d))) throw new ConfigError('signInDomains must be a list of host or host:port names (e.g. ["rpc.example.com", "10.0.0.5:8645"])');
+  return value;
+}
+
 export function devAccounts(count: number): { address: string; privateKey: string }[] {
   return Array.from({ length: count }, (_, i) => {
     const wallet = HDNodeWallet.fromPhrase(DEV_MNEMONIC, undefined, `m/44'/60'/0'/0/${i}`);
@@ -165,9 +177,8 @@ export async function loadStartConfig(flags: Flags): Promise<StartConfig> {
   const port = integer(pick('port', 'port') ?? 8545, 'port', 0, 65535);
   const genesis = flags.genesis ? genesisAccounts(await readJson(flags.genesis), flags.genesis) : genesisAccounts(file.genesis, 'genesis');
   const dev = integer(pick('dev-accounts', 'devAccounts') ?? 20, 'dev-accounts', 0, 1000);
-  for (const account of devAccounts(dev)) {
-    genesis[account.address.toLowerCase()] ??= { balance: parseEther('10000') };
-  }
+  const devAddresses = devAccounts(dev).map((a) => a.address.toLowerCase());
+  for (const address of devAddresses) genesis[address] ??= { balance: parseEther('10000') };
   const signEvery = pick('sign-every', 'signEvery');
   const signMs = pick('sign-ms', 'signMs');
   const snapshotInterval = pick('snapshot-interval', 'snapshotInterval');
@@ -190,6 +201,7 @@ export async function loadStartConfig(flags: Flags): Promise<StartConfig> {
     signMs: signMs === undefined ? undefined : integer(signMs, 'sign-ms', 1),
     snapshotInterval: snapshotInterval === undefined ? undefined : integer(snapshotInterval, 'snapshot-interval', 1),
     devAccounts: dev,
+    signInDomains: signInDomains(file.signInDomains),
     consortium: consortium(file, flags.config),
     evm: {
       ...DEFAULT_EVM_CONFIG,
@@ -197,6 +209,7 @@ export async function loadStartConfig(flags: Flags): Promise<StartConfig> {
       baseFeePerGas: big(pick('base-fee', 'baseFeePerGas') ?? DEFAULT_EVM_CONFIG.baseFeePerGas, 'base-fee'),
       blockGasLimit: big(file.blockGasLimit ?? DEFAULT_EVM_CONFIG.blockGasLimit, 'blockGasLimit'),
       genesis,
+      devAccounts: devAddresses,
     },
   };
 }

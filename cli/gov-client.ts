@@ -3,14 +3,14 @@
 // them; read proposals and the consortium. The domain is computed here from the chain id
 // and the service certificate this member trusts, not taken from the node: a node cannot
 // make a member sign for another network.
-import { HDNodeWallet, Wallet } from 'ethers';
 import type { GovernanceOutcome } from '../core/governance/engine.js';
 import type { ProposalAction, ProposalRecord } from '../core/governance/tables.js';
 import { JsonRpcClient, httpTransport, type Transport } from '../rpc/client.js';
-import { ConfigError } from './config.js';
 import { governanceDomain, signGovernanceMessage, type GovernanceDomain } from '../rpc/governance/typed-data.js';
+import type { Signer } from './client-flags.js';
+import { ConfigError } from './config.js';
 
-export type Signer = Wallet | HDNodeWallet;
+export type { Signer } from './client-flags.js';
 
 export type ProposalView = ProposalRecord & { proposalId: string };
 

@@ -1,20 +1,14 @@
 // `ccevm gov …`: a member's command line. Readable output by default (the actions, who
 // voted what, the outcome); --json prints what the node answered, for scripts.
-import { HDNodeWallet, Wallet } from 'ethers';
 import { readText } from '../core/host/files.js';
 import type { GovernanceOutcome } from '../core/governance/engine.js';
 import type { ProposalAction } from '../core/governance/tables.js';
 import { ConfigError } from './config.js';
-import { GovClient, type ProposalView, type Signer } from './gov-client.js';
+import { rpcTarget, signerFrom, type ClientFlags } from './client-flags.js';
+import { GovClient, type ProposalView } from './gov-client.js';
 
-export interface GovFlags {
-  rpc?: string;
-  'key-file'?: string;
-  mnemonic?: string;
-  account?: string;
+export interface GovFlags extends ClientFlags {
   actions?: string;
-  'service-cert'?: string;
-  json?: boolean;
 }
 
 export const GOV_HELP = `ccevm gov <subcommand> — govern a network as one of its members
@@ -33,28 +27,6 @@ export const GOV_HELP = `ccevm gov <subcommand> — govern a network as one of i
   --mnemonic "…"        with --account N (default 0: m/44'/60'/0'/0/N)
   --json                print the node's answer as JSON
 `;
-
-async function signerFrom(flags: GovFlags): Promise<Signer | undefined> {
-  const fromKey = (text: string, where: string) => {
-    try {
-      return new Wallet(text.trim());
-    } catch {
-      throw new ConfigError(`${where} does not hold a private key (64 hex digits)`);
-    }
-  };
-  if (flags['key-file']) return fromKey(await readText(flags['key-file']).catch(() => Promise.reject(new ConfigError(`cannot read ${flags['key-file']}`))), flags['key-file']);
-  if (process.env.CCEVM_MEMBER_KEY) return fromKey(process.env.CCEVM_MEMBER_KEY, 'CCEVM_MEMBER_KEY');
-  if (flags.mnemonic) {
-    const index = Number(flags.account ?? 0);
-    if (!Number.isSafeInteger(index) || index < 0) throw new ConfigError('--account must be a non-negative integer');
-    try {
-      return HDNodeWallet.fromPhrase(flags.mnemonic, undefined, `m/44'/60'/0'/0/${index}`);
-    } catch (e) {
-      throw new ConfigError(`--mnemonic: ${(e as Error).message}`);
-    }
-  }
-  return undefined;
-}
 
 function parseActions(words: string[]): ProposalAction[] {
   if (words.length === 0 || words.length % 2 !== 0) throw new ConfigError('propose needs NAME ARGS pairs (ARGS a JSON object, {} for none), or --actions FILE');
@@ -111,10 +83,8 @@ export async function runGov(args: string[], flags: GovFlags): Promise<void> {
     process.stdout.write(GOV_HELP);
     return;
   }
-  const url = flags.rpc ?? 'http://127.0.0.1:8545';
-  const serviceCert = flags['service-cert'] ? await readText(flags['service-cert']).catch(() => Promise.reject(new ConfigError(`cannot read ${flags['service-cert']}`))) : undefined;
-  if (url.startsWith('https://') && !serviceCert) throw new ConfigError('an https:// --rpc needs --service-cert FILE (the CA, and what the signatures are bound to)');
-  const client = await GovClient.connect(url, { signer: await signerFrom(flags), ...(serviceCert ? { serviceCert } : {}) });
+  const { url, serviceCert } = await rpcTarget(flags, 'the CA, and what the signatures are bound to');
+  const client = await GovClient.connect(url, { signer: await signerFrom(flags, 'CCEVM_MEMBER_KEY'), ...(serviceCert ? { serviceCert } : {}) });
   const print = (value: unknown, text: () => string): void => void process.stdout.write(`${flags.json ? JSON.stringify(value, null, 2) : text()}\n`);
   const id = () => rest[0] ?? (() => { throw new ConfigError(`${sub} needs a proposal id`); })();
   switch (sub) {

@@ -17,6 +17,7 @@ import { JsonRpcError, TransportError } from '../rpc/client.js';
 import { ConfigError, loadStartConfig, type Flags } from './config.js';
 import { runCluster } from './cluster.js';
 import { runGov } from './gov.js';
+import { runSignIn } from './sign-in.js';
 import { formatGovernanceHistory, governanceHistory } from './governance-history.js';
 import { describeStart, joinNode, startNode } from './start.js';
 
@@ -34,14 +35,18 @@ commands:
                    proposal states, constitution versions)
   gov <subcommand> govern the network as a member: propose, vote, withdraw, ack, list, show,
                    members, users, nodes (ccevm gov for details)
+  sign-in          sign in as a user (Sign-In with Ethereum): prints the RPC URL with the
+                   session token in its path, and the Authorization header form
   verify-receipt <receipt.json>
                    verify a transaction receipt offline against the service certificate
 
 options:
   --config FILE        JSON config file (keys: dataDir, host, httpHost, allowPlainHttp, port,
                        httpsPort, peerPort, forwardTimeoutMs, durability, signEvery, signMs, snapshotInterval, devAccounts, chainId, baseFeePerGas, blockGasLimit,
-                       genesis; a new service's consortium: members [{ address, encryptionKey }],
-                       users [{ address, roles }], constitution FILE(s)); flags override it
+                       genesis; signInDomains [host[:port]] a Sign-In with Ethereum message may name
+                       besides where the node listens; a new service's consortium: members
+                       [{ address, encryptionKey }], users [{ address, roles }], constitution FILE(s));
+                       flags override it
   --data-dir DIR       node data directory (default .data/node0)
   --host HOST          where HTTPS and the node-to-node channel listen (default 127.0.0.1)
   --http-host ADDR     where plain-HTTP JSON-RPC listens (default 127.0.0.1; loopback only
@@ -69,6 +74,8 @@ options:
   --json               audit, gov: print JSON (audit: the verification and the governance history)
   gov: --rpc URL, --key-file FILE | CCEVM_MEMBER_KEY | --mnemonic "…" [--account N],
        --actions FILE, --service-cert FILE (see ccevm gov)
+  sign-in: --rpc URL (default http://127.0.0.1:8545), --service-cert FILE (for https://),
+       the user's key: --key-file FILE | CCEVM_USER_KEY | --mnemonic "…" [--account N]; --json
   -h, --help           this text
   --version            the version of ccevm
 `;
@@ -227,7 +234,7 @@ const USER_ERRORS = [ConfigError, DataDirLockedError, BootError, ExportError, Id
 
 const gov = () => runGov(positionals.slice(1), values);
 
-const commands: Record<string, () => Promise<void>> = { start, join, export: exportLedger, audit, gov, 'verify-receipt': verifyReceiptFile };
+const commands: Record<string, () => Promise<void>> = { start, join, export: exportLedger, audit, gov, 'sign-in': () => runSignIn(values), 'verify-receipt': verifyReceiptFile };
 
 if (values.version) {
   process.stdout.write(`ccevm ${packageJson.version}\n`);

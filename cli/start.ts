@@ -10,7 +10,7 @@ import { identityFromJoin, JoinError, joinRequest, type JoinAnswer } from '../co
 import { virtualMeasurement } from '../core/host/virtual-platform.js';
 import { EvmApplication } from '../evm-adapter/service.js';
 import { JsonRpcClient, JsonRpcError, TransportError, httpTransport } from '../rpc/client.js';
-import { allMethods, RpcServer } from '../rpc/index.js';
+import { allMethods, RpcServer, sessionAuthenticator, SignInDomains } from '../rpc/index.js';
 import { UNAVAILABLE } from '../rpc/forwarder.js';
 import { ConfigError, devAccounts, type StartConfig } from './config.js';
 import { DEV_MEMBER_KEY_FILE, genesisConsortium, loadDevMember, newDevMember, openAsDevMember, saveDevMember } from './consortium.js';
@@ -51,17 +51,23 @@ export async function startNode(
     log(`development member ${dev.wallet.address}, private key ${dev.wallet.privateKey} (written to ${keyFile})`);
   }
   const evm = await app.attach(node);
-  const methods = allMethods(node, evm, { timeoutMs: config.forwardTimeoutMs, log });
+  // A SIWE message must name this node: where it listens (known once it does), or a configured name.
+  const signInDomains = new SignInDomains(config.signInDomains);
+  const methods = allMethods(node, evm, { timeoutMs: config.forwardTimeoutMs, signInDomains, log });
+  const authenticate = sessionAuthenticator(node);
   // Plain HTTP is for local tools (loopback unless allowed: see config.ts); HTTPS
   // terminates inside the node, with the node certificate the service endorsed.
-  const servers = [new RpcServer(methods, { host: config.httpHost, port: config.port, log })];
-  if (config.httpsPort > 0) servers.push(new RpcServer(methods, { host: config.host, port: config.httpsPort, tls: node.tlsCredentials(), log }));
+  const servers = [new RpcServer(methods, { host: config.httpHost, port: config.port, authenticate, log })];
+  if (config.httpsPort > 0) servers.push(new RpcServer(methods, { host: config.host, port: config.httpsPort, tls: node.tlsCredentials(), authenticate, log }));
   const urls: string[] = [];
   try {
     // The development member opens its service before clients can reach it (also a
     // restarted one that never opened).
     if (dev && node.role === 'primary') await openAsDevMember(servers[0]!.transport(), dev, log);
-    for (const s of servers) urls.push(await s.listen());
+    for (const s of servers) {
+      urls.push(await s.listen());
+      signInDomains.listeningAt(urls.at(-1)!);
+    }
   } catch (e) {
     await Promise.all(servers.map((s) => s.close()));
     await node.stop();

@@ -12,7 +12,7 @@ import type { Transaction } from '../core/kv/transaction.js';
 import { keccak256 } from './common.js';
 import type { HeaderBuilder } from './header.js';
 import { readPolicy } from './policy.js';
-import { BLOCK_HASHES, BLOCK_TXS, BLOCKS, blockTxKey, HEAD, PENDING_BLOCK, RECEIPTS, type BlockRecord, type PendingBlock, type ReceiptRecord } from './tables.js';
+import { BLOCK_HASHES, BLOCK_TXS, BLOCKS, blockTxKey, HEAD, PENDING_BLOCK, RECEIPTS, type BlockRecord, type LogRecord, type PendingBlock, type ReceiptRecord } from './tables.js';
 
 const ZERO_HASH = new Uint8Array(32);
 
@@ -103,13 +103,17 @@ export class ExecutionContext {
   }
 }
 
-export function receiptBloom(receipt: ReceiptRecord, common?: Common): Bloom {
+export function logsBloom(logs: readonly LogRecord[], common?: Common): Bloom {
   const bloom = new Bloom(undefined, common);
-  for (const [address, topics] of receipt.logs) {
+  for (const [address, topics] of logs) {
     bloom.add(address);
     for (const topic of topics) bloom.add(topic);
   }
   return bloom;
+}
+
+export function receiptBloom(receipt: ReceiptRecord, common?: Common): Bloom {
+  return logsBloom(receipt.logs, common);
 }
 
 /** The Ethereum receipt encoding (EIP-2718 typed) used for the receipts root. */
@@ -128,8 +132,13 @@ export function encodeReceiptRecord(receipt: ReceiptRecord, common: Common): Uin
 /**
  * Close the pending block (or an empty one) into a block record. `ledgerRoot` becomes the
  * header's state root: the ledger's Merkle tree, not a state trie, commits to the state.
- * The transactions and receipts roots are keccak256 of the RLP list of transaction hashes
- * and of encoded receipts (ccevm proves inclusion with ledger receipts, not tries).
+ *
+ * Everyone sees the header, so it carries nothing about private activity: its bloom covers
+ * only the logs anyone may see, its gasUsed is 0 (a caller is shown its view's), its gas
+ * limit the policy's. The transactions root is keccak256 of the RLP list of transaction
+ * hashes; the receipts root of the list of [hash, encoded receipt] pairs, so that no one
+ * can confirm a guessed receipt (a status, a gas figure, a transfer's amount) against it
+ * without the transaction's hash. ccevm proves inclusion with ledger receipts, not tries.
  */
 export function sealBlock(
   tx: Transaction,
@@ -141,8 +150,9 @@ export function sealBlock(
   const pending = pendingBlock(tx, now);
   const head = tx.map(HEAD).get(0);
   const hashes: Uint8Array[] = [];
-  const receipts: Uint8Array[] = [];
+  const receipts: [Uint8Array, Uint8Array][] = [];
   const bloom = new Bloom(undefined, common);
+  const allLogs = new Bloom(undefined, common);
   const byIndex = tx.map(BLOCK_TXS);
   const receiptMap = tx.map(RECEIPTS);
   // Point reads: the pending block counts its transactions, and a range scan would cost
@@ -151,10 +161,11 @@ export function sealBlock(
     const hash = byIndex.get(blockTxKey(pending.number, index))!;
     hashes.push(hash);
     const receipt = receiptMap.get(hash)!;
-    bloom.or(receiptBloom(receipt, common));
-    receipts.push(encodeReceiptRecord(receipt, common));
+    allLogs.or(receiptBloom(receipt, common));
+    bloom.or(logsBloom(receipt.publicLogs.map((i) => receipt.logs[i]!), common));
+    receipts.push([hash, encodeReceiptRecord(receipt, common)]);
   }
-  const gasLimit = pending.gasLimit > pending.gasUsed ? pending.gasLimit : pending.gasUsed;
+  const gasLimit = pending.gasLimit;
   const transactionsRoot = keccak256(RLP.encode(hashes));
   const receiptsRoot = keccak256(RLP.encode(receipts));
   const header = headers.build({
@@ -162,7 +173,7 @@ export function sealBlock(
     number: BigInt(pending.number),
     timestamp: BigInt(pending.timestamp),
     gasLimit,
-    gasUsed: pending.gasUsed,
+    gasUsed: 0n,
     baseFeePerGas: pending.baseFeePerGas,
     stateRoot: ledgerRoot,
     transactionsRoot,
@@ -179,6 +190,7 @@ export function sealBlock(
     baseFeePerGas: pending.baseFeePerGas,
     txCount: hashes.length,
     logsBloom: bloom.bitvector,
+    allLogsBloom: allLogs.bitvector,
     transactionsRoot,
     receiptsRoot,
     stateRoot: ledgerRoot,

@@ -99,6 +99,15 @@ export class Calls {
     return hi;
   }
 
+  /**
+   * What `to` returns for `data` from the zero address with at most `gas`, or undefined if
+   * it fails: the read policy asking a contract (checkAccess, eventVisibility).
+   */
+  async probe(snapshot: ReadOnlyTransaction, block: Block, to: Uint8Array, data: Uint8Array, gas: bigint): Promise<Uint8Array | undefined> {
+    const result = await this.run(snapshot, block, { to, data }, gas);
+    return result.execResult.exceptionError ? undefined : result.execResult.returnValue;
+  }
+
   private async succeeds(snapshot: ReadOnlyTransaction, block: Block, request: CallRequest, gas: bigint): Promise<boolean> {
     return !(await this.run(snapshot, block, request, gas)).execResult.exceptionError;
   }

@@ -8,7 +8,7 @@ export interface GenesisAccount {
 
 export interface EvmConfig {
   chainId: bigint;
-  // sends, deploy, baseFeePerGas and blockGasLimit are the genesis EVM policy (policy.ts):
+  // sends, deploy, baseFeePerGas, blockGasLimit, balances and code are the genesis EVM policy (policy.ts):
   // after genesis the members' vote changes them, not this configuration.
   /** Who may transact: only users (the users table), or anyone. */
   sends: 'users' | 'anyone';
@@ -18,6 +18,12 @@ export interface EvmConfig {
   baseFeePerGas: bigint;
   /** Largest gas a block header advertises and eth_call/eth_estimateGas may use. */
   blockGasLimit: bigint;
+  /** Whose balances and nonces a caller reads: its own, or (users) any. */
+  balances: 'own' | 'users';
+  /** Who reads contract code: users, or anyone. */
+  code: 'users' | 'anyone';
+  /** The dev accounts' addresses (keys from the public mnemonic): none on a production service. */
+  devAccounts: string[];
   /** Largest signed transaction accepted, in bytes (geth: 128 KiB). */
   maxTransactionBytes: number;
   /** Accounts funded in the genesis block, by 0x address. */
@@ -30,6 +36,9 @@ export const DEFAULT_EVM_CONFIG: EvmConfig = {
   deploy: 'deployers',
   baseFeePerGas: 0n,
   blockGasLimit: 30_000_000n,
+  balances: 'own',
+  code: 'users',
+  devAccounts: [],
   maxTransactionBytes: 128 * 1024,
   genesis: {},
 };

@@ -16,7 +16,10 @@ import type { KvBlockchain } from './kv-blockchain.js';
 import { checkPermitted } from './permissions.js';
 import { SerialQueue } from './serial-queue.js';
 import type { KvStateManager } from './state-manager.js';
-import { BLOCK_TXS, blockTxKey, PENDING_BLOCK, RECEIPTS, TRANSACTIONS, type LogRecord, type ReceiptRecord } from './tables.js';
+import { BLOCK_TXS, blockTxKey, PENDING_BLOCK, RECEIPTS, TRANSACTIONS, type LogRecord, type PendingBlock, type ReceiptRecord } from './tables.js';
+import type { ContractProbe } from './access/contract-probe.js';
+import { eventRuleOf } from './access/contract-rules.js';
+import { EventRule } from './access/event-rules.js';
 import { admitTransaction, describeRunTxError, type AdmittedTransaction } from './transactions.js';
 
 export interface Submitted {
@@ -47,6 +50,8 @@ export class Executor {
     private readonly txCommon: Common,
     private readonly config: EvmConfig,
     private readonly clock: Clock,
+    /** asks contracts for their event rules (in its own VM: this one is mid-transaction) */
+    private readonly probe: ContractProbe,
   ) {
     this.context = new ExecutionContext(common);
   }
@@ -84,7 +89,8 @@ export class Executor {
         throw rejected(describeRunTxError((e as Error).message));
       }
       this.state.flush(kv);
-      this.record(kv, admitted, run, pending);
+      const logs = (run.execResult.logs ?? []) as LogRecord[];
+      this.record(kv, admitted, run, pending, logs, await this.publicLogs(kv, logs, pending));
       return run;
     });
     this.state.unbind();
@@ -93,8 +99,17 @@ export class Executor {
     return { hash: admitted.hash, txid: txid! };
   }
 
-  private record(kv: Transaction, admitted: AdmittedTransaction, run: RunTxResult, pending: ReturnType<typeof pendingBlock>): void {
-    const logs = (run.execResult.logs ?? []) as LogRecord[];
+  /** Which logs anyone may see, by their rule when emitted: only those enter the block header's bloom. */
+  private async publicLogs(kv: Transaction, logs: LogRecord[], pending: PendingBlock): Promise<number[]> {
+    const out: number[] = [];
+    for (let i = 0; i < logs.length; i++) {
+      const rule = await eventRuleOf(kv, this.probe, () => this.context.for(pending), logs[i]!);
+      if (rule & EventRule.Everyone) out.push(i);
+    }
+    return out;
+  }
+
+  private record(kv: Transaction, admitted: AdmittedTransaction, run: RunTxResult, pending: PendingBlock, logs: LogRecord[], publicLogs: number[]): void {
     const gasUsed = run.totalGasSpent;
     const receipt: ReceiptRecord = {
       type: admitted.tx.type,
@@ -105,6 +120,7 @@ export class Executor {
       contractAddress: run.createdAddress?.bytes ?? null,
       logs,
       firstLogIndex: pending.logCount,
+      publicLogs,
     };
     const index = pending.txCount;
     kv.map(TRANSACTIONS).set(admitted.hash, { raw: admitted.raw, from: admitted.sender.bytes, to: admitted.tx.to?.bytes ?? null, block: pending.number, index });

@@ -1,5 +1,5 @@
-// The governable part of the EVM's configuration: who may send and deploy, and the fees
-// and gas limit of blocks. A public governance map, written at genesis from EvmConfig and
+// The governable part of the EVM's configuration: who may send and deploy, the fees and
+// gas limit of blocks, and who reads balances and code (access/reader.ts). A public governance map, written at genesis from EvmConfig and
 // changed afterwards only by the members' vote (the constitution's set_evm_policy).
 // Blocks fix the fees when they open (blocks.ts), so a change applies from the next block.
 import { jsonCodec, uintCodec } from '../core/kv/codec.js';
@@ -16,6 +16,10 @@ export interface EvmPolicy {
   deploy: 'deployers' | 'users' | 'anyone';
   baseFeePerGas: string;
   blockGasLimit: string;
+  /** whose balance and nonce a caller reads: its own ('own'; auditors any), or any if it is a user ('users') */
+  balances: 'own' | 'users';
+  /** who reads contract code: users (and auditors), or anyone */
+  code: 'users' | 'anyone';
 }
 
 /** Single entry, key 0. */
@@ -27,6 +31,8 @@ export interface ActivePolicy {
   deploy: EvmPolicy['deploy'];
   baseFeePerGas: bigint;
   blockGasLimit: bigint;
+  balances: EvmPolicy['balances'];
+  code: EvmPolicy['code'];
 }
 
 export function writeGenesisPolicy(tx: Transaction, config: EvmConfig): void {
@@ -35,6 +41,8 @@ export function writeGenesisPolicy(tx: Transaction, config: EvmConfig): void {
     deploy: config.deploy,
     baseFeePerGas: config.baseFeePerGas.toString(),
     blockGasLimit: config.blockGasLimit.toString(),
+    balances: config.balances,
+    code: config.code,
   });
 }
 
@@ -46,6 +54,8 @@ export function readPolicy(tx: ReadOnlyTransaction): ActivePolicy {
     deploy: stored.deploy,
     baseFeePerGas: amount(stored.baseFeePerGas, 'baseFeePerGas'),
     blockGasLimit: amount(stored.blockGasLimit, 'blockGasLimit'),
+    balances: stored.balances === 'users' ? 'users' : 'own',
+    code: stored.code === 'anyone' ? 'anyone' : 'users',
   };
 }
 

@@ -4,9 +4,8 @@ import { createTxFromRLP, type TypedTransaction } from '@ethereumjs/tx';
 import { createAccountFromRLP, KECCAK256_NULL } from '@ethereumjs/util';
 import type { ReadOnlyTransaction } from '../core/kv/read-only.js';
 import { equalBytes } from '../core/util/bytes.js';
-import { receiptBloom } from './blocks.js';
 import { Bloom } from '@ethereumjs/vm';
-import { ACCOUNTS, BLOCK_HASHES, BLOCK_TXS, BLOCKS, blockTxKey, CODE, HEAD, RECEIPTS, TRANSACTIONS, type BlockRecord, type ReceiptRecord, type TxRecord } from './tables.js';
+import { ACCOUNTS, BLOCK_HASHES, BLOCK_TXS, BLOCKS, blockTxKey, CODE, HEAD, RECEIPTS, TRANSACTIONS, type BlockRecord, type TxRecord } from './tables.js';
 
 export interface TransactionView {
   hash: Uint8Array;
@@ -15,13 +14,6 @@ export interface TransactionView {
   /** undefined while the transaction's block is not sealed */
   blockHash: Uint8Array | undefined;
   blockTimestamp: number | undefined;
-}
-
-export interface ReceiptView {
-  hash: Uint8Array;
-  record: TxRecord;
-  receipt: ReceiptRecord;
-  blockHash: Uint8Array;
 }
 
 export interface LogView {
@@ -81,30 +73,19 @@ export class Queries {
   }
 
   /** A receipt exists only once its block is sealed in the snapshot read. */
-  receipt(tx: ReadOnlyTransaction, hash: Uint8Array): ReceiptView | undefined {
+  hasReceipt(tx: ReadOnlyTransaction, hash: Uint8Array): boolean {
     const record = tx.map(TRANSACTIONS).get(hash);
-    const block = record && this.block(tx, record.block);
-    const receipt = block && tx.map(RECEIPTS).get(hash);
-    if (!record || !block || !receipt) return undefined;
-    return { hash, record, receipt, blockHash: block.hash };
+    return record !== undefined && this.block(tx, record.block) !== undefined && tx.map(RECEIPTS).has(hash);
   }
 
-  logs(tx: ReadOnlyTransaction, filter: LogFilter): LogView[] {
-    const out: LogView[] = [];
+  /** The blocks of the filter's range whose logs may match it (by the bloom of all their logs). */
+  *blocksMayMatch(tx: ReadOnlyTransaction, filter: LogFilter): Generator<BlockRecord> {
     for (let n = filter.fromBlock; n <= filter.toBlock; n++) {
       const block = this.block(tx, n);
-      if (!block) break;
-      if (block.txCount === 0 || !bloomMayMatch(new Bloom(block.logsBloom, this.common), filter)) continue;
-      this.blockTransactionHashes(tx, n).forEach((hash, index) => {
-        const receipt = tx.map(RECEIPTS).get(hash)!;
-        if (receipt.logs.length === 0 || !bloomMayMatch(receiptBloom(receipt, this.common), filter)) return;
-        receipt.logs.forEach(([address, topics, data], i) => {
-          if (!logMatches(address, topics, filter)) return;
-          out.push({ address, topics, data, blockNumber: n, blockHash: block.hash, transactionHash: hash, transactionIndex: index, logIndex: receipt.firstLogIndex + i });
-        });
-      });
+      if (!block) return;
+      if (block.txCount === 0 || !bloomMayMatch(new Bloom(block.allLogsBloom, this.common), filter)) continue;
+      yield block;
     }
-    return out;
   }
 
   balance(tx: ReadOnlyTransaction, address: Uint8Array): bigint {
@@ -131,7 +112,7 @@ function bloomMayMatch(bloom: Bloom, filter: LogFilter): boolean {
   return filter.topics.every((alternatives) => !alternatives || alternatives.length === 0 || alternatives.some((t) => bloom.check(t)));
 }
 
-function logMatches(address: Uint8Array, topics: Uint8Array[], filter: LogFilter): boolean {
+export function logMatches(address: Uint8Array, topics: Uint8Array[], filter: LogFilter): boolean {
   if (filter.addresses.length > 0 && !filter.addresses.some((a) => equalBytes(a, address))) return false;
   return filter.topics.every((alternatives, i) => {
     if (!alternatives || alternatives.length === 0) return true;

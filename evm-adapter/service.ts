@@ -9,19 +9,24 @@ import { createVM } from '@ethereumjs/vm';
 import type { ReadOnlyTransaction } from '../core/kv/read-only.js';
 import type { Transaction } from '../core/kv/transaction.js';
 import { NotPrimaryError, type ApplicationHooks, type Node } from '../core/node/node.js';
-import { fromHex } from '../core/util/bytes.js';
+import { equalBytes, fromHex } from '../core/util/bytes.js';
 import { executionBlock, landingBlocks, pendingBlock, sealBlock, systemClock, type Clock } from './blocks.js';
 import { Calls, type CallRequest } from './calls.js';
 import { createChainCommon, createTransactionCommon, keccak256 } from './common.js';
 import type { EvmConfig } from './config.js';
-import { ErrorCode, EvmError } from './errors.js';
+import { ErrorCode, EvmError, notPermitted } from './errors.js';
+import type { Caller } from './access/caller.js';
+import { ContractProbe } from './access/contract-probe.js';
+import { Reader } from './access/reader.js';
+import { blockView, type BlockView, type ViewedTransaction } from './access/views.js';
 import { HeaderBuilder } from './header.js';
 import { Executor, type Submitted } from './executor.js';
 import { KvBlockchain } from './kv-blockchain.js';
 import { EVM_POLICY, readPolicy, writeGenesisPolicy, type ActivePolicy } from './policy.js';
-import { Queries, type LogFilter, type LogView, type ReceiptView, type TransactionView } from './queries.js';
+import { Queries, logMatches, type LogFilter, type LogView, type TransactionView } from './queries.js';
 import { KvStateManager } from './state-manager.js';
-import { ACCOUNTS, CODE, PENDING_BLOCK, type BlockRecord } from './tables.js';
+import { ACCOUNTS, CODE, PENDING_BLOCK, RECEIPTS, TRANSACTIONS, type BlockRecord } from './tables.js';
+import { CONTRACT_VISIBILITY, DEV_ACCOUNTS, EVENT_VISIBILITY } from './access/tables.js';
 
 export type BlockTag = 'latest' | 'pending' | 'safe' | 'finalized' | 'earliest' | number;
 /** Where state is read: a tag, a number, or a block hash (EIP-1898). */
@@ -47,7 +52,7 @@ export class EvmApplication {
     return {
       genesis: (tx) => writeGenesis(tx, this.config, this.clock()),
       seal: (tx, root) => void sealBlock(tx, this.common, this.headers, root, this.clock()),
-      governanceTables: [EVM_POLICY],
+      governanceTables: [EVM_POLICY, CONTRACT_VISIBILITY, EVENT_VISIBILITY],
     };
   }
 
@@ -61,13 +66,16 @@ export class EvmApplication {
     };
     const tx = await machine();
     const call = await machine();
+    const calls = new Calls(call.vm, call.state, call.chain, this.txCommon);
+    const probe = new ContractProbe(calls);
     return new EvmService(
       node,
       this.common,
       this.config,
-      new Executor(node, tx.vm, tx.state, tx.chain, this.common, this.txCommon, this.config, this.clock),
-      new Calls(call.vm, call.state, call.chain, this.txCommon),
+      new Executor(node, tx.vm, tx.state, tx.chain, this.common, this.txCommon, this.config, this.clock, probe),
+      calls,
       new Queries(this.txCommon),
+      probe,
       this.clock,
     );
   }
@@ -84,11 +92,29 @@ function writeGenesis(tx: Transaction, config: EvmConfig, now: number): void {
     accounts.set(fromHex(address), account.serialize());
   }
   writeGenesisPolicy(tx, config);
+  tx.map(DEV_ACCOUNTS).set(0, config.devAccounts.map((a) => a.toLowerCase()));
   tx.map(PENDING_BLOCK).set(0, { number: 0, timestamp: now, txCount: 0, gasUsed: 0n, logCount: 0, baseFeePerGas: config.baseFeePerGas, gasLimit: config.blockGasLimit });
 }
 
 const HISTORY_UNAVAILABLE = 'historical state is not available: ccevm serves state at the latest and pending blocks';
+const ZERO_ADDRESS = new Uint8Array(20);
 
+/** A transaction as a caller sees it; `index` is its position in the caller's view of its block (undefined while pending). */
+export interface CallerTransaction {
+  view: TransactionView;
+  index: number | undefined;
+}
+
+/** A receipt as a caller sees it. */
+export interface CallerReceipt {
+  entry: ViewedTransaction;
+  block: BlockRecord;
+}
+
+/**
+ * Every read takes the caller and answers from its view (access/): what it may not see is
+ * answered exactly as what does not exist.
+ */
 export class EvmService {
   constructor(
     readonly node: Node,
@@ -97,6 +123,7 @@ export class EvmService {
     private readonly executor: Executor,
     private readonly calls: Calls,
     readonly queries: Queries,
+    private readonly probe: ContractProbe,
     private readonly clock: Clock,
   ) {}
 
@@ -127,6 +154,15 @@ export class EvmService {
     return this.committed((tx) => this.queries.head(tx)?.number ?? 0);
   }
 
+  private reader(caller: Caller, tx: ReadOnlyTransaction, block?: Block): Reader {
+    return new Reader(caller, tx, () => block ?? executionBlock(this.common, this.queries.head(tx) ?? pendingBlock(tx, this.clock())), this.probe);
+  }
+
+  /** `read` with the caller's reader over the committed snapshot. */
+  private viewing<T>(caller: Caller, read: (tx: ReadOnlyTransaction, reader: Reader) => Promise<T>): Promise<T> {
+    return this.committed((tx) => read(tx, this.reader(caller, tx)));
+  }
+
   /** Resolve a block tag to a state snapshot and the block context to execute in. */
   private atState<T>(at: StateAt, use: (tx: ReadOnlyTransaction, block: Block) => Promise<T> | T): Promise<T> {
     const pending = at === 'pending';
@@ -149,66 +185,136 @@ export class EvmService {
     return pending ? this.node.readPending(read) : this.node.readCommitted(read);
   }
 
-  balance(address: Uint8Array, tag: StateAt): Promise<bigint> {
-    return this.atState(tag, (tx) => this.queries.balance(tx, address));
+  /** A balance the caller may not read is zero, as for an account that does not exist. */
+  balance(address: Uint8Array, tag: StateAt, caller: Caller): Promise<bigint> {
+    return this.atState(tag, (tx, block) => (this.reader(caller, tx, block).mayReadAccount(address) ? this.queries.balance(tx, address) : 0n));
   }
 
-  nonce(address: Uint8Array, tag: StateAt): Promise<bigint> {
-    return this.atState(tag, (tx) => this.queries.nonce(tx, address));
+  nonce(address: Uint8Array, tag: StateAt, caller: Caller): Promise<bigint> {
+    return this.atState(tag, (tx, block) => (this.reader(caller, tx, block).mayReadAccount(address) ? this.queries.nonce(tx, address) : 0n));
   }
 
-  code(address: Uint8Array, tag: StateAt): Promise<Uint8Array> {
-    return this.atState(tag, (tx) => this.queries.code(tx, address));
+  code(address: Uint8Array, tag: StateAt, caller: Caller): Promise<Uint8Array> {
+    return this.atState(tag, (tx, block) => (this.reader(caller, tx, block).mayReadCode() ? this.queries.code(tx, address) : new Uint8Array(0)));
   }
 
-  call(request: CallRequest, tag: StateAt): Promise<Uint8Array> {
-    return this.atState(tag, (tx, block) => this.calls.call(tx, block, request));
+  call(request: CallRequest, tag: StateAt, caller: Caller): Promise<Uint8Array> {
+    return this.atState(tag, (tx, block) => this.calls.call(tx, block, this.asCaller(request, caller, tx)));
   }
 
   /**
    * The tag selects the state; the gas is for a transaction sent now, so it is estimated in
    * the blocks that transaction may land in, whatever the tag.
    */
-  estimateGas(request: CallRequest, tag: StateAt): Promise<bigint> {
+  estimateGas(request: CallRequest, tag: StateAt, caller: Caller): Promise<bigint> {
     const blocks = this.landingBlocks();
-    return this.atState(tag, (tx) => this.calls.estimateGas(tx, blocks, request));
+    return this.atState(tag, (tx) => this.calls.estimateGas(tx, blocks, this.asCaller(request, caller, tx)));
+  }
+
+  /**
+   * The message as the caller may send it: with a session, `from` is the session's address
+   * (absent means it; another is refused); without one, the zero address, whatever `from`
+   * says, except that on a development service it may name a dev account.
+   */
+  private asCaller(request: CallRequest, caller: Caller, tx: ReadOnlyTransaction): CallRequest {
+    const from = request.from ? bytesToHex(request.from) : undefined;
+    if (caller.kind === 'session') {
+      if (from !== undefined && from !== caller.address) throw notPermitted(`from ${from} is not the signed-in address ${caller.address}: a call runs as its caller`);
+      return { ...request, from: fromHex(caller.address) };
+    }
+    if (from !== undefined && this.reader(caller, tx).isIdentity(from)) return request;
+    return { ...request, from: ZERO_ADDRESS };
   }
 
   private landingBlocks(): Block[] {
     return this.node.readPending((tx) => landingBlocks(tx, this.clock()).map((b) => executionBlock(this.common, b)));
   }
 
-  /** A committed block by tag or number; `pending` means the latest here. */
-  block(tag: BlockTag): BlockRecord | undefined {
-    return this.committed((tx) => {
-      if (typeof tag === 'number') return this.queries.block(tx, tag);
-      if (tag === 'earliest') return this.queries.block(tx, 0);
-      return this.queries.head(tx);
+  /** A committed block by tag or number (`pending` means the latest here), as the caller sees it. */
+  block(tag: BlockTag, caller: Caller): Promise<BlockView | undefined> {
+    return this.viewing(caller, async (tx, reader) => {
+      const block = typeof tag === 'number' ? this.queries.block(tx, tag) : tag === 'earliest' ? this.queries.block(tx, 0) : this.queries.head(tx);
+      return block && blockView(tx, this.queries, reader, block);
     });
   }
 
-  blockByHash(hash: Uint8Array): BlockRecord | undefined {
-    return this.committed((tx) => this.queries.blockByHash(tx, hash));
+  blockByHash(hash: Uint8Array, caller: Caller): Promise<BlockView | undefined> {
+    return this.viewing(caller, async (tx, reader) => {
+      const block = this.queries.blockByHash(tx, hash);
+      return block && blockView(tx, this.queries, reader, block);
+    });
   }
 
-  blockTransactions(number: number): TransactionView[] {
-    return this.committed((tx) => this.queries.blockTransactionHashes(tx, number).map((hash) => this.queries.transaction(tx, hash)!));
+  /** Public header facts of a committed block (every block exists for every caller). */
+  baseFeeOf(number: number): bigint {
+    return this.committed((tx) => this.queries.block(tx, number)!.baseFeePerGas);
   }
 
-  /** Committed, or else pending (block fields empty) on this node. */
-  transaction(hash: Uint8Array): TransactionView | undefined {
-    const committed = this.committed((tx) => this.queries.transaction(tx, hash));
-    if (committed?.blockHash) return committed;
-    const pending = this.node.readPending((tx) => this.queries.transaction(tx, hash));
-    return pending ? { ...pending, blockHash: undefined, blockTimestamp: undefined } : undefined;
+  blockHashOf(number: number): Uint8Array {
+    return this.committed((tx) => this.queries.block(tx, number)!.hash);
   }
 
-  receipt(hash: Uint8Array): ReceiptView | undefined {
-    return this.committed((tx) => this.queries.receipt(tx, hash));
+  blockNumberOf(hash: Uint8Array): number | undefined {
+    return this.committed((tx) => this.queries.blockByHash(tx, hash)?.number);
   }
 
-  logs(filter: LogFilter): LogView[] {
-    return this.committed((tx) => this.queries.logs(tx, filter));
+  /** Decoded, for blocks with full transactions. */
+  decoded(hash: Uint8Array): TransactionView {
+    return this.committed((tx) => this.queries.transaction(tx, hash)!);
+  }
+
+  /** Committed, or else pending (block fields empty) on this node, if the caller may see it. */
+  async transaction(hash: Uint8Array, caller: Caller): Promise<CallerTransaction | undefined> {
+    const committed = await this.viewing(caller, async (tx, reader) => {
+      const view = this.queries.transaction(tx, hash);
+      if (!view?.blockHash) return undefined;
+      const entry = await this.entryOf(tx, reader, view.record.block, hash);
+      return { found: true, shown: entry?.visible ? { view, index: entry.index } : undefined };
+    });
+    if (committed) return committed.shown;
+    return this.node.readPending(async (tx) => {
+      const view = this.queries.transaction(tx, hash);
+      if (!view || !(await this.reader(caller, tx).maySeeTransaction(view.record, tx.map(RECEIPTS).get(hash)))) return undefined;
+      return { view: { ...view, blockHash: undefined, blockTimestamp: undefined }, index: undefined };
+    });
+  }
+
+  receipt(hash: Uint8Array, caller: Caller): Promise<CallerReceipt | undefined> {
+    return this.viewing(caller, async (tx, reader) => {
+      const record = tx.map(TRANSACTIONS).get(hash);
+      const block = record && this.queries.block(tx, record.block);
+      if (!block) return undefined;
+      const entry = await this.entryOf(tx, reader, block.number, hash);
+      return entry?.visible ? { entry, block } : undefined;
+    });
+  }
+
+  private async entryOf(tx: ReadOnlyTransaction, reader: Reader, number: number, hash: Uint8Array): Promise<ViewedTransaction | undefined> {
+    const view = await blockView(tx, this.queries, reader, this.queries.block(tx, number)!);
+    return view.transactions.find((t) => equalBytes(t.hash, hash));
+  }
+
+  /** The logs matching `filter` that the caller may see, numbered in its view. */
+  logs(filter: LogFilter, caller: Caller): Promise<LogView[]> {
+    return this.viewing(caller, async (tx, reader) => {
+      const out: LogView[] = [];
+      for (const block of this.queries.blocksMayMatch(tx, filter)) {
+        const view = await blockView(tx, this.queries, reader, block);
+        for (const t of view.transactions) {
+          for (const { log, logIndex } of t.logs) {
+            const [address, topics, data] = log;
+            if (!logMatches(address, topics, filter)) continue;
+            out.push({ address, topics, data, blockNumber: block.number, blockHash: block.hash, transactionHash: t.hash, transactionIndex: t.index, logIndex });
+          }
+        }
+      }
+      return out;
+    });
+  }
+
+  /** Whether the transaction's block is sealed and committed here (whoever asks). */
+  hasReceipt(hash: Uint8Array): boolean {
+    return this.committed((tx) => this.queries.hasReceipt(tx, hash));
   }
 
   /** The committed EVM policy: what the members last decided. */

@@ -35,6 +35,8 @@ export type ReceiptRecord = {
   logs: LogRecord[];
   /** block-wide index of the first log */
   firstLogIndex: number;
+  /** indices of the logs anyone may see (event rule Everyone, access/event-rules.ts), fixed at execution */
+  publicLogs: number[];
 };
 export const RECEIPTS = defineMap('evm.receipts', bytesCodec, binaryCodec<ReceiptRecord>());
 
@@ -55,11 +57,15 @@ export type BlockRecord = {
   parentHash: Uint8Array;
   /** seconds */
   timestamp: number;
+  /** of every transaction (never shown: a caller sees its view's, the header says 0) */
   gasUsed: bigint;
   gasLimit: bigint;
   baseFeePerGas: bigint;
   txCount: number;
+  /** the header's: over the logs anyone may see */
   logsBloom: Uint8Array;
+  /** over every log, to find them (never shown) */
+  allLogsBloom: Uint8Array;
   transactionsRoot: Uint8Array;
   receiptsRoot: Uint8Array;
   /** the ledger's Merkle root over everything before the block was sealed */

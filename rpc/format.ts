@@ -2,13 +2,15 @@
 import type { Common } from '@ethereumjs/common';
 import { Capability, TransactionType, type TypedTransaction } from '@ethereumjs/tx';
 import { bytesToHex } from '@ethereumjs/util';
-import { receiptBloom } from '../evm-adapter/blocks.js';
+import type { BlockView } from '../evm-adapter/access/views.js';
+import { logsBloom } from '../evm-adapter/blocks.js';
 import { decodeHeader, HeaderField } from '../evm-adapter/header.js';
-import type { LogView, ReceiptView, TransactionView } from '../evm-adapter/queries.js';
-import type { BlockRecord } from '../evm-adapter/tables.js';
+import type { LogView, TransactionView } from '../evm-adapter/queries.js';
+import type { CallerReceipt } from '../evm-adapter/service.js';
 import { data, quantity } from './hex.js';
 
-export function formatBlock(block: BlockRecord, transactions: string[] | object[]): Record<string, unknown> {
+/** A block as a caller sees it: its transactions and gas are the caller's view's; the rest is the header's. */
+export function formatBlock({ block, gasUsed }: BlockView, transactions: string[] | object[]): Record<string, unknown> {
   const header = decodeHeader(block.header);
   const field = (f: HeaderField) => data(header[f] ?? new Uint8Array(0));
   return {
@@ -26,8 +28,8 @@ export function formatBlock(block: BlockRecord, transactions: string[] | object[
     totalDifficulty: '0x0',
     extraData: field(HeaderField.ExtraData),
     size: quantity(block.header.length),
-    gasLimit: quantity(block.gasLimit),
-    gasUsed: quantity(block.gasUsed),
+    gasLimit: quantity(block.gasLimit > gasUsed ? block.gasLimit : gasUsed),
+    gasUsed: quantity(gasUsed),
     timestamp: quantity(block.timestamp),
     transactions,
     uncles: [],
@@ -42,14 +44,15 @@ export function formatBlock(block: BlockRecord, transactions: string[] | object[
   };
 }
 
-export function formatTransaction(view: TransactionView, baseFee: bigint): Record<string, unknown> {
+/** `index`: its position in the caller's view of its block (undefined while pending). */
+export function formatTransaction(view: TransactionView, baseFee: bigint, index: number | undefined): Record<string, unknown> {
   const { tx, record } = view;
   const committed = view.blockHash !== undefined;
   const out: Record<string, unknown> = {
     blockHash: committed ? data(view.blockHash!) : null,
     blockNumber: committed ? quantity(record.block) : null,
     blockTimestamp: committed ? quantity(view.blockTimestamp!) : null,
-    transactionIndex: committed ? quantity(record.index) : null,
+    transactionIndex: committed && index !== undefined ? quantity(index) : null,
     hash: data(view.hash),
     from: data(record.from),
     to: tx.to ? tx.to.toString() : null,
@@ -105,23 +108,24 @@ export function formatLog(log: LogView): Record<string, unknown> {
   };
 }
 
-export function formatReceipt(view: ReceiptView, common: Common): Record<string, unknown> {
-  const { receipt, record } = view;
+export function formatReceipt({ entry, block }: CallerReceipt, common: Common): Record<string, unknown> {
+  const { receipt, record } = entry;
+  const logs = entry.logs.map((l) => l.log);
   return {
     type: quantity(receipt.type),
-    transactionHash: data(view.hash),
-    transactionIndex: quantity(record.index),
-    blockHash: data(view.blockHash),
+    transactionHash: data(entry.hash),
+    transactionIndex: quantity(entry.index),
+    blockHash: data(block.hash),
     blockNumber: quantity(record.block),
     from: data(record.from),
     to: record.to ? data(record.to) : null,
-    cumulativeGasUsed: quantity(receipt.cumulativeGasUsed),
+    cumulativeGasUsed: quantity(entry.cumulativeGasUsed),
     gasUsed: quantity(receipt.gasUsed),
     contractAddress: receipt.contractAddress ? data(receipt.contractAddress) : null,
-    logs: receipt.logs.map(([address, topics, logData], i) =>
-      formatLog({ address, topics, data: logData, blockNumber: record.block, blockHash: view.blockHash, transactionHash: view.hash, transactionIndex: record.index, logIndex: receipt.firstLogIndex + i }),
+    logs: entry.logs.map(({ log: [address, topics, logData], logIndex }) =>
+      formatLog({ address, topics, data: logData, blockNumber: record.block, blockHash: block.hash, transactionHash: entry.hash, transactionIndex: entry.index, logIndex }),
     ),
-    logsBloom: data(receiptBloom(receipt, common).bitvector),
+    logsBloom: data(logsBloom(logs, common).bitvector),
     status: quantity(receipt.status),
     effectiveGasPrice: quantity(receipt.effectiveGasPrice),
   };

@@ -249,7 +249,7 @@ export class Forwarder {
     } catch {
       // this node's log was replaced meanwhile: look for the receipt instead
     }
-    while (!this.evm.receipt(hash)) {
+    while (!this.evm.hasReceipt(hash)) {
       if (Date.now() >= deadline) return this.log(`${data(hash)}: committed on the primary at ${txid.view}.${txid.seqno}, not yet on this node`);
       await sleep(RECEIPT_POLL_MS);
     }
@@ -264,9 +264,9 @@ export class Forwarder {
   private async settle(hash: Uint8Array, raw: Uint8Array, refusal: Error, primary: string, deadline: number): Promise<boolean> {
     const sender = refusal.message.startsWith('nonce too low') ? admitTransaction(raw, this.txCommon, this.evm.config) : undefined;
     for (;;) {
-      if (this.evm.receipt(hash)) return true;
-      if (sender && (await this.evm.nonce(sender.sender.bytes, 'latest')) > sender.tx.nonce) {
-        if (this.evm.receipt(hash)) return true;
+      if (this.evm.hasReceipt(hash)) return true;
+      if (sender && this.evm.committed((tx) => this.evm.queries.nonce(tx, sender.sender.bytes)) > sender.tx.nonce) {
+        if (this.evm.hasReceipt(hash)) return true;
         throw refusal;
       }
       if (this.node.primaryId !== primary) return false;

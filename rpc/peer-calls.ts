@@ -8,6 +8,7 @@ import { JoinError } from '../core/node/join.js';
 import { NotPrimaryError, type Node } from '../core/node/node.js';
 import { EvmError, invalidParams } from '../evm-adapter/errors.js';
 import type { EvmService } from '../evm-adapter/service.js';
+import { PrimarySessions } from './auth/sign-in.js';
 import { JsonRpcError } from './client.js';
 import { authenticatorFor, submitHere } from './governance/submit.js';
 import { data, parseData, positional } from './hex.js';
@@ -20,6 +21,10 @@ export const PEER_METHODS = {
   joinNetwork: 'peer_joinNetwork',
   /** [signed governance envelope] → what it did, once committed (see rpc/governance/submit.ts) */
   governance: 'peer_govSubmit',
+  /** [SIWE message, signature, session key] → SignedIn once the session is committed (see rpc/auth/sign-in.ts) */
+  signIn: 'peer_signIn',
+  /** [session key] → { txid } once the session's end is committed */
+  signOut: 'peer_signOut',
 } as const;
 
 /** JSON-RPC code of a peer call the asker should retry elsewhere or later; data.retry says why. */
@@ -45,16 +50,29 @@ const retry = (reason: RetryReason, message: string): PeerError => ({ code: PEER
 /** Serve the calls other nodes forward to this one. */
 export function servePeerCalls(node: Node, evm: EvmService, log: (m: string) => void): void {
   const authenticator = authenticatorFor(node, evm);
+  const sessions = new PrimarySessions(node, evm.chainId);
+  /** Run `here` as primary: its refusals reach the asker as they are, a lost role as a retry. */
+  const asPrimary = async <T>(here: () => Promise<T>): Promise<T> => {
+    try {
+      return await here();
+    } catch (e) {
+      if (e instanceof NotPrimaryError) throw retry('not-primary', 'not the primary');
+      if (e instanceof JsonRpcError) throw { code: e.code, message: e.message, data: e.data } satisfies PeerError;
+      throw e;
+    }
+  };
   const methods: Record<string, (params: unknown) => Promise<unknown>> = {
     [PEER_METHODS.governance]: async (params) => {
       const [envelope] = positional(params, 1, 1);
-      try {
-        return await submitHere(node, authenticator, envelope);
-      } catch (e) {
-        if (e instanceof NotPrimaryError) throw retry('not-primary', 'not the primary');
-        if (e instanceof JsonRpcError) throw { code: e.code, message: e.message, data: e.data } satisfies PeerError;
-        throw e;
-      }
+      return asPrimary(() => submitHere(node, authenticator, envelope));
+    },
+    [PEER_METHODS.signIn]: async (params) => {
+      const [message, signature, key] = positional(params, 3, 3);
+      return asPrimary(() => sessions.signIn(message, signature, key));
+    },
+    [PEER_METHODS.signOut]: async (params) => {
+      const [key] = positional(params, 1, 1);
+      return asPrimary(() => sessions.signOut(key));
     },
     [PEER_METHODS.sendRawTransaction]: async (params) => {
       const [raw, nonceWaitMs] = positional(params, 1, 2);

@@ -1,12 +1,16 @@
 // The JSON-RPC endpoint: HTTP or HTTPS (the node certificate, endorsed by the service
 // certificate that clients use as CA), single and batch requests dispatched by jayson,
 // CORS for browser DApps, and limits on body size and batch length. Whatever a client
-// sends, it gets a JSON-RPC answer; nothing it sends can throw out of a handler.
+// sends, it gets a JSON-RPC answer; nothing it sends can throw out of a handler. Who asks
+// is the session its token stands for (rpc/auth/token.ts: URL path or Authorization
+// header), anonymous without one; a token this service does not accept gets HTTP 401.
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import jayson from 'jayson/promise/index.js';
 import { ANONYMOUS, type Caller } from '../evm-adapter/access/caller.js';
 import { EvmError } from '../evm-adapter/errors.js';
+import { INVALID_SESSION, INVALID_SESSION_MESSAGE } from './auth/errors.js';
+import { tokenInRequest } from './auth/token.js';
 import { JsonRpcError, type Transport } from './client.js';
 import { UnavailableError } from './forwarder.js';
 import type { Method } from './methods/eth.js';
@@ -18,6 +22,8 @@ export interface RpcServerOptions {
   tls?: { key: string; cert: string };
   maxBodyBytes?: number;
   maxBatchLength?: number;
+  /** The caller a session token stands for now; undefined: none (the request gets 401). Without it, no token is accepted. */
+  authenticate?: (token: string) => Caller | undefined;
   log?: (message: string) => void;
 }
 
@@ -114,13 +120,35 @@ export class RpcServer {
       return this.reply(res, 413, { jsonrpc: '2.0', id: null, error: { code: INVALID_REQUEST, message: (e as Error).message } });
     }
     let request: unknown;
+    let parsed = true;
     try {
       request = JSON.parse(body);
     } catch {
-      return this.reply(res, 200, { jsonrpc: '2.0', id: null, error: { code: PARSE_ERROR, message: 'parse error: body is not JSON' } });
+      parsed = false;
     }
+    // (a single request's id goes back with a refusal, so that a client can match it)
+    const id = parsed && typeof request === 'object' && request !== null && !Array.isArray(request) ? ((request as { id?: unknown }).id ?? null) : null;
+    const carried = tokenInRequest(req);
+    if ('refused' in carried) {
+      const { status, message } = carried.refused;
+      return this.reply(res, status, { jsonrpc: '2.0', id, error: { code: status === 401 ? INVALID_SESSION : INVALID_REQUEST, message } });
+    }
+    let caller = ANONYMOUS;
+    if (carried.token !== undefined) {
+      let session: Caller | undefined;
+      try {
+        session = this.options.authenticate?.(carried.token);
+      } catch (e) {
+        // (the node's state could not be read: stopping; never the token in the log)
+        this.log(`resolving a session token failed: ${(e as Error).message}`);
+        return this.reply(res, 500, { jsonrpc: '2.0', id, error: { code: INTERNAL_ERROR, message: 'internal error' } });
+      }
+      if (!session) return this.reply(res, 401, { jsonrpc: '2.0', id, error: { code: INVALID_SESSION, message: INVALID_SESSION_MESSAGE } });
+      caller = session;
+    }
+    if (!parsed) return this.reply(res, 200, { jsonrpc: '2.0', id: null, error: { code: PARSE_ERROR, message: 'parse error: body is not JSON' } });
     const response = await new Promise<unknown>((resolve) => {
-      this.jayson.call(request as never, ANONYMOUS as never, (error: unknown, success: unknown) => resolve(error ?? success));
+      this.jayson.call(request as never, caller as never, (error: unknown, success: unknown) => resolve(error ?? success));
     });
     if (response === undefined || (Array.isArray(response) && response.length === 0)) return void res.writeHead(204).end();
     this.reply(res, 200, response);
@@ -152,7 +180,7 @@ export class RpcServer {
 
   private reply(res: ServerResponse, status: number, body: unknown): void {
     const text = JSON.stringify(body);
-    res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+    res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...(status === 401 ? { 'WWW-Authenticate': 'Bearer' } : {}) });
     res.end(text);
   }
 }

@@ -52,6 +52,17 @@ export class LedgerSecrets {
     const id = `${txid.view}.${txid.seqno}`;
     return `ce:${id}:${toHex(hmacSha256(commitSecret, utf8(id)))}`;
   }
+
+  /**
+   * A key for `label` (a purpose an application names) that every node holding these
+   * secrets derives alike, and no one else can: HKDF-SHA256 over the newest secret.
+   */
+  derivedKey(label: string): Uint8Array {
+    if (label.length === 0) throw new TypeError('a derived key needs a label');
+    const newest = this.secrets[this.secrets.length - 1];
+    if (!newest) throw new RangeError('no ledger secret to derive from');
+    return hkdfSha256(newest.key, `ccevm derived key: ${label}`);
+  }
 }
 
 export function commitEvidenceDigest(evidence: string): Uint8Array {

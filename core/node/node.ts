@@ -296,6 +296,14 @@ export class Node {
     return admit(this.admitting, request);
   }
 
+  /**
+   * A secret key for `label` that every trusted node of the service derives alike (from
+   * the current ledger secret), for the application's own MACs; it never leaves the process.
+   */
+  deriveServiceKey(label: string): Uint8Array {
+    return this.identity.secrets.derivedKey(label);
+  }
+
   /** Is `nodeId` a trusted node of the service, as this node knows? */
   isTrusted(nodeId: string): boolean {
     return this.peers.trusts(nodeId);

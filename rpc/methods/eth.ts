@@ -4,7 +4,8 @@ import { invalidParams, rejected } from '../../evm-adapter/errors.js';
 import type { CallRequest } from '../../evm-adapter/calls.js';
 import type { LogFilter } from '../../evm-adapter/queries.js';
 import type { BlockTag, EvmService } from '../../evm-adapter/service.js';
-import type { BlockRecord } from '../../evm-adapter/tables.js';
+import { ownerKey } from '../../evm-adapter/access/caller.js';
+import type { BlockView } from '../../evm-adapter/access/views.js';
 import { FilterRegistry } from '../filters.js';
 import { formatBlock, formatLog, formatReceipt, formatTransaction } from '../format.js';
 import { parseStateOverride } from '../state-override.js';
@@ -20,11 +21,13 @@ const MAX_FEE_HISTORY_BLOCKS = 1024;
 export function ethMethods(evm: EvmService, send: (raw: Uint8Array) => Promise<Uint8Array>): Record<string, Method> {
   const filters = new FilterRegistry();
 
-  const blockResult = (block: BlockRecord | undefined, full: unknown) => {
-    if (!block) return null;
+  // A block shows the transactions the caller may see, numbered in its view.
+  const blockResult = async (found: Promise<BlockView | undefined>, full: unknown) => {
     if (typeof full !== 'boolean') throw invalidParams('second parameter must be a boolean');
-    const txs = evm.blockTransactions(block.number);
-    return formatBlock(block, full ? txs.map((t) => formatTransaction(t, block.baseFeePerGas)) : txs.map((t) => data(t.hash)));
+    const view = await found;
+    if (!view) return null;
+    const shown = view.transactions.filter((t) => t.visible);
+    return formatBlock(view, full ? shown.map((t) => formatTransaction(evm.decoded(t.hash), view.block.baseFeePerGas, t.index)) : shown.map((t) => data(t.hash)));
   };
 
   const resolveNumber = (tag: BlockTag): number => (typeof tag === 'number' ? tag : tag === 'earliest' ? 0 : evm.blockNumber());
@@ -49,9 +52,10 @@ export function ethMethods(evm: EvmService, send: (raw: Uint8Array) => Promise<U
       const gasUsedRatio: number[] = [];
       const reward: string[][] = [];
       for (let n = oldest; n <= newest && count > 0; n++) {
-        const block = evm.block(n)!;
-        baseFeePerGas.push(quantity(block.baseFeePerGas));
-        gasUsedRatio.push(Number(block.gasUsed) / Number(block.gasLimit));
+        baseFeePerGas.push(quantity(evm.baseFeeOf(n)));
+        // What a header says: 0 (a block's gas would tell of others' activity; the fee is
+        // the members' policy, not a function of it).
+        gasUsedRatio.push(0);
         // Tips are not part of the consortium's fee model: every percentile pays none.
         if (Array.isArray(percentiles)) reward.push(percentiles.map(() => '0x0'));
       }
@@ -59,28 +63,28 @@ export function ethMethods(evm: EvmService, send: (raw: Uint8Array) => Promise<U
       return { oldestBlock: quantity(oldest), baseFeePerGas, gasUsedRatio, ...(Array.isArray(percentiles) ? { reward } : {}) };
     },
 
-    eth_getBalance: async (p) => {
+    eth_getBalance: async (p, caller) => {
       const [address, tag] = positional(p, 1, 2);
-      return quantity(await evm.balance(parseAddress(address), parseStateAt(tag)));
+      return quantity(await evm.balance(parseAddress(address), parseStateAt(tag), caller));
     },
-    eth_getTransactionCount: async (p) => {
+    eth_getTransactionCount: async (p, caller) => {
       const [address, tag] = positional(p, 1, 2);
-      return quantity(await evm.nonce(parseAddress(address), parseStateAt(tag)));
+      return quantity(await evm.nonce(parseAddress(address), parseStateAt(tag), caller));
     },
-    eth_getCode: async (p) => {
+    eth_getCode: async (p, caller) => {
       const [address, tag] = positional(p, 1, 2);
-      return data(await evm.code(parseAddress(address), parseStateAt(tag)));
+      return data(await evm.code(parseAddress(address), parseStateAt(tag), caller));
     },
     eth_getStorageAt: () => {
       throw rejected('eth_getStorageAt is refused: contract storage is confidential; read it through the contract');
     },
-    eth_call: async (p) => {
+    eth_call: async (p, caller) => {
       const [request, tag, overrides] = positional(p, 1, 3);
-      return data(await evm.call(parseCallRequest(request, overrides), parseStateAt(tag)));
+      return data(await evm.call(parseCallRequest(request, overrides), parseStateAt(tag), caller));
     },
-    eth_estimateGas: async (p) => {
+    eth_estimateGas: async (p, caller) => {
       const [request, tag, overrides] = positional(p, 1, 3);
-      return quantity(await evm.estimateGas(parseCallRequest(request, overrides), parseStateAt(tag ?? 'pending')));
+      return quantity(await evm.estimateGas(parseCallRequest(request, overrides), parseStateAt(tag ?? 'pending'), caller));
     },
     eth_sendRawTransaction: async (p) => {
       const [raw] = positional(p, 1, 1);
@@ -90,64 +94,66 @@ export function ethMethods(evm: EvmService, send: (raw: Uint8Array) => Promise<U
       throw rejected('eth_sendTransaction is not supported: the node holds no user keys; sign locally and use eth_sendRawTransaction');
     },
 
-    eth_getTransactionByHash: (p) => {
+    eth_getTransactionByHash: async (p, caller) => {
       const [hash] = positional(p, 1, 1);
-      const view = evm.transaction(parseHash(hash));
-      if (!view) return null;
+      const shown = await evm.transaction(parseHash(hash), caller);
+      if (!shown) return null;
       // Its block's base fee; one still pending pays the next block's.
-      const baseFee = view.blockHash ? evm.blockByHash(view.blockHash)!.baseFeePerGas : evm.gasPrice();
-      return formatTransaction(view, baseFee);
+      const baseFee = shown.view.blockHash ? evm.baseFeeOf(shown.view.record.block) : evm.gasPrice();
+      return formatTransaction(shown.view, baseFee, shown.index);
     },
-    eth_getTransactionReceipt: (p) => {
+    eth_getTransactionReceipt: async (p, caller) => {
       const [hash] = positional(p, 1, 1);
-      const view = evm.receipt(parseHash(hash));
-      return view ? formatReceipt(view, evm.common) : null;
+      const shown = await evm.receipt(parseHash(hash), caller);
+      return shown ? formatReceipt(shown, evm.common) : null;
     },
-    eth_getBlockByNumber: (p) => {
+    eth_getBlockByNumber: (p, caller) => {
       const [tag, full] = positional(p, 2, 2);
-      return blockResult(evm.block(parseBlockTag(tag)), full);
+      return blockResult(evm.block(parseBlockTag(tag), caller), full);
     },
-    eth_getBlockByHash: (p) => {
+    eth_getBlockByHash: (p, caller) => {
       const [hash, full] = positional(p, 2, 2);
-      return blockResult(evm.blockByHash(parseHash(hash)), full);
+      return blockResult(evm.blockByHash(parseHash(hash), caller), full);
     },
-    eth_getBlockTransactionCountByNumber: (p) => {
+    eth_getBlockTransactionCountByNumber: async (p, caller) => {
       const [tag] = positional(p, 1, 1);
-      const block = evm.block(parseBlockTag(tag));
-      return block ? quantity(block.txCount) : null;
+      const view = await evm.block(parseBlockTag(tag), caller);
+      return view ? quantity(view.transactions.filter((t) => t.visible).length) : null;
     },
-    eth_getBlockTransactionCountByHash: (p) => {
+    eth_getBlockTransactionCountByHash: async (p, caller) => {
       const [hash] = positional(p, 1, 1);
-      const block = evm.blockByHash(parseHash(hash));
-      return block ? quantity(block.txCount) : null;
+      const view = await evm.blockByHash(parseHash(hash), caller);
+      return view ? quantity(view.transactions.filter((t) => t.visible).length) : null;
     },
-    eth_getTransactionByBlockNumberAndIndex: (p) => {
+    eth_getTransactionByBlockNumberAndIndex: async (p, caller) => {
       const [tag, index] = positional(p, 2, 2);
-      const block = evm.block(parseBlockTag(tag));
-      const view = block ? evm.blockTransactions(block.number)[parseSmallQuantity(index, 'index')] : undefined;
-      return view ? formatTransaction(view, block!.baseFeePerGas) : null;
+      const wanted = parseSmallQuantity(index, 'index');
+      const view = await evm.block(parseBlockTag(tag), caller);
+      const entry = view?.transactions.find((t) => t.index === wanted && t.visible);
+      return entry ? formatTransaction(evm.decoded(entry.hash), view!.block.baseFeePerGas, entry.index) : null;
     },
 
-    eth_getLogs: (p) => {
+    eth_getLogs: async (p, caller) => {
       const [filter] = positional(p, 1, 1);
-      return evm.logs(parseLogFilter(filter, evm)).map(formatLog);
+      return (await evm.logs(parseLogFilter(filter, evm), caller)).map(formatLog);
     },
-    eth_newFilter: (p) => {
+    // A filter is its installer's: any other caller is told it does not exist.
+    eth_newFilter: (p, caller) => {
       const [filter] = positional(p, 1, 1);
       const parsed = parseLogFilter(filter, evm);
       const followLatest = !(filter as { toBlock?: unknown }).toBlock || ['latest', 'pending', 'safe', 'finalized'].includes((filter as { toBlock: string }).toBlock);
       // As geth: changes are the logs of blocks sealed after the filter was installed
       // (eth_getFilterLogs answers for the whole range).
-      return filters.install({ kind: 'logs', filter: parsed, followLatest, lastBlock: Math.max(parsed.fromBlock - 1, evm.blockNumber()) });
+      return filters.install(ownerKey(caller), { kind: 'logs', filter: parsed, followLatest, lastBlock: Math.max(parsed.fromBlock - 1, evm.blockNumber()) });
     },
-    eth_newBlockFilter: (p) => (positional(p, 0, 0), filters.install({ kind: 'block', lastBlock: evm.blockNumber() })),
-    eth_getFilterChanges: (p) => {
+    eth_newBlockFilter: (p, caller) => (positional(p, 0, 0), filters.install(ownerKey(caller), { kind: 'block', lastBlock: evm.blockNumber() })),
+    eth_getFilterChanges: async (p, caller) => {
       const [id] = positional(p, 1, 1);
-      const f = filters.get(id);
+      const f = filters.get(ownerKey(caller), id);
       const latest = evm.blockNumber();
       if (f.kind === 'block') {
         const hashes: string[] = [];
-        for (let n = f.lastBlock + 1; n <= latest; n++) hashes.push(data(evm.block(n)!.hash));
+        for (let n = f.lastBlock + 1; n <= latest; n++) hashes.push(data(evm.blockHashOf(n)));
         f.lastBlock = latest;
         return hashes;
       }
@@ -155,22 +161,21 @@ export function ethMethods(evm: EvmService, send: (raw: Uint8Array) => Promise<U
       const from = Math.max(f.lastBlock + 1, f.filter.fromBlock);
       if (from > to) return [];
       f.lastBlock = to;
-      return evm.logs({ ...f.filter, fromBlock: from, toBlock: to }).map(formatLog);
+      return (await evm.logs({ ...f.filter, fromBlock: from, toBlock: to }, caller)).map(formatLog);
     },
-    eth_getFilterLogs: (p) => {
+    eth_getFilterLogs: async (p, caller) => {
       const [id] = positional(p, 1, 1);
-      const f = filters.get(id);
+      const f = filters.get(ownerKey(caller), id);
       if (f.kind !== 'logs') throw invalidParams('not a log filter');
       const to = f.followLatest ? evm.blockNumber() : f.filter.toBlock;
-      return evm.logs({ ...f.filter, toBlock: to }).map(formatLog);
+      return (await evm.logs({ ...f.filter, toBlock: to }, caller)).map(formatLog);
     },
-    eth_uninstallFilter: (p) => {
+    eth_uninstallFilter: (p, caller) => {
       const [id] = positional(p, 1, 1);
-      return filters.uninstall(id);
+      return filters.uninstall(ownerKey(caller), id);
     },
   };
 }
-
 /** A call's message and, as geth's third parameter, its state overrides. */
 function parseCallRequest(value: unknown, overrides: unknown): CallRequest {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidParams('call request must be an object');
@@ -196,9 +201,9 @@ function parseLogFilter(value: unknown, evm: EvmService): LogFilter {
   let toBlock: number;
   if (f.blockHash !== undefined && f.blockHash !== null) {
     if (f.fromBlock !== undefined || f.toBlock !== undefined) throw invalidParams('blockHash excludes fromBlock and toBlock');
-    const block = evm.blockByHash(parseHash(f.blockHash, 'blockHash'));
-    if (!block) throw invalidParams('unknown block');
-    fromBlock = toBlock = block.number;
+    const number = evm.blockNumberOf(parseHash(f.blockHash, 'blockHash'));
+    if (number === undefined) throw invalidParams('unknown block');
+    fromBlock = toBlock = number;
   } else {
     const resolve = (tag: unknown) => {
       const t = parseBlockTag(tag);

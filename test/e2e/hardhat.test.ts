@@ -3,37 +3,13 @@
 // provider (local signing, eth_sendRawTransaction), and prints a JSON summary; everything it
 // claims is then checked on the node over plain JSON-RPC.
 import { strict as assert } from 'node:assert';
-import { execFile } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
 import { getAddress, keccak256, parseEther, parseUnits, Wallet } from 'ethers';
-import { contractInterface, ensureContractsCompiled, loadArtifact, PROJECT_ROOT } from '../support/contracts.js';
+import { contractInterface, ensureContractsCompiled, loadArtifact } from '../support/contracts.js';
+import { runHardhat, type RunResult } from '../support/hardhat.js';
 import { DEV_KEYS, NodeProcess } from '../support/node-process.js';
 
-const HARDHAT_CLI = createRequire(join(PROJECT_ROOT, 'package.json')).resolve('hardhat/internal/cli/bootstrap.js');
 /** The deploy script waits for four receipts: a few seconds normally. */
 const SCRIPT_TIMEOUT_MS = 30_000;
-
-interface RunResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runHardhat(args: string[], env: NodeJS.ProcessEnv): Promise<RunResult> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [HARDHAT_CLI, ...args],
-      { cwd: PROJECT_ROOT, env: { ...process.env, ...env, HARDHAT_DISABLE_TELEMETRY_PROMPT: 'true' }, timeout: SCRIPT_TIMEOUT_MS, killSignal: 'SIGKILL', maxBuffer: 16 << 20 },
-      (error, stdout, stderr) => {
-        const e = error as (Error & { code?: number | string; signal?: NodeJS.Signals }) | null;
-        resolve({ code: e ? (typeof e.code === 'number' ? e.code : null) : 0, signal: e?.signal ?? null, stdout, stderr });
-      },
-    );
-  });
-}
 
 interface Summary {
   network: string;
@@ -56,7 +32,7 @@ describe('e2e: Hardhat deploy script against a ccevm node', function () {
   before(async () => {
     ensureContractsCompiled();
     node = await NodeProcess.start();
-    run = await runHardhat(['run', 'scripts/deploy.cjs', '--network', 'ccevm'], { CCEVM_URL: node.url, CCEVM_CHAIN_ID: '1337' });
+    run = await runHardhat(['run', 'scripts/deploy.cjs', '--network', 'ccevm'], { CCEVM_URL: node.url, CCEVM_CHAIN_ID: '1337' }, SCRIPT_TIMEOUT_MS);
   });
 
   after(async () => {

@@ -1,6 +1,7 @@
 // The block context of calls and estimates, in process with a clock the test moves: a
 // `pending` call sees the block the next transaction lands in, an estimate holds in a block
 // opened a second later, and block timestamps never decrease (but may repeat).
+import { reads } from '../support/auditor-reads.js';
 import { strict as assert } from 'node:assert';
 import { Wallet } from 'ethers';
 import { Node } from '../../core/node/node.js';
@@ -59,8 +60,8 @@ describe('EVM block context (in process)', function () {
     const raw = await sender.signTransaction({ type: 2, chainId: DEFAULT_EVM_CONFIG.chainId, nonce: nonce++, to, gasLimit, maxFeePerGas: BASE_FEE, maxPriorityFeePerGas: 0n });
     const { hash, txid } = await evm.sendRawTransaction(fromHex(raw));
     await node!.waitCommitted(txid);
-    const receipt = evm.receipt(hash)!;
-    return { receipt: receipt.receipt, block: evm.block(receipt.record.block)! };
+    const receipt = (await reads(evm).receipt(hash))!;
+    return { receipt: receipt.receipt, block: (await reads(evm).block(receipt.record.block))! };
   }
 
   const request = (to: string) => ({ from: fromHex(sender.address), to: fromHex(to) });
@@ -68,9 +69,9 @@ describe('EVM block context (in process)', function () {
   it('a pending call runs in the block the next transaction lands in; a latest call in the head', async () => {
     await send(STAMPER);
     now += 3;
-    const pending = toHex(await evm.call(request(PROBE), 'pending'));
-    const latest = toHex(await evm.call(request(PROBE), 'latest'));
-    const head = evm.block('latest')!;
+    const pending = toHex((await reads(evm).call(request(PROBE), 'pending')));
+    const latest = toHex((await reads(evm).call(request(PROBE), 'latest')));
+    const head = (await reads(evm).block('latest'))!;
     const { receipt, block } = await send(PROBE);
     const logged = toHex(receipt.logs[0]![2]);
     assert.equal(pending, logged);
@@ -91,7 +92,7 @@ describe('EVM block context (in process)', function () {
       assert.equal(first.block.timestamp, now);
       // Estimated in the second that the stamper's slot already holds: rewriting it costs
       // 100 gas there, changing it 2,900 in any later block.
-      const estimate = await evm.estimateGas(request(STAMPER), tag);
+      const estimate = (await reads(evm).estimateGas(request(STAMPER), tag));
       now += 1;
       const second = await send(STAMPER, estimate);
       assert.equal(second.block.timestamp, now);

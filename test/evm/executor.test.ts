@@ -2,6 +2,7 @@
 // future nonce waiting for its predecessor) and what a failed execution records. With the
 // ledger's writes held open where it matters, a transaction stays "executed but not
 // committed" for as long as the test needs.
+import { reads } from '../support/auditor-reads.js';
 import { strict as assert } from 'node:assert';
 import { bytesToHex, hexToBytes } from '@ethereumjs/util';
 import { until } from '../node/helpers.js';
@@ -32,7 +33,7 @@ describe('evm / executor (one node, in process)', function () {
     const first = await signed(alice!, { to: bob!.address, value: 1n, nonce: 0 });
     n.storage.hold();
     const sent = n.send(first.raw);
-    await until(() => n.evm.transaction(first.hash) !== undefined, 'the transaction to execute');
+    await until(async () => (await reads(n.evm).transaction(first.hash)) !== undefined, 'the transaction to execute');
     await assert.rejects(n.send(first.raw), { code: -32000, message: 'already known' }, 'while pending');
     const again = await signed(alice!, { to: bob!.address, value: 2n, nonce: 0 });
     await assert.rejects(n.send(again.raw), { code: -32000, message: 'nonce too low: next nonce 1, transaction nonce 0' }, 'while pending');
@@ -41,8 +42,8 @@ describe('evm / executor (one node, in process)', function () {
     await sent;
     await assert.rejects(n.send(first.raw), { code: -32000, message: 'already known' }, 'once committed');
     await assert.rejects(n.send(again.raw), { code: -32000, message: /^nonce too low/ }, 'once committed');
-    assert.equal(n.evm.transaction(again.hash), undefined, 'the refused transaction is recorded nowhere');
-    assert.equal(await n.evm.nonce(address(alice!), 'latest'), 1n);
+    assert.equal((await reads(n.evm).transaction(again.hash)), undefined, 'the refused transaction is recorded nowhere');
+    assert.equal((await reads(n.evm).nonce(address(alice!), 'latest')), 1n);
   });
 
   it('holds a transaction with a future nonce until its predecessor arrives, then runs both in order', async () => {
@@ -51,19 +52,19 @@ describe('evm / executor (one node, in process)', function () {
     const first = await signed(alice!, { to: bob!.address, value: 1n, nonce: 0 });
     const later = n.send(second.raw);
     await new Promise((r) => setTimeout(r, 100));
-    assert.equal(n.evm.transaction(second.hash), undefined, 'not executed while nonce 0 is missing');
-    assert.equal(await n.evm.nonce(address(alice!), 'pending'), 0n);
+    assert.equal((await reads(n.evm).transaction(second.hash)), undefined, 'not executed while nonce 0 is missing');
+    assert.equal((await reads(n.evm).nonce(address(alice!), 'pending')), 0n);
     assert.equal(await settled(later), false);
     await n.send(first.raw);
     await later;
-    const at = (hash: Uint8Array) => {
-      const { block, index } = n.evm.receipt(hash)!.record;
+    const at = async (hash: Uint8Array) => {
+      const { block, index } = (await reads(n.evm).receipt(hash))!.record;
       return [block, index];
     };
-    const [b0, i0] = at(first.hash);
-    const [b1, i1] = at(second.hash);
+    const [b0, i0] = await at(first.hash);
+    const [b1, i1] = await at(second.hash);
     assert.ok(b1! > b0! || (b1 === b0 && i1! > i0!), `nonce 1 (block ${b1}, index ${i1}) runs after nonce 0 (block ${b0}, index ${i0})`);
-    assert.equal(await n.evm.nonce(address(alice!), 'latest'), 2n);
+    assert.equal((await reads(n.evm).nonce(address(alice!), 'latest')), 2n);
   });
 
   it('records a reverted transaction with status 0 and without its logs, and a successful one with them', async () => {
@@ -72,17 +73,17 @@ describe('evm / executor (one node, in process)', function () {
     const reverted = await signed(alice!, { to: REVERTER, nonce: 1 });
     await n.send(ok.raw);
     await n.send(reverted.raw);
-    const logged = n.evm.receipt(ok.hash)!.receipt;
+    const logged = (await reads(n.evm).receipt(ok.hash))!.receipt;
     assert.equal(logged.status, 1);
     assert.equal(logged.logs.length, 1);
     assert.equal(bytesToHex(logged.logs[0]![0]), LOGGER);
-    const failed = n.evm.receipt(reverted.hash)!.receipt;
+    const failed = (await reads(n.evm).receipt(reverted.hash))!.receipt;
     assert.equal(failed.status, 0, 'a revert is status 0');
     assert.deepEqual(failed.logs, [], 'the logs of a reverted call are dropped');
     assert.ok(failed.gasUsed > 21_000n, 'its gas is still spent');
-    assert.equal(await n.evm.nonce(address(alice!), 'latest'), 2n, 'and its nonce used');
-    const block = n.evm.receipt(reverted.hash)!.record.block;
-    const logs = n.evm.logs({ fromBlock: 0, toBlock: block, addresses: [hexToBytes(REVERTER), hexToBytes(LOGGER)], topics: [] });
+    assert.equal((await reads(n.evm).nonce(address(alice!), 'latest')), 2n, 'and its nonce used');
+    const block = (await reads(n.evm).receipt(reverted.hash))!.record.block;
+    const logs = (await reads(n.evm).logs({ fromBlock: 0, toBlock: block, addresses: [hexToBytes(REVERTER), hexToBytes(LOGGER)], topics: [] }));
     assert.deepEqual(logs.map((l) => bytesToHex(l.transactionHash)), [bytesToHex(ok.hash)], 'eth_getLogs finds only the successful call');
   });
 });

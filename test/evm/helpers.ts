@@ -32,18 +32,21 @@ export interface EvmNodeOptions {
   config?: Partial<EvmConfig>;
   /** open the service (default), as its members' vote would; else it stays Opening */
   open?: boolean;
+  /** the wallets are the service's dev accounts (a development service); default: a production one */
+  devAccounts?: boolean;
 }
 
 /**
  * Start a single-node service, open unless told otherwise, whose dev wallets are funded
  * users who may deploy; `genesis` adds accounts.
  */
-export async function startEvmNode(genesis: Record<string, GenesisAccount> = {}, { config = {}, open = true }: EvmNodeOptions = {}): Promise<EvmNode> {
+export async function startEvmNode(genesis: Record<string, GenesisAccount> = {}, { config = {}, open = true, devAccounts = false }: EvmNodeOptions = {}): Promise<EvmNode> {
   const wallets = DEV_KEYS.slice(0, 3).map((k) => new Wallet(k));
   const evmConfig: EvmConfig = {
     ...DEFAULT_EVM_CONFIG,
     ...config,
     chainId: CHAIN_ID,
+    devAccounts: devAccounts ? wallets.map((w) => w.address) : [],
     genesis: { ...Object.fromEntries(wallets.map((w) => [w.address.toLowerCase(), { balance: FUNDS }])), ...genesis },
   };
   const storage = new HeldStorage();

@@ -3,7 +3,9 @@
 // refused (unless the policy lets anyone send), contract creation follows the deploy
 // policy, and a change of fees or gas limit shows from the next block. Refusals change
 // nothing. The policy is written here as the vote's apply writes it (set_evm_policy).
-import { ANONYMOUS } from '../../evm-adapter/access/caller.js';
+import { sessionCaller } from '../../evm-adapter/access/caller.js';
+import { CONTRACT_VISIBILITY, EVENT_VISIBILITY } from '../../evm-adapter/access/tables.js';
+import { reads } from '../support/auditor-reads.js';
 import { strict as assert } from 'node:assert';
 import { RLP } from '@ethereumjs/rlp';
 import { bytesToBigInt } from '@ethereumjs/util';
@@ -33,7 +35,11 @@ describe('evm / policy: who may transact, fees and gas limit (one node, in proce
   });
 
   const start = (open = true) => startEvmNode({ [stranger.address.toLowerCase()]: { balance: FUNDS } }, { open });
-  const rpc = (method: string, params: unknown[]) => ethMethods(n.evm, n.send)[method]!(params, ANONYMOUS) as Promise<any>;
+  // Reads as the auditor; a call as its `from`, as that account's session would.
+  const rpc = (method: string, params: unknown[]) => {
+    const from = (params[0] as { from?: string } | undefined)?.from;
+    return ethMethods(n.evm, n.send)[method]!(params, from ? sessionCaller(from) : reads(n.evm).auditor) as Promise<any>;
+  };
 
   /** Commit a write as a governance proposal's apply would make it. */
   async function govern(write: Parameters<EvmNode['node']['transact']>[0]): Promise<void> {
@@ -47,9 +53,9 @@ describe('evm / policy: who may transact, fees and gas limit (one node, in proce
   async function state(wallet: Wallet, to: Uint8Array, hash: Uint8Array) {
     return {
       seqno: n.node.lastSeqno,
-      nonce: await n.evm.nonce(address(wallet), 'pending'),
-      sender: [await n.evm.balance(address(wallet), 'pending'), await n.evm.balance(address(wallet), 'latest')],
-      recipient: [await n.evm.balance(to, 'pending'), await n.evm.balance(to, 'latest')],
+      nonce: (await reads(n.evm).nonce(address(wallet), 'pending')),
+      sender: [(await reads(n.evm).balance(address(wallet), 'pending')), (await reads(n.evm).balance(address(wallet), 'latest'))],
+      recipient: [(await reads(n.evm).balance(to, 'pending')), (await reads(n.evm).balance(to, 'latest'))],
       receipt: await rpc('eth_getTransactionReceipt', [`0x${Buffer.from(hash).toString('hex')}`]),
       transaction: await rpc('eth_getTransactionByHash', [`0x${Buffer.from(hash).toString('hex')}`]),
     };
@@ -74,7 +80,7 @@ describe('evm / policy: who may transact, fees and gas limit (one node, in proce
     // Opened, the same transaction goes through.
     await openServiceNow(n.node);
     await n.send(transfer.raw);
-    assert.equal(n.evm.receipt(transfer.hash)?.receipt.status, 1);
+    assert.equal((await reads(n.evm).receipt(transfer.hash))?.receipt.status, 1);
   });
 
   it('refuses a sender who is no user, changing nothing; with sends "anyone" the same transaction goes through', async () => {
@@ -86,11 +92,11 @@ describe('evm / policy: who may transact, fees and gas limit (one node, in proce
     await refused(stranger, await signed(stranger, { to: alice.address, value: 5n, nonce: 5 }), address(alice), `sender ${stranger.address.toLowerCase()} is not a user of this network`);
 
     await setPolicy({ sends: 'anyone' });
-    const before = await n.evm.balance(address(alice), 'latest');
+    const before = (await reads(n.evm).balance(address(alice), 'latest'));
     await n.send(transfer.raw);
-    assert.equal(n.evm.receipt(transfer.hash)?.receipt.status, 1);
-    assert.equal(await n.evm.balance(address(alice), 'latest'), before + 5n);
-    assert.equal(await n.evm.nonce(address(stranger), 'latest'), 1n);
+    assert.equal((await reads(n.evm).receipt(transfer.hash))?.receipt.status, 1);
+    assert.equal((await reads(n.evm).balance(address(alice), 'latest')), before + 5n);
+    assert.equal((await reads(n.evm).nonce(address(stranger), 'latest')), 1n);
     assert.notEqual(await rpc('eth_getTransactionByHash', [`0x${Buffer.from(transfer.hash).toString('hex')}`]), null);
   });
 
@@ -106,14 +112,14 @@ describe('evm / policy: who may transact, fees and gas limit (one node, in proce
 
     await govern((tx) => tx.map(USERS_INFO).set(dev, { roles: ['deploy'] }));
     await n.send(deploy.raw);
-    assert.ok(n.evm.receipt(deploy.hash)?.receipt.contractAddress, 'a user with the role deploys');
+    assert.ok((await reads(n.evm).receipt(deploy.hash))?.receipt.contractAddress, 'a user with the role deploys');
 
     await govern((tx) => tx.map(USERS_INFO).set(dev, { roles: [] }));
     const again = await signed(stranger, { data: INIT_CODE, nonce: 2 });
     await refused(stranger, again, address(bob), `sender ${dev} may not deploy contracts (policy: deployers = users with role 'deploy')`);
     await setPolicy({ deploy: 'users' });
     await n.send(again.raw);
-    assert.ok(n.evm.receipt(again.hash)?.receipt.contractAddress, "any user deploys under 'users'");
+    assert.ok((await reads(n.evm).receipt(again.hash))?.receipt.contractAddress, "any user deploys under 'users'");
 
     // 'users' still means users: with anyone allowed to send, a non-user may not deploy.
     const outsider = new Wallet(Wallet.createRandom().privateKey);
@@ -123,7 +129,7 @@ describe('evm / policy: who may transact, fees and gas limit (one node, in proce
     await setPolicy({ deploy: 'anyone' });
     const open = await signed(outsider, { data: INIT_CODE, nonce: 0 });
     await n.send(open.raw);
-    assert.ok(n.evm.receipt(open.hash)?.receipt.contractAddress, "anyone deploys under 'anyone'");
+    assert.ok((await reads(n.evm).receipt(open.hash))?.receipt.contractAddress, "anyone deploys under 'anyone'");
   });
 
   it('a vote committed while a block is open takes effect from the next block: latest calls see the head\'s fees, pending calls the new', async () => {
@@ -136,8 +142,8 @@ describe('evm / policy: who may transact, fees and gas limit (one node, in proce
     const vote = n.node.transact((tx) => tx.map(EVM_POLICY).set(0, { ...tx.map(EVM_POLICY).get(0)!, baseFeePerGas: '9', blockGasLimit: '40000000' }));
     await n.node.waitCommitted(txid);
     await n.node.waitCommitted((await vote).txid!);
-    const head = n.evm.block('latest')!;
-    assert.equal(n.evm.receipt(sent.hash)?.record.block, head.number, 'the vote committed with the block it came in');
+    const head = (await reads(n.evm).block('latest'))!;
+    assert.equal((await reads(n.evm).receipt(sent.hash))?.record.block, head.number, 'the vote committed with the block it came in');
     assert.deepEqual([head.baseFeePerGas, head.gasLimit], [0n, 30_000_000n], 'the open block keeps the fees it opened with');
     const fees = async (tag: string) => {
       const out = await rpc('eth_call', [{ to: FEES }, tag]);
@@ -147,16 +153,16 @@ describe('evm / policy: who may transact, fees and gas limit (one node, in proce
     assert.deepEqual(await fees('pending'), [9n, 40_000_000n]);
     assert.equal(await rpc('eth_gasPrice', []), '0x9');
     await n.send((await signed(alice, { to: alice.address, nonce: 1, maxFeePerGas: 9n })).raw);
-    assert.deepEqual([n.evm.block('latest')!.baseFeePerGas, n.evm.block('latest')!.gasLimit], [9n, 40_000_000n], 'the next block has the new fees');
+    assert.deepEqual([(await reads(n.evm).block('latest'))!.baseFeePerGas, (await reads(n.evm).block('latest'))!.gasLimit], [9n, 40_000_000n], 'the next block has the new fees');
   });
 
   it('the genesis policy is the EvmConfig\'s, and the policy table is one the constitution may write', async () => {
     n = await startEvmNode({ [stranger.address.toLowerCase()]: { balance: FUNDS } }, { config: { sends: 'anyone', deploy: 'anyone', baseFeePerGas: 3n, blockGasLimit: 25_000_000n } });
-    assert.deepEqual(n.node.readCommitted((tx) => tx.map(EVM_POLICY).get(0)), { sends: 'anyone', deploy: 'anyone', baseFeePerGas: '3', blockGasLimit: '25000000' });
+    assert.deepEqual(n.node.readCommitted((tx) => tx.map(EVM_POLICY).get(0)), { sends: 'anyone', deploy: 'anyone', baseFeePerGas: '3', blockGasLimit: '25000000', balances: 'own', code: 'users' });
     const deploy = await signed(stranger, { data: INIT_CODE, nonce: 0, maxFeePerGas: 3n });
     await n.send(deploy.raw);
-    assert.ok(n.evm.receipt(deploy.hash)?.receipt.contractAddress);
-    assert.deepEqual(new EvmApplication(DEFAULT_EVM_CONFIG).hooks.governanceTables, [EVM_POLICY]);
+    assert.ok((await reads(n.evm).receipt(deploy.hash))?.receipt.contractAddress);
+    assert.deepEqual(new EvmApplication(DEFAULT_EVM_CONFIG).hooks.governanceTables, [EVM_POLICY, CONTRACT_VISIBILITY, EVENT_VISIBILITY]);
     assert.deepEqual([DEFAULT_EVM_CONFIG.sends, DEFAULT_EVM_CONFIG.deploy], ['users', 'deployers']);
   });
 
@@ -174,8 +180,8 @@ describe('evm / policy: who may transact, fees and gas limit (one node, in proce
     assert.equal(next.baseFeePerGas, '0x7');
     assert.equal(next.gasLimit, '0x1312d00');
     // The header the block hash is computed over says so too (base fee: field 15, gas limit: 9).
-    const header = RLP.decode(n.evm.block(Number(next.number))!.header) as Uint8Array[];
-    assert.equal(keccak256(n.evm.block(Number(next.number))!.header), next.hash);
+    const header = RLP.decode((await reads(n.evm).block(Number(next.number)))!.header) as Uint8Array[];
+    assert.equal(keccak256((await reads(n.evm).block(Number(next.number)))!.header), next.hash);
     assert.deepEqual([bytesToBigInt(header[15]!), bytesToBigInt(header[9]!)], [7n, 20_000_000n]);
     assert.equal(await rpc('eth_gasPrice', []), '0x7');
     const history = await rpc('eth_feeHistory', ['0x2', 'latest', []]);
@@ -184,12 +190,12 @@ describe('evm / policy: who may transact, fees and gas limit (one node, in proce
 
     const cheap = await signed(alice, { to: bob.address, value: 1n, nonce: 1, maxFeePerGas: 1n });
     await assert.rejects(n.send(cheap.raw), { code: -32000, message: 'max fee per gas less than block base fee' });
-    const before = await n.evm.balance(address(alice), 'latest');
+    const before = (await reads(n.evm).balance(address(alice), 'latest'));
     const paid = await signed(alice, { to: bob.address, value: 1n, nonce: 1, maxFeePerGas: 7n });
     await n.send(paid.raw);
-    const { receipt, record } = n.evm.receipt(paid.hash)!;
+    const { receipt, record } = (await reads(n.evm).receipt(paid.hash))!;
     assert.equal(receipt.effectiveGasPrice, 7n);
-    assert.equal(await n.evm.balance(address(alice), 'latest'), before - 1n - receipt.gasUsed * 7n);
+    assert.equal((await reads(n.evm).balance(address(alice), 'latest')), before - 1n - receipt.gasUsed * 7n);
     const block = await rpc('eth_getBlockByNumber', [`0x${record.block.toString(16)}`, false]);
     assert.equal(block.baseFeePerGas, '0x7');
     assert.equal((await rpc('eth_getTransactionByHash', [`0x${Buffer.from(paid.hash).toString('hex')}`])).gasPrice, '0x7');

@@ -1,3 +1,4 @@
+import { CONTRACT_VISIBILITY, EVENT_VISIBILITY, eventVisibilityKey } from '../../evm-adapter/access/tables.js';
 import { strict as assert } from 'node:assert';
 import { Constitution, ConstitutionError, type Proposal, type Vote } from '../../core/governance/constitution.js';
 import { defaultConstitution } from '../../core/governance/default-constitution.js';
@@ -22,6 +23,8 @@ const withResolve = (body: string) => `function validate() { return { valid: tru
 const withValidate = (body: string) => `function validate(proposal) { ${body} }\nfunction resolve() { return 'Open' }\nfunction apply() {}`;
 
 const FAST = { limits: { deadlineMs: 300 } };
+
+const TOPIC = '0x' + 'ef'.repeat(32);
 
 describe('governance / constitution', () => {
   let store: Store;
@@ -68,7 +71,7 @@ describe('governance / constitution', () => {
   const resolveWith = (c: Constitution, votes: Vote[] = []) => read((tx) => c.resolve({ actions: [] }, addr(1), votes, tx));
 
   before(async () => {
-    standard = await Constitution.load(await defaultEvmConstitution(), { applicationTables: [EVM_POLICY] });
+    standard = await Constitution.load(await defaultEvmConstitution(), { applicationTables: [EVM_POLICY, CONTRACT_VISIBILITY, EVENT_VISIBILITY] });
   });
   beforeEach(() => {
     store = new Store();
@@ -91,7 +94,10 @@ describe('governance / constitution', () => {
         { name: 'set_constitution', args: { constitution: 'function validate() {}' } },
         { name: 'transition_service_to_open', args: {} },
         { name: 'trigger_snapshot', args: undefined },
-        { name: 'set_evm_policy', args: { sends: 'users', deploy: 'deployers', base_fee_per_gas: '0', block_gas_limit: '30000000' } },
+        { name: 'set_evm_policy', args: { sends: 'users', deploy: 'deployers', base_fee_per_gas: '0', block_gas_limit: '30000000', balances: 'users', code: 'anyone' } },
+        { name: 'set_contract_visibility', args: { address: addr(7), visibility: 'private' } },
+        { name: 'set_event_visibility', args: { address: addr(7), topic: TOPIC, rule: 31 } },
+        { name: 'set_event_visibility', args: { address: addr(7), topic: TOPIC, rule: null } },
       ];
       for (const action of good) assert.deepEqual(standard.validate({ actions: [action] }), { valid: true }, action.name);
       assert.deepEqual(standard.validate({ actions: good }), { valid: true });
@@ -118,6 +124,13 @@ describe('governance / constitution', () => {
         [{ name: 'set_evm_policy', args: { deploy: 'admins' } }, /^set_evm_policy: deploy must be/],
         [{ name: 'set_evm_policy', args: { base_fee_per_gas: '0x10' } }, /^set_evm_policy: base_fee_per_gas must be a decimal string$/],
         [{ name: 'set_evm_policy', args: { block_gas_limit: '0' } }, /^set_evm_policy: block_gas_limit must be a positive decimal string$/],
+        [{ name: 'set_evm_policy', args: { balances: 'everyone' } }, /^set_evm_policy: balances must be 'own' or 'users'$/],
+        [{ name: 'set_evm_policy', args: { code: 'nobody' } }, /^set_evm_policy: code must be 'users' or 'anyone'$/],
+        [{ name: 'set_contract_visibility', args: { address: addr(7), visibility: 'secret' } }, /^set_contract_visibility: visibility must be 'private', 'public' or 'default'$/],
+        [{ name: 'set_contract_visibility', args: { address: '0x1', visibility: 'private' } }, /^set_contract_visibility: address must be an address/],
+        [{ name: 'set_event_visibility', args: { address: addr(7), topic: '0x12', rule: 1 } }, /^set_event_visibility: topic must be an event signature hash/],
+        [{ name: 'set_event_visibility', args: { address: addr(7), topic: TOPIC, rule: 32 } }, /^set_event_visibility: rule must be null or an integer from 0 to 31$/],
+        [{ name: 'set_event_visibility', args: { address: addr(7), topic: TOPIC } }, /^set_event_visibility: missing rule$/],
       ];
       for (const [action, description] of bad) {
         const result = standard.validate({ actions: [good[0]!, action] });
@@ -125,6 +138,22 @@ describe('governance / constitution', () => {
         assert.match(result.description!, description);
       }
       assert.deepEqual(standard.validate({ actions: [] }), { valid: false, description: 'a proposal needs at least one action' });
+    });
+
+    it('set_contract_visibility and set_event_visibility write the marks the read policy reads, and remove them', () => {
+      const upper = '0x' + 'CD'.repeat(20);
+      enact([
+        { name: 'set_contract_visibility', args: { address: upper, visibility: 'public' } },
+        { name: 'set_event_visibility', args: { address: upper, topic: TOPIC.toUpperCase().replace('0X', '0x'), rule: 6 } },
+      ]);
+      assert.equal(read((tx) => tx.map(CONTRACT_VISIBILITY).get(upper.toLowerCase())), 'public');
+      assert.equal(read((tx) => tx.map(EVENT_VISIBILITY).get(eventVisibilityKey(upper.toLowerCase(), TOPIC))), 6);
+      enact([
+        { name: 'set_contract_visibility', args: { address: upper, visibility: 'default' } },
+        { name: 'set_event_visibility', args: { address: upper, topic: TOPIC, rule: null } },
+      ]);
+      assert.equal(read((tx) => tx.map(CONTRACT_VISIBILITY).get(upper.toLowerCase())), undefined);
+      assert.equal(read((tx) => tx.map(EVENT_VISIBILITY).get(eventVisibilityKey(upper.toLowerCase(), TOPIC))), undefined);
     });
 
     it('set_member adds an Accepted member (lowercased), and keeps the status of an existing one', () => {
@@ -202,6 +231,8 @@ describe('governance / constitution', () => {
       assert.deepEqual(read((tx) => tx.map(EVM_POLICY).get(0)), { sends: 'users', baseFeePerGas: '7' });
       enact([{ name: 'set_evm_policy', args: { deploy: 'deployers', block_gas_limit: '30000000', base_fee_per_gas: '0' } }]);
       assert.deepEqual(read((tx) => tx.map(EVM_POLICY).get(0)), { sends: 'users', deploy: 'deployers', baseFeePerGas: '0', blockGasLimit: '30000000' });
+      enact([{ name: 'set_evm_policy', args: { balances: 'users', code: 'anyone' } }]);
+      assert.deepEqual(read((tx) => tx.map(EVM_POLICY).get(0)), { sends: 'users', deploy: 'deployers', baseFeePerGas: '0', blockGasLimit: '30000000', balances: 'users', code: 'anyone' });
     });
 
     it("core's default constitution alone has no EVM action", async () => {

@@ -5,6 +5,7 @@
 // primary, recognise that its first submission got in ('already known' / 'nonce too
 // low' with the receipt here: answer the hash, nothing runs twice), and report a real
 // error only when another transaction took the nonce.
+import { reads } from '../support/auditor-reads.js';
 import { strict as assert } from 'node:assert';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -110,13 +111,13 @@ describe('rpc / forwarder: resubmission after the primary committed and went sil
     const hash = await backup.forwarder.sendRawTransaction(fromHex(raw));
     await silenced;
     assert.equal(hex(hash), Transaction.from(raw).hash);
-    assert.ok(backup.evm.receipt(hash), 'committed on the backup that answered');
+    assert.ok((await reads(backup.evm).receipt(hash)), 'committed on the backup that answered');
     assert.ok(backup.logs.some((l) => /resubmitted after a failover, refused as (already known|nonce too low)/.test(l)), backup.logs.join('\n'));
     const [, b, c] = members;
     await until(() => c!.node.committed >= b!.node.committed, 'the other survivor to learn the commit');
     for (const m of [b!, c!]) {
-      assert.equal(await m.evm.nonce(fromHex(sender.address), 'latest'), 1n, 'ran once');
-      assert.equal(await m.evm.balance(fromHex(to), 'latest'), 5n);
+      assert.equal((await reads(m.evm).nonce(fromHex(sender.address), 'latest')), 1n, 'ran once');
+      assert.equal((await reads(m.evm).balance(fromHex(to), 'latest')), 5n);
     }
   });
 
@@ -130,8 +131,8 @@ describe('rpc / forwarder: resubmission after the primary committed and went sil
     });
     await assert.rejects(backup.forwarder.sendRawTransaction(fromHex(raw)), /^EvmError: nonce too low|nonce too low/);
     await silenced;
-    assert.equal(backup.evm.receipt(fromHex(Transaction.from(raw).hash!)), undefined);
-    assert.ok(backup.evm.receipt(fromHex(Transaction.from(other).hash!)), 'the other one is there');
+    assert.equal((await reads(backup.evm).receipt(fromHex(Transaction.from(raw).hash!))), undefined);
+    assert.ok((await reads(backup.evm).receipt(fromHex(Transaction.from(other).hash!))), 'the other one is there');
   });
 
   it('a primary that executed a transaction and lost the role before it committed submits it to the next primary: it runs once', async () => {
@@ -143,9 +144,9 @@ describe('rpc / forwarder: resubmission after the primary committed and went sil
     await c.node.stop();
     const answered = a.forwarder.sendRawTransaction(fromHex(raw));
     const hash = fromHex(Transaction.from(raw).hash!);
-    await until(() => a.evm.transaction(hash) !== undefined, 'the cut-off primary to execute it');
+    await until(async () => (await reads(a.evm).transaction(hash)) !== undefined, 'the cut-off primary to execute it');
     await until(() => a.node.primaryId === undefined, 'the cut-off primary to step down');
-    assert.equal(a.evm.receipt(hash), undefined, 'not committed');
+    assert.equal((await reads(a.evm).receipt(hash)), undefined, 'not committed');
     // The backups come back; whoever is elected, the transfer gets in once.
     await restart(b);
     await restart(c);
@@ -153,8 +154,8 @@ describe('rpc / forwarder: resubmission after the primary committed and went sil
     const committed = a.node.committed;
     for (const m of members) {
       await until(() => m.node.committed >= committed, 'every node to learn the commit');
-      assert.equal(await m.evm.nonce(fromHex(sender.address), 'latest'), 1n, 'ran once');
-      assert.equal(await m.evm.balance(fromHex(to), 'latest'), 5n);
+      assert.equal((await reads(m.evm).nonce(fromHex(sender.address), 'latest')), 1n, 'ran once');
+      assert.equal((await reads(m.evm).balance(fromHex(to), 'latest')), 5n);
     }
   });
 });
