@@ -176,6 +176,9 @@ describe('access / the read policy per caller (one node, in process)', function 
     await govern((tx) => tx.map(CONTRACT_VISIBILITY).set(publicToken.toLowerCase(), 'private'));
     assert.equal(await rpc(as.carol, 'eth_getTransactionReceipt', publicTransfer), null, 'marked private: carol no longer sees it');
     assert.ok(await rpc(as.alice, 'eth_getTransactionReceipt', publicTransfer), 'its sender still does');
+    await govern((tx) => tx.map(EVENT_VISIBILITY).set(eventVisibilityKey(publicToken.toLowerCase(), TRANSFER), EventRule.Topic2));
+    assert.equal((await rpc(as.carol, 'eth_getTransactionReceipt', publicTransfer))?.logs.length, 1, 'a rule naming her as recipient shows her the transfer');
+    await govern((tx) => tx.map(EVENT_VISIBILITY).delete(eventVisibilityKey(publicToken.toLowerCase(), TRANSFER)));
     await govern((tx) => tx.map(CONTRACT_VISIBILITY).set(privateToken.toLowerCase(), 'public'));
     assert.ok(await rpc(as.carol, 'eth_getTransactionReceipt', privateTransfer), 'marked public: carol sees the private token');
     await govern((tx) => {
