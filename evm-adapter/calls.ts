@@ -7,6 +7,7 @@ import { Address, bytesToHex } from '@ethereumjs/util';
 import type { EVMResult } from '@ethereumjs/evm';
 import type { VM } from '@ethereumjs/vm';
 import type { ReadOnlyTransaction } from '../core/kv/read-only.js';
+import { ExecutionContext, type BlockContext } from './blocks.js';
 import { ErrorCode, EvmError, rejected } from './errors.js';
 import type { KvBlockchain } from './kv-blockchain.js';
 import { SerialQueue } from './serial-queue.js';
@@ -32,12 +33,18 @@ const ERROR_SELECTOR = '0x08c379a0';
 export class Calls {
   private readonly queue = new SerialQueue();
 
+  /** the block context of the read policy's questions (probe) */
+  private readonly context: ExecutionContext;
+
   constructor(
     private readonly vm: VM,
     private readonly state: KvStateManager,
     private readonly chain: KvBlockchain,
     private readonly common: Common,
-  ) {}
+    chainCommon: Common,
+  ) {
+    this.context = new ExecutionContext(chainCommon);
+  }
 
   /** The gas a message may use: what it asks for, never more than the block's gas limit or EIP-7825's cap. */
   private gasFor(request: CallRequest, block: Block): bigint {
@@ -103,8 +110,8 @@ export class Calls {
    * What `to` returns for `data` from the zero address with at most `gas`, or undefined if
    * it fails: the read policy asking a contract (checkAccess, eventVisibility).
    */
-  async probe(snapshot: ReadOnlyTransaction, block: Block, to: Uint8Array, data: Uint8Array, gas: bigint): Promise<Uint8Array | undefined> {
-    const result = await this.run(snapshot, block, { to, data }, gas);
+  async probe(snapshot: ReadOnlyTransaction, context: BlockContext, to: Uint8Array, data: Uint8Array, gas: bigint): Promise<Uint8Array | undefined> {
+    const result = await this.run(snapshot, () => this.context.for(context), { to, data }, gas);
     return result.execResult.exceptionError ? undefined : result.execResult.returnValue;
   }
 
@@ -116,9 +123,11 @@ export class Calls {
     return createTx({ to: request.to, data: request.data, value: request.value, gasLimit: TX_GAS_CAP }, { common: this.common }).getIntrinsicGas();
   }
 
-  private run(snapshot: ReadOnlyTransaction, block: Block, request: CallRequest, gasLimit: bigint): Promise<EVMResult> {
+  /** `block` may be a function: a shared execution context is re-pointed only inside the queue. */
+  private run(snapshot: ReadOnlyTransaction, at: Block | (() => Block), request: CallRequest, gasLimit: bigint): Promise<EVMResult> {
     if (gasLimit < 0n) throw rejected('intrinsic gas too low');
     return this.queue.run(async () => {
+      const block = typeof at === 'function' ? at() : at;
       this.state.bind(snapshot, request.overrides);
       this.chain.bind(snapshot);
       // runTx starts every transaction with a clean journal; runCall does not, so warm

@@ -103,7 +103,7 @@ export class Executor {
   private async publicLogs(kv: Transaction, logs: LogRecord[], pending: PendingBlock): Promise<number[]> {
     const out: number[] = [];
     for (let i = 0; i < logs.length; i++) {
-      const rule = await eventRuleOf(kv, this.probe, () => this.context.for(pending), logs[i]!);
+      const rule = await eventRuleOf(kv, this.probe, () => pending, logs[i]!);
       if (rule & EventRule.Everyone) out.push(i);
     }
     return out;

@@ -67,7 +67,7 @@ export class EvmApplication {
     };
     const tx = await machine();
     const call = await machine();
-    const calls = new Calls(call.vm, call.state, call.chain, this.txCommon);
+    const calls = new Calls(call.vm, call.state, call.chain, this.txCommon, this.common);
     const probe = new ContractProbe(calls);
     return new EvmService(
       node,
@@ -165,8 +165,8 @@ export class EvmService {
     return blockView(reader, block, await this.facts.of(tx, block, () => reader.block()), count);
   }
 
-  private reader(caller: Caller, tx: ReadOnlyTransaction, block?: Block): Reader {
-    return new Reader(caller, tx, () => block ?? executionBlock(this.common, this.queries.head(tx) ?? pendingBlock(tx, this.clock())), this.probe);
+  private reader(caller: Caller, tx: ReadOnlyTransaction): Reader {
+    return new Reader(caller, tx, () => this.queries.head(tx) ?? pendingBlock(tx, this.clock()), this.probe);
   }
 
   /** `read` with the caller's reader over the committed snapshot. */
@@ -174,8 +174,8 @@ export class EvmService {
     return this.committed((tx) => read(tx, this.reader(caller, tx)));
   }
 
-  /** Resolve a block tag to a state snapshot and the block context to execute in. */
-  private atState<T>(at: StateAt, use: (tx: ReadOnlyTransaction, block: Block) => Promise<T> | T): Promise<T> {
+  /** Resolve a block tag to a state snapshot and the block context to execute in (built only if asked for). */
+  private atState<T>(at: StateAt, use: (tx: ReadOnlyTransaction, block: () => Block) => Promise<T> | T): Promise<T> {
     const pending = at === 'pending';
     const read = async (tx: ReadOnlyTransaction) => {
       const head = this.queries.head(tx);
@@ -191,26 +191,26 @@ export class EvmService {
         if (number !== head.number) throw new EvmError(ErrorCode.ResourceUnavailable, HISTORY_UNAVAILABLE);
       }
       const context = pending || !head ? pendingBlock(tx, this.clock()) : head;
-      return await use(tx, executionBlock(this.common, context));
+      return await use(tx, () => executionBlock(this.common, context));
     };
     return pending ? this.node.readPending(read) : this.node.readCommitted(read);
   }
 
   /** A balance the caller may not read is zero, as for an account that does not exist. */
   balance(address: Uint8Array, tag: StateAt, caller: Caller): Promise<bigint> {
-    return this.atState(tag, (tx, block) => (this.reader(caller, tx, block).mayReadAccount(address) ? this.queries.balance(tx, address) : 0n));
+    return this.atState(tag, (tx) => (this.reader(caller, tx).mayReadAccount(address) ? this.queries.balance(tx, address) : 0n));
   }
 
   nonce(address: Uint8Array, tag: StateAt, caller: Caller): Promise<bigint> {
-    return this.atState(tag, (tx, block) => (this.reader(caller, tx, block).mayReadAccount(address) ? this.queries.nonce(tx, address) : 0n));
+    return this.atState(tag, (tx) => (this.reader(caller, tx).mayReadAccount(address) ? this.queries.nonce(tx, address) : 0n));
   }
 
   code(address: Uint8Array, tag: StateAt, caller: Caller): Promise<Uint8Array> {
-    return this.atState(tag, (tx, block) => (this.reader(caller, tx, block).mayReadCode() ? this.queries.code(tx, address) : new Uint8Array(0)));
+    return this.atState(tag, (tx) => (this.reader(caller, tx).mayReadCode() ? this.queries.code(tx, address) : new Uint8Array(0)));
   }
 
   call(request: CallRequest, tag: StateAt, caller: Caller): Promise<Uint8Array> {
-    return this.atState(tag, (tx, block) => this.calls.call(tx, block, this.asCaller(request, caller, tx)));
+    return this.atState(tag, (tx, block) => this.calls.call(tx, block(), this.asCaller(request, caller, tx)));
   }
 
   /**

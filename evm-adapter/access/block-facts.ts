@@ -4,7 +4,7 @@
 // the members' marks (or code appearing at an address), so this is computed once per
 // block and marks fingerprint and kept for the callers after; each caller's pass over it
 // (reader.ts) is then a few comparisons per transaction.
-import type { Block } from '@ethereumjs/block';
+import type { BlockContext } from '../blocks.js';
 import type { ReadOnlyTransaction } from '../../core/kv/read-only.js';
 import type { Queries } from '../queries.js';
 import { RECEIPTS, TRANSACTIONS, type BlockRecord, type LogRecord, type ReceiptRecord, type TxRecord } from '../tables.js';
@@ -40,7 +40,7 @@ export class BlockFacts {
     private readonly probe: ContractProbe,
   ) {}
 
-  async of(snapshot: ReadOnlyTransaction, block: BlockRecord, context: () => Block): Promise<TransactionFacts[]> {
+  async of(snapshot: ReadOnlyTransaction, block: BlockRecord, context: () => BlockContext): Promise<TransactionFacts[]> {
     const key = `${block.number}|${hex(block.hash)}|${marksFingerprint(snapshot)}`;
     const known = this.cache.get(key);
     if (known) return known;
@@ -56,7 +56,7 @@ export class BlockFacts {
   }
 
   /** One transaction's facts (also for a pending one, which is not cached). */
-  async transaction(snapshot: ReadOnlyTransaction, context: () => Block, hash: Uint8Array, record: TxRecord, receipt: ReceiptRecord | undefined): Promise<TransactionFacts> {
+  async transaction(snapshot: ReadOnlyTransaction, context: () => BlockContext, hash: Uint8Array, record: TxRecord, receipt: ReceiptRecord | undefined): Promise<TransactionFacts> {
     const classes = new Map<string, ContractClass>();
     const classOf = (address: Uint8Array) => {
       const key = hex(address);

@@ -2,7 +2,7 @@
 // on current state (per request: state moves), eventVisibility(topic0) once per code
 // (it must be pure). Each runs from the zero address with a gas cap, so a hostile or
 // broken contract costs a bounded amount and answers "no".
-import type { Block } from '@ethereumjs/block';
+import type { BlockContext } from '../blocks.js';
 import { createAccountFromRLP, KECCAK256_NULL } from '@ethereumjs/util';
 import type { ReadOnlyTransaction } from '../../core/kv/read-only.js';
 import { equalBytes } from '../../core/util/bytes.js';
@@ -24,6 +24,7 @@ export interface ContractFeatures {
 export class ContractProbe {
   private readonly features = new Map<string, ContractFeatures>();
   private readonly rules = new Map<string, number>();
+  private readonly accepted = new Map<string, Promise<boolean>>();
 
   constructor(private readonly calls: Calls) {}
 
@@ -48,14 +49,25 @@ export class ContractProbe {
     return { ...found, codeHash };
   }
 
-  /** checkAccess(reader) as `contract` answers it in `snapshot`: true only for an ABI-encoded true. */
-  async checkAccess(snapshot: ReadOnlyTransaction, block: Block, contract: Uint8Array, reader: string): Promise<boolean> {
-    const out = await this.calls.probe(snapshot, block, contract, callData(CHECK_ACCESS, Buffer.from(reader.slice(2), 'hex')), PROBE_GAS);
-    return out !== undefined && out.length === 32 && out[31] === 1 && out.subarray(0, 31).every((b) => b === 0);
+  /**
+   * checkAccess(reader) as `contract` answers it in `snapshot`: true only for an ABI-encoded
+   * true. Kept per state version: the same state gives the same answer.
+   */
+  checkAccess(snapshot: ReadOnlyTransaction, block: BlockContext, contract: Uint8Array, reader: string): Promise<boolean> {
+    const key = `${snapshot.readVersion}|${Buffer.from(contract).toString('hex')}|${reader}`;
+    let answer = this.accepted.get(key);
+    if (!answer) {
+      answer = this.calls
+        .probe(snapshot, block, contract, callData(CHECK_ACCESS, Buffer.from(reader.slice(2), 'hex')), PROBE_GAS)
+        .then((out) => out !== undefined && out.length === 32 && out[31] === 1 && out.subarray(0, 31).every((b) => b === 0))
+        .catch(() => false); // a contract that cannot answer accepts no one
+      remember(this.accepted, key, answer);
+    }
+    return answer;
   }
 
   /** The contract's own rule for events with `topic0` (0, the contract-level rule, when it gives none that is valid). */
-  async eventRule(snapshot: ReadOnlyTransaction, block: Block, contract: Uint8Array, codeHash: string, topic0: Uint8Array): Promise<number> {
+  async eventRule(snapshot: ReadOnlyTransaction, block: BlockContext, contract: Uint8Array, codeHash: string, topic0: Uint8Array): Promise<number> {
     const key = `${codeHash}:${Buffer.from(topic0).toString('hex')}`;
     const known = this.rules.get(key);
     if (known !== undefined) return known;

@@ -2,7 +2,7 @@
 // whoever asks: its class (an account without code, a public contract, a private one that
 // asks checkAccess, or one marked private with nothing to ask: auditors only) and the rule
 // for one of its events. The caller-dependent part is reader.ts.
-import type { Block } from '@ethereumjs/block';
+import type { BlockContext } from '../blocks.js';
 import type { ReadOnlyTransaction } from '../../core/kv/read-only.js';
 import type { LogRecord } from '../tables.js';
 import type { ContractProbe } from './contract-probe.js';
@@ -33,7 +33,7 @@ export function classify(snapshot: ReadOnlyTransaction, probe: ContractProbe, ad
 }
 
 /** The rule for `log`: the members' over the contract's own (0: the contract-level rule). */
-export async function eventRuleOf(snapshot: ReadOnlyTransaction, probe: ContractProbe, block: () => Block, log: LogRecord): Promise<number> {
+export async function eventRuleOf(snapshot: ReadOnlyTransaction, probe: ContractProbe, block: () => BlockContext, log: LogRecord): Promise<number> {
   const [address, topics] = log;
   const topic0 = topics[0];
   if (!topic0) return 0;

@@ -1,13 +1,13 @@
 // One caller's read policy over one snapshot: what it may see of accounts, contracts,
 // logs and transactions. Built per request (answers depend on current state: users,
-// roles, votes, and whatever checkAccess computes) and remembers its answers for that
-// request. Whatever it refuses, the caller is shown exactly what a missing object shows.
+// roles, votes, and whatever checkAccess computes). Whatever it refuses, the caller is
+// shown exactly what a missing object shows.
 //
 // Who a caller reads as: a session's address; an anonymous caller as no one, except on a
 // development service, where it reads as every dev account (their keys are the public
 // mnemonic, so refusing would protect nothing and Hardhat tests with several signers keep
 // working). An auditor (a user with role 'auditor') sees everything.
-import type { Block } from '@ethereumjs/block';
+import type { BlockContext } from '../blocks.js';
 import { USERS_INFO } from '../../core/governance/tables.js';
 import type { ReadOnlyTransaction } from '../../core/kv/read-only.js';
 import { readPolicy, type ActivePolicy } from '../policy.js';
@@ -29,15 +29,13 @@ export class Reader {
   readonly user: boolean;
   readonly auditor: boolean;
   private policyRead: ActivePolicy | undefined;
-  /** checkAccess answers of this request, by contract */
-  private readonly accepted = new Map<string, Promise<boolean>>();
-  private context: Block | undefined;
+  private context: BlockContext | undefined;
 
   constructor(
     readonly caller: Caller,
     private readonly snapshot: ReadOnlyTransaction,
     /** the block context contracts are asked in (built only if one is asked) */
-    private readonly blockContext: () => Block,
+    private readonly blockContext: () => BlockContext,
     private readonly probe: ContractProbe,
   ) {
     this.identities = caller.kind === 'session' ? [caller.address] : (snapshot.map(DEV_ACCOUNTS).get(0) ?? []);
@@ -52,7 +50,7 @@ export class Reader {
     return (this.policyRead ??= readPolicy(this.snapshot));
   }
 
-  block(): Block {
+  block(): BlockContext {
     return (this.context ??= this.blockContext());
   }
 
@@ -85,14 +83,8 @@ export class Reader {
     }
   }
 
-  private accepts(address: Uint8Array): Promise<boolean> {
-    const key = hex(address);
-    let answer = this.accepted.get(key);
-    if (!answer) this.accepted.set(key, (answer = this.askCheckAccess(address)));
-    return answer;
-  }
-
-  private async askCheckAccess(address: Uint8Array): Promise<boolean> {
+  /** Whether checkAccess accepts one of the caller's identities (the probe keeps answers per state). */
+  private async accepts(address: Uint8Array): Promise<boolean> {
     for (const reader of this.identities) {
       if (await this.probe.checkAccess(this.snapshot, this.block(), address, reader)) return true;
     }
