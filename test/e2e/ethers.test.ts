@@ -1,8 +1,8 @@
 // ethers v6 against a real ccevm node process: what a DApp written with ethers does —
 // deploy with ContractFactory, send and wait for transactions, query and listen to events,
 // decode revert data, manage nonces under concurrency, read blocks and state (a user's own
-// balance through a provider on its session's URL). Expectations
-// mirror the reference run of the same contracts on Hardhat (test/hardhat/showcase.test.ts).
+// balance through a provider on its session's URL). Expectations mirror the reference run
+// of the same contracts on Hardhat (test/hardhat/showcase.test.ts).
 import { strict as assert } from 'node:assert';
 import {
   Contract,
