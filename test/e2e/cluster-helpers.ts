@@ -11,6 +11,7 @@ import { HDNodeWallet, Wallet } from 'ethers';
 import { loadDevMember } from '../../cli/consortium.js';
 import { GovClient } from '../../cli/gov-client.js';
 import { SEALED_STATE_FILE } from '../../core/node/identity.js';
+import { signInNewAuditor } from '../support/dev-member.js';
 import { freePort } from '../support/node-process.js';
 
 const CLI = new URL('../../cli/ccevm.js', import.meta.url).pathname;
@@ -175,6 +176,11 @@ export class ClusterNode {
     return rpcCall(this.url, method, params, signal);
   }
 
+  /** A call in the session of `token` (in the URL path, as `ccevm sign-in` prints it). */
+  rpcAs(token: string, method: string, params: unknown[] = [], signal?: AbortSignal): Promise<any> {
+    return rpcCall(`${this.url}/rpc/${token}`, method, params, signal);
+  }
+
   info(): Promise<NodeInfo> {
     return this.rpc('ccevm_nodeInfo', [], AbortSignal.timeout(5_000));
   }
@@ -210,6 +216,16 @@ export class Cluster {
     this.nodes.push(node);
     await node.start(target, undefined, this.nodes[0]!);
     return node;
+  }
+
+  /**
+   * The session token of a new auditor (test/support/dev-member.ts: voted in by node 0's
+   * development member), once every running node accepts it: it reads any node's state.
+   */
+  async signInAuditor(): Promise<string> {
+    const { token } = await signInNewAuditor(this.nodes[0]!.url, this.nodes[0]!.dataDir);
+    for (const n of this.running) await waitFor(async () => (await n.rpcAs(token, 'ccevm_whoAmI')).address, `${n.name} to accept the auditor's token`);
+    return token;
   }
 
   node(i: number): ClusterNode {

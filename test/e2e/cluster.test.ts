@@ -34,8 +34,12 @@ function waitReceipt(node: ClusterNode, hash: string, timeoutMs = 10_000): Promi
   return waitFor(() => receiptOn(node, hash), `receipt of ${hash} on ${node.name}`, timeoutMs, 25);
 }
 
-async function balance(node: ClusterNode, address: string): Promise<bigint> {
-  return BigInt(await node.rpc('eth_getBalance', [address, 'latest']));
+/**
+ * The balance of `address` on `node`, read in the session `auditor` (Cluster.signInAuditor):
+ * the recipients here are fresh addresses, whose balances only they and an auditor see.
+ */
+async function balance(node: ClusterNode, auditor: string, address: string): Promise<bigint> {
+  return BigInt(await node.rpcAs(auditor, 'eth_getBalance', [address, 'latest']));
 }
 
 async function nonce(node: ClusterNode, address: string): Promise<number> {
@@ -59,9 +63,11 @@ async function occurrences(node: ClusterNode, hashes: Iterable<string>): Promise
 describe('e2e cluster: three nodes agree on one primary', function () {
   this.timeout(120_000);
   let cluster: Cluster;
+  let auditor: string;
 
   before(async () => {
     cluster = await Cluster.start(3, 'cl-basic');
+    auditor = await cluster.signInAuditor();
   });
   after(async () => {
     await cluster?.dispose();
@@ -89,7 +95,7 @@ describe('e2e cluster: three nodes agree on one primary', function () {
     assert.equal(receipt.status, '0x1');
     for (const n of cluster.nodes) {
       assert.equal(await n.rpc('net_peerCount'), '0x2', `${n.name}: connected peers`);
-      await waitFor(async () => (await balance(n, to)) === VALUE, `the transfer's balance on ${n.name}`);
+      await waitFor(async () => (await balance(n, auditor, to)) === VALUE, `the transfer's balance on ${n.name}`);
       const r = await waitReceipt(n, hash);
       assert.equal(r.blockHash, receipt.blockHash, `${n.name}: same block`);
     }
@@ -99,9 +105,11 @@ describe('e2e cluster: three nodes agree on one primary', function () {
 describe('e2e cluster: the primary is killed under load', function () {
   this.timeout(180_000);
   let cluster: Cluster;
+  let auditor: string;
 
   before(async () => {
     cluster = await Cluster.start(3, 'cl-failover');
+    auditor = await cluster.signInAuditor();
   });
   after(async () => {
     await cluster?.dispose();
@@ -217,7 +225,7 @@ describe('e2e cluster: the primary is killed under load', function () {
       }
       for (let w = 0; w < wallets.length; w++) {
         assert.equal(await nonce(node, wallets[w]!.address), perWallet[w], `${node.name}: nonce of wallet ${w}`);
-        assert.equal(await balance(node, recipients[w]!), VALUE * BigInt(perWallet[w]!), `${node.name}: balance of recipient ${w}`);
+        assert.equal(await balance(node, auditor, recipients[w]!), VALUE * BigInt(perWallet[w]!), `${node.name}: balance of recipient ${w}`);
       }
       const counts = await occurrences(node, receipted.keys());
       const wrong = [...counts].filter(([, c]) => c !== 1);
@@ -242,9 +250,11 @@ describe('e2e cluster: the primary is killed under load', function () {
 describe('e2e cluster: a minority never commits', function () {
   this.timeout(120_000);
   let cluster: Cluster;
+  let auditor: string;
 
   before(async () => {
     cluster = await Cluster.start(3, 'cl-minority');
+    auditor = await cluster.signInAuditor();
   });
   after(async () => {
     await cluster?.dispose();
@@ -285,7 +295,7 @@ describe('e2e cluster: a minority never commits', function () {
         assert.notEqual(status, 'Committed', `${txid} must not be committed`);
       }
       assert.equal(await receiptOn(alone, hash), null, 'no receipt for the uncommitted transfer');
-      assert.equal(await balance(alone, to), 0n);
+      assert.equal(await balance(alone, auditor, to), 0n);
     } finally {
       for (const n of frozen) n.resume();
     }
@@ -304,7 +314,7 @@ describe('e2e cluster: a minority never commits', function () {
       assert.equal(r.status, '0x1');
       assert.equal((await waitReceipt(n, hash)).blockHash, strandedBlock, `${n.name}: block of the stranded transfer`);
       assert.equal(await nonce(n, lonely.address), 1, `${n.name}: the stranded transfer applied once`);
-      assert.equal(await balance(n, to), 2n * VALUE, `${n.name}: balance`);
+      assert.equal(await balance(n, auditor, to), 2n * VALUE, `${n.name}: balance`);
     }
     const blocks = await Promise.all(cluster.nodes.map((n) => receiptOn(n, hash2).then((r) => r.blockHash)));
     assert.equal(new Set(blocks).size, 1, 'the same block everywhere');
@@ -342,6 +352,7 @@ describe('e2e cluster: a minority never commits', function () {
 describe('e2e cluster: a node restarted on a damaged ledger', function () {
   this.timeout(120_000);
   let cluster: Cluster;
+  let auditor: string;
   const sender = devWallet(8);
   const to = Wallet.createRandom().address;
   let sent = 0;
@@ -379,6 +390,7 @@ describe('e2e cluster: a node restarted on a damaged ledger', function () {
 
   before(async () => {
     cluster = await Cluster.start(3, 'cl-damaged');
+    auditor = await cluster.signInAuditor();
     const { primary } = await cluster.waitPrimary(cluster.nodes);
     for (let i = 0; i < 6; i++) await transfer(primary);
   });
@@ -450,7 +462,7 @@ describe('e2e cluster: a node restarted on a damaged ledger', function () {
     }
     for (const n of cluster.nodes) {
       assert.equal(await nonce(n, sender.address), sent, `${n.name}: sender nonce`);
-      assert.equal(await balance(n, to), VALUE * BigInt(sent), `${n.name}: recipient balance`);
+      assert.equal(await balance(n, auditor, to), VALUE * BigInt(sent), `${n.name}: recipient balance`);
     }
     assert.equal((await victim.info()).role, 'backup');
   });
@@ -460,12 +472,14 @@ describe('e2e cluster: a node joins after the log was compacted', function () {
   this.timeout(180_000);
   const ARGS = ['--snapshot-interval', '10'];
   let cluster: Cluster;
+  let auditor: string;
   const sender = devWallet(9);
   const to = Wallet.createRandom().address;
   const hashes: string[] = [];
 
   before(async () => {
     cluster = await Cluster.start(3, 'cl-snap', ARGS);
+    auditor = await cluster.signInAuditor();
   });
   after(async () => {
     await cluster?.dispose();
@@ -486,7 +500,7 @@ describe('e2e cluster: a node joins after the log was compacted', function () {
     assert.match(late.output, /installed the primary's snapshot at \d+\.(\d+)/, 'it was sent a snapshot');
     const base = Number(/installed the primary's snapshot at \d+\.(\d+)/.exec(late.output)![1]);
     assert.ok(base > 1, `snapshot at ${base}`);
-    assert.equal(await balance(late, to), VALUE * 60n);
+    assert.equal(await balance(late, auditor, to), VALUE * 60n);
     assert.equal(await nonce(late, sender.address), 60);
     for (const hash of [hashes[0]!, hashes[30]!, hashes[59]!]) {
       assert.deepEqual(await receiptOn(late, hash), await receiptOn(primary, hash), `receipt of ${hash}`);
@@ -500,7 +514,7 @@ describe('e2e cluster: a node joins after the log was compacted', function () {
     await late.start();
     assert.match(late.output.slice(late.output.lastIndexOf('--- ')), new RegExp(`after the snapshot at seqno ${base}`), 'restarted from its snapshot');
     await cluster.waitConverged(cluster.nodes);
-    assert.equal(await balance(late, to), VALUE * 61n);
+    assert.equal(await balance(late, auditor, to), VALUE * 61n);
   });
 });
 

@@ -1,7 +1,8 @@
 // ethers v6 against a real ccevm node process: what a DApp written with ethers does —
 // deploy with ContractFactory, send and wait for transactions, query and listen to events,
-// decode revert data, manage nonces under concurrency, read blocks and state. Expectations
-// mirror the reference run of the same contracts on Hardhat (test/hardhat/showcase.test.ts).
+// decode revert data, manage nonces under concurrency, read blocks and state (a user's own
+// balance through a provider on its session's URL). Expectations mirror the reference run
+// of the same contracts on Hardhat (test/hardhat/showcase.test.ts).
 import { strict as assert } from 'node:assert';
 import {
   Contract,
@@ -16,8 +17,11 @@ import {
   type TransactionReceipt,
   type TransactionResponse,
 } from 'ethers';
+import { signIn } from '../../cli/sign-in.js';
 import { ensureContractsCompiled, loadArtifact } from '../support/contracts.js';
+import { voteUserIn } from '../support/dev-member.js';
 import { DEV_KEYS, NodeProcess } from '../support/node-process.js';
+import { devWallet } from './cluster-helpers.js';
 import { CHAIN_ID, MethodCounter, TOKEN_SUPPLY, groupBy, waitFor } from './helpers.js';
 
 /** A JsonRpcProvider that counts the JSON-RPC methods it sends. */
@@ -399,7 +403,8 @@ describe('ethers v6 against a ccevm node', function () {
   it('keeps nonces straight: 100 concurrent transfers with explicit nonces from one wallet, three other wallets at once', async () => {
     const [holder, w1, w2, w3] = wallets as [Wallet, Wallet, Wallet, Wallet];
     const tokenRecipients = Array.from({ length: 5 }, () => Wallet.createRandom().address);
-    const ethRecipients = Array.from({ length: 3 }, () => Wallet.createRandom().address);
+    // Dev accounts (not sending here), whose balances this provider reads without a session.
+    const ethRecipients = [5, 6, 7].map((i) => devWallet(i).address);
     const senders = [w1, w2, w3];
     const unit = 10n ** 15n;
     const PER_WALLET = 10;
@@ -408,6 +413,7 @@ describe('ethers v6 against a ccevm node', function () {
     const holderTokens: bigint = await token.balanceOf(holder.address);
     const senderBases = await Promise.all(senders.map((w) => provider.getTransactionCount(w.address, 'pending')));
     const senderBalances = await Promise.all(senders.map((w) => provider.getBalance(w.address)));
+    const recipientBalances = await Promise.all(ethRecipients.map((a) => provider.getBalance(a)));
 
     // Fire everything at once, awaiting nothing in between.
     const holderToken = token.connect(holder) as Contract;
@@ -450,7 +456,7 @@ describe('ethers v6 against a ccevm node', function () {
     assert.equal(expectedTokens.reduce((a, b) => a + b, 0n), 5050n);
     assert.equal(await token.balanceOf(holder.address), holderTokens - 5050n);
     const sentPerWallet = unit * BigInt((PER_WALLET * (PER_WALLET + 1)) / 2);
-    for (const [k, address] of ethRecipients.entries()) assert.equal(await provider.getBalance(address), sentPerWallet, `ether recipient ${k}`);
+    for (const [k, address] of ethRecipients.entries()) assert.equal(await provider.getBalance(address), recipientBalances[k]! + sentPerWallet, `ether recipient ${k}`);
     for (const [k, wallet] of senders.entries()) {
       const fees = receipts.filter((r) => r.from === wallet.address).reduce((sum, r) => sum + r.fee, 0n);
       assert.equal(await provider.getBalance(wallet.address), senderBalances[k]! - sentPerWallet - fees, `sender ${k} balance`);
@@ -507,7 +513,7 @@ describe('ethers v6 against a ccevm node', function () {
   });
 
   it('getBalance, getCode and getTransactionCount at latest and pending', async () => {
-    const [, alice] = wallets as [Wallet, Wallet];
+    const [alice, recipient] = [wallets[1]!, wallets[4]!];
     const fresh = Wallet.createRandom().address;
     for (const tag of ['latest', 'pending']) {
       assert.equal(await provider.getBalance(fresh, tag), 0n);
@@ -520,17 +526,36 @@ describe('ethers v6 against a ccevm node', function () {
 
     const base = await provider.getTransactionCount(alice.address, 'latest');
     assert.equal(await provider.getTransactionCount(alice.address, 'pending'), base);
-    const tx = await alice.sendTransaction({ to: fresh, value: 12_345n });
+    // (to a dev account: without a session this provider reads only theirs; see the next test)
+    const before = await provider.getBalance(recipient.address, 'latest');
+    const tx = await alice.sendTransaction({ to: recipient.address, value: 12_345n });
     assert.equal(tx.nonce, base);
     // eth_sendRawTransaction answers once the node has executed the transaction: pending
     // state has it at once; latest (committed) state has it at the latest after wait().
     assert.equal(await provider.getTransactionCount(alice.address, 'pending'), base + 1);
-    assert.equal(await provider.getBalance(fresh, 'pending'), 12_345n);
+    assert.equal(await provider.getBalance(recipient.address, 'pending'), before + 12_345n);
     assert.ok([base, base + 1].includes(await provider.getTransactionCount(alice.address, 'latest')));
     await tx.wait();
     assert.equal(await provider.getTransactionCount(alice.address, 'latest'), base + 1);
-    assert.equal(await provider.getBalance(fresh, 'latest'), 12_345n);
-    assert.equal(await provider.getBalance(fresh), 12_345n);
+    assert.equal(await provider.getBalance(recipient.address, 'latest'), before + 12_345n);
+    assert.equal(await provider.getBalance(recipient.address), before + 12_345n);
+  });
+
+  it("a user's balance is its own: 0 without a session, the amount through a provider on its session's URL", async () => {
+    const alice = wallets[1]!;
+    const user = Wallet.createRandom();
+    await voteUserIn(node.url, node.dataDir, user.address, []);
+    await (await alice.sendTransaction({ to: user.address, value: 12_345n })).wait();
+    // Without a session this development service answers as its dev accounts, not as this user.
+    assert.equal(await provider.getBalance(user.address), 0n);
+    const session = await signIn(node.url, user);
+    const own = createProvider(session.url);
+    try {
+      assert.equal(await own.getBalance(user.address), 12_345n);
+      assert.equal(await own.getBalance(alice.address), 0n, "the session reads its own balance, no one else's");
+    } finally {
+      own.destroy();
+    }
   });
 
   it('Showcase.recordBlock sees the number, timestamp and parent hash of the block its receipt names', async () => {

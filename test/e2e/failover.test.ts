@@ -77,8 +77,12 @@ async function blockTransactionCounts(node: ClusterNode, hashes: Set<string>): P
   return counts;
 }
 
-/** Every acknowledged transfer is on `node` exactly once, in the same block as on `reference`; nonces and balances are exact. */
-async function checkHolds(node: ClusterNode, clients: Client[], reference: ClusterNode): Promise<void> {
+/**
+ * Every acknowledged transfer is on `node` exactly once, in the same block as on
+ * `reference`; nonces and balances are exact. The recipients are no dev accounts: their
+ * balances are read in the session `auditor` (Cluster.signInAuditor), who sees every account.
+ */
+async function checkHolds(node: ClusterNode, clients: Client[], reference: ClusterNode, auditor: string): Promise<void> {
   const all = new Set(clients.flatMap((c) => c.acked));
   for (const hash of all) {
     const receipt = await waitFor(() => node.rpc('eth_getTransactionReceipt', [hash]), `receipt of ${hash} on ${node.name}`, 10_000);
@@ -87,7 +91,7 @@ async function checkHolds(node: ClusterNode, clients: Client[], reference: Clust
   }
   for (const c of clients) {
     assert.equal(Number(await node.rpc('eth_getTransactionCount', [c.wallet.address, 'latest'])), c.acked.length, `${node.name}: nonce of ${c.wallet.address}`);
-    assert.equal(BigInt(await node.rpc('eth_getBalance', [c.to, 'latest'])), VALUE * BigInt(c.acked.length), `${node.name}: balance of ${c.to}`);
+    assert.equal(BigInt(await node.rpcAs(auditor, 'eth_getBalance', [c.to, 'latest'])), VALUE * BigInt(c.acked.length), `${node.name}: balance of ${c.to}`);
   }
   const counts = await blockTransactionCounts(node, all);
   const wrong = [...all].filter((h) => counts.get(h) !== 1).map((h) => `${h}: ${counts.get(h) ?? 0}`);
@@ -134,18 +138,20 @@ describe('e2e failover: writes through a backup while the primary fails', functi
   it('SIGKILL of the primary: no client sees an error; every acknowledged transfer is on both survivors exactly once', async () => {
     cluster = await Cluster.start(3, 'fo-kill');
     for (const n of cluster.nodes) assert.equal(await n.rpc('net_peerCount'), '0x2', `${n.name}: peers`);
+    const auditor = await cluster.signInAuditor();
     const { clients, via, primary, figures } = await scenario(cluster, [2, 3, 4], (p) => p.stop('SIGKILL').then(() => undefined), 'SIGKILL');
     assert.deepEqual(figures.errors, [], 'errors the clients saw');
     const survivors = cluster.nodes.filter((n) => n !== primary);
     const { primary: next } = await cluster.waitPrimary(survivors);
     assert.notEqual(next, primary);
     await cluster.waitConverged(survivors);
-    for (const n of survivors) await checkHolds(n, clients, via);
+    for (const n of survivors) await checkHolds(n, clients, via, auditor);
     for (const n of survivors) await waitFor(async () => (await n.rpc('net_peerCount')) === '0x1', `${n.name} to count one peer`);
   });
 
   it('SIGSTOP of the primary past the election timeout: no client sees an error; once woken it rejoins as a backup and holds the same', async () => {
     cluster = await Cluster.start(3, 'fo-stop');
+    const auditor = await cluster.signInAuditor();
     const { clients, via, primary, figures } = await scenario(
       cluster,
       [5, 6, 7],
@@ -161,7 +167,7 @@ describe('e2e failover: writes through a backup while the primary fails', functi
       assert.deepEqual(figures.errors, [], 'errors the clients saw');
       const { primary: next } = await cluster.waitPrimary(survivors);
       assert.notEqual(next, primary);
-      for (const n of survivors) await checkHolds(n, clients, via);
+      for (const n of survivors) await checkHolds(n, clients, via, auditor);
     } finally {
       primary.resume();
     }
@@ -169,11 +175,12 @@ describe('e2e failover: writes through a backup while the primary fails', functi
     assert.notEqual(after, primary, 'the woken node did not take the primary back');
     assert.equal((await primary.info()).role, 'backup');
     await cluster.waitConverged(cluster.nodes);
-    for (const n of cluster.nodes) await checkHolds(n, clients, via);
+    for (const n of cluster.nodes) await checkHolds(n, clients, via, auditor);
   });
 
   it('through a backup: answered once committed there too; a client\'s duplicate is refused as in geth and runs once; a join goes to the primary', async () => {
     cluster = await Cluster.start(3, 'fo-twice');
+    const auditor = await cluster.signInAuditor();
     const { primary } = await cluster.waitPrimary(cluster.nodes);
     const via = cluster.nodes.find((n) => n !== primary)!;
     const sender = devWallet(9);
@@ -192,7 +199,7 @@ describe('e2e failover: writes through a backup while the primary fails', functi
       await assert.rejects(via.rpc('eth_sendRawTransaction', [raw]), duplicate);
     }
     assert.equal(Number(await via.rpc('eth_getTransactionCount', [sender.address, 'latest'])), 5);
-    assert.equal(BigInt(await via.rpc('eth_getBalance', [to, 'latest'])), 5n * VALUE);
+    assert.equal(BigInt(await via.rpcAs(auditor, 'eth_getBalance', [to, 'latest'])), 5n * VALUE);
 
     // A join request sent to a backup travels to the primary the same way.
     const late = await cluster.add(via, 'fo-twice');

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Wallet } from 'ethers';
 import { GovClient, type Signer } from '../../cli/gov-client.js';
+import { signIn } from '../../cli/sign-in.js';
 import { defaultEvmConstitution } from '../../evm-adapter/constitution.js';
 import type { GovernanceOutcome } from '../../core/governance/engine.js';
 import { GOVERNANCE_REFUSED } from '../../rpc/governance/submit.js';
@@ -47,6 +48,8 @@ describe('a consortium governs the network by signed votes (node processes)', fu
   const outsider = Wallet.createRandom();
   /** funded at genesis, not a user until the members say so */
   const newcomer = Wallet.createRandom();
+  /** the newcomer's session once it is a user: its own nonce is for it to read */
+  let newcomerToken: string;
   const nodes: ClusterNode[] = [];
   let gov: Record<'alice' | 'bob' | 'carol' | 'dave', GovClient>;
 
@@ -142,7 +145,6 @@ describe('a consortium governs the network by signed votes (node processes)', fu
   it('adds a user by vote (one member against); the user may then transact', async () => {
     const raw = await newcomer.signTransaction({ type: 2, chainId: CHAIN_ID, nonce: 0, to: devWallet(1).address, value: 5n, gasLimit: 21_000n, maxFeePerGas: 0n, maxPriorityFeePerGas: 0n });
     await assert.rejects(rpcCall(nodes[0]!.url, 'eth_sendRawTransaction', [raw]), /not a user/);
-    assert.equal(await rpcCall(nodes[0]!.url, 'eth_getTransactionCount', [newcomer.address, 'pending']), '0x0');
     const proposed = await gov.bob.propose([{ name: 'set_user', args: { user_id: newcomer.address.toLowerCase(), roles: [] } }]);
     assert.ok(proposed.kind === 'proposal');
     assert.equal((await gov.carol.vote(proposed.proposalId, false)).kind !== 'ack' && 'counted', 'counted');
@@ -157,8 +159,12 @@ describe('a consortium governs the network by signed votes (node processes)', fu
     const record = await rpcCall(nodes[0]!.url, 'ccevm_govProposal', [proposed.proposalId]);
     assert.deepEqual(record.ballots, { [carol.address.toLowerCase()]: false, [alice.address.toLowerCase()]: true, [bob.address.toLowerCase()]: true });
     assert.ok((await users()).includes(newcomer.address.toLowerCase()));
+    // A user now: it signs in, and sees that the refused transaction left no trace.
+    newcomerToken = (await signIn(nodes[0]!.url, newcomer)).token;
+    const ownNonce = (tag: string) => rpcCall(`${nodes[0]!.url}/rpc/${newcomerToken}`, 'eth_getTransactionCount', [newcomer.address, tag]);
+    assert.equal(await ownNonce('pending'), '0x0');
     await rpcCall(nodes[0]!.url, 'eth_sendRawTransaction', [raw]);
-    await waitFor(async () => (await rpcCall(nodes[0]!.url, 'eth_getTransactionCount', [newcomer.address, 'latest'])) === '0x1', 'the new user transaction');
+    await waitFor(async () => (await ownNonce('latest')) === '0x1', 'the new user transaction');
   });
 
   it('a rejected and a withdrawn proposal have no effect, and a ballot after either changes nothing', async () => {
@@ -234,7 +240,7 @@ describe('a consortium governs the network by signed votes (node processes)', fu
     assert.equal(await rpcCall(joiner.url, 'eth_chainId').then(() => 'up', () => 'down'), 'down', 'a pending node does not start');
     assert.equal(await rpcCall(nodes[0]!.url, 'net_peerCount'), '0x2', 'nor is it connected');
     await trust(joiner, pending.nodeId, nodes[1]);
-    assert.equal(await rpcCall(joiner.url, 'eth_getTransactionCount', [newcomer.address, 'latest']), '0x1', 'it holds the replicated state');
+    assert.equal(await rpcCall(`${joiner.url}/rpc/${newcomerToken}`, 'eth_getTransactionCount', [newcomer.address, 'latest']), '0x1', "it holds the replicated state (and the newcomer's session)");
     assert.equal((await joiner.info()).role, 'backup');
     assert.equal(await rpcCall(nodes[0]!.url, 'net_peerCount'), '0x3');
   });

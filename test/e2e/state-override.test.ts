@@ -112,13 +112,21 @@ describe('e2e: state overrides in eth_call and eth_estimateGas', function () {
     }
   });
 
-  it('eth_estimateGas honours overrides (a transfer from an account funded only by the override)', async () => {
-    const from = freshAddress();
-    const transfer = { from, to: freshAddress(), value: numberToHex(10n ** 18n) };
+  it('eth_estimateGas honours overrides (a transfer of more than the sender holds, funded only by the override)', async () => {
+    // Without a session a call runs as its `from` only if that is a dev account (this is a
+    // development service; docs/confidentiality.md): the sender is one, sending more than it has.
+    const from = privateKeyToAccount(DEV_KEYS[1] as Hex).address;
+    const value = (await client.getBalance({ address: from })) + 10n ** 18n;
+    const transfer = { from, to: freshAddress(), value: numberToHex(value) };
     const unfunded = await rpcError('eth_estimateGas', [transfer, 'latest']);
     assert.match(unfunded.message, /insufficient/);
-    assert.equal(await node.rpc('eth_estimateGas', [transfer, 'latest', { [from]: { balance: numberToHex(2n * 10n ** 18n) } }]), '0x5208');
-    assert.equal(await client.estimateGas({ account: from, to: transfer.to, value: 10n ** 18n, stateOverride: [{ address: from, balance: 2n * 10n ** 18n }] }), 21000n);
+    const funded = { [from]: { balance: numberToHex(2n * value) } };
+    assert.equal(await node.rpc('eth_estimateGas', [transfer, 'latest', funded]), '0x5208');
+    assert.equal(await client.estimateGas({ account: from, to: transfer.to, value, stateOverride: [{ address: from, balance: 2n * value }] }), 21000n);
+    // Any other `from` runs as 0x0: funding it by an override funds no one.
+    const stranger = freshAddress();
+    const asZero = await rpcError('eth_estimateGas', [{ ...transfer, from: stranger }, 'latest', { [stranger]: funded[from] }]);
+    assert.match(asZero.message, /insufficient/);
     // A message that runs code only in the override costs more than a plain transfer.
     const to = freshAddress();
     const withCode = BigInt(await node.rpc('eth_estimateGas', [{ from: deployer.address, to }, 'pending', { [to]: { code: LOAD_SLOT_1 } }]));

@@ -382,17 +382,20 @@ describe('viem 2 against a ccevm node', function () {
     const base = await client.getTransactionCount({ address, blockTag: 'latest' });
     assert.equal(await client.getTransactionCount({ address, blockTag: 'pending' }), base);
     const balanceBefore = await client.getBalance({ address });
+    // To a dev account: without a session this client reads only the dev accounts' balances.
+    const recipient = wallets[4]!.account.address;
+    const recipientBefore = await client.getBalance({ address: recipient });
 
-    const hash = await alice.sendTransaction({ to: fresh, value: 12_345n });
+    const hash = await alice.sendTransaction({ to: recipient, value: 12_345n });
     // eth_sendRawTransaction answers once the node has executed the transaction: pending
     // state has it at once; latest (committed) state at the latest once the receipt is there.
     assert.equal(await client.getTransactionCount({ address, blockTag: 'pending' }), base + 1);
-    assert.equal(await client.getBalance({ address: fresh, blockTag: 'pending' }), 12_345n);
+    assert.equal(await client.getBalance({ address: recipient, blockTag: 'pending' }), recipientBefore + 12_345n);
     assert.ok([base, base + 1].includes(await client.getTransactionCount({ address, blockTag: 'latest' })));
     const receipt = await client.waitForTransactionReceipt({ hash });
     assert.equal(receipt.status, 'success');
     assert.equal(await client.getTransactionCount({ address }), base + 1);
-    assert.equal(await client.getBalance({ address: fresh }), 12_345n);
+    assert.equal(await client.getBalance({ address: recipient }), recipientBefore + 12_345n);
     assert.equal(await client.getBalance({ address }), balanceBefore - 12_345n - receipt.gasUsed * receipt.effectiveGasPrice);
     assert.equal(await client.getChainId(), CHAIN_ID);
   });
