@@ -8,15 +8,24 @@ import { join } from 'node:path';
 
 const CLI = new URL('../../cli/ccevm.js', import.meta.url).pathname;
 
+/** Ports this process has handed out: the kernel may offer a just-closed one again. */
+const handedOut = new Set<number>();
+
+/** A port free now and not handed out before in this process (so two nodes of a test never share one). */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
+  for (;;) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const server = createServer();
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        const found = (server.address() as { port: number }).port;
+        server.close(() => resolve(found));
+      });
     });
-  });
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
 }
 
 export interface NodeProcessOptions {
