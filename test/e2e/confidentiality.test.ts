@@ -311,12 +311,19 @@ describe('e2e: what each caller learns (docs/confidentiality.md, cell by cell)',
     await send(alice, { to: supplyChain, data: supplyChainAbi.encodeFunctionData('createItem', [keccak256(Buffer.from('a crate of pears')), LOCATION_MADE]) });
     custodyTransfer = await send(alice, { to: supplyChain, data: supplyChainAbi.encodeFunctionData('transferCustody', [0n, bob.address, LOCATION_HANDED]) });
     publicTransfer = await send(alice, { to: publicToken, data: privateTokenAbi.encodeFunctionData('transfer', [carol.address, 10n]) });
-    // Two senders at once, so that the private transfer may share its block with a public one.
-    [privateTransfer, carolsTransfer] = await Promise.all([
-      send(alice, { to: privateToken, data: privateTokenAbi.encodeFunctionData('transfer', [bob.address, AMOUNT]) }),
-      send(carol, { to: publicToken, data: privateTokenAbi.encodeFunctionData('transfer', [alice.address, 3n]) }, 'carol'),
-    ]);
-    privateBlock = (await result('auditor', 'eth_getTransactionReceipt', [privateTransfer])).blockNumber;
+    // One batch of two senders' transactions, so that they share a block: carol's public
+    // transfer beside the private one (the block views below then differ per caller).
+    const pair = [
+      await signed(alice, { to: privateToken, data: privateTokenAbi.encodeFunctionData('transfer', [bob.address, AMOUNT]) }),
+      await signed(carol, { to: publicToken, data: privateTokenAbi.encodeFunctionData('transfer', [alice.address, 3n]) }),
+    ];
+    const batch = await post('/', pair.map((rawTx, i) => ({ jsonrpc: '2.0', id: i, method: 'eth_sendRawTransaction', params: [rawTx] })), { Authorization: `Bearer ${sessions.alice}` });
+    [privateTransfer, carolsTransfer] = pair.map((rawTx) => keccak256(rawTx));
+    assert.deepEqual(batch.body.map((r: { result: string }) => r.result).sort(), [privateTransfer, carolsTransfer].sort(), JSON.stringify(batch.body));
+    const [privateReceipt, carolsReceipt] = await Promise.all([privateTransfer, carolsTransfer].map((h) => result('auditor', 'eth_getTransactionReceipt', [h])));
+    assert.deepEqual([privateReceipt.status, carolsReceipt.status], ['0x1', '0x1']);
+    privateBlock = privateReceipt.blockNumber;
+    assert.equal(carolsReceipt.blockNumber, privateBlock, 'the two transfers share a block');
 
     // The members make the public token's Transfer an event anyone may see.
     const member = await loadDevMember(node.dataDir);
@@ -511,7 +518,7 @@ describe('e2e: what each caller learns (docs/confidentiality.md, cell by cell)',
     const visible = (await result('carol', 'eth_getBlockByNumber', [privateBlock, false])).transactions;
     const byIndex = [];
     for (let i = 0; i < (await blockSize(privateBlock)); i++) byIndex.push((await result('carol', 'eth_getTransactionByBlockNumberAndIndex', [privateBlock, `0x${i.toString(16)}`]))?.hash ?? null);
-    assert.deepEqual(byIndex.filter((h) => h !== null), visible, 'her view, numbered from 0');
+    assert.deepEqual(byIndex, [...visible, ...Array(byIndex.length - visible.length).fill(null)], 'her view, numbered from 0 without gaps');
     assert.ok(!byIndex.includes(privateTransfer), 'not the private transfer');
     const provider = ethersAs('carol');
     try {
@@ -582,13 +589,19 @@ describe('e2e: what each caller learns (docs/confidentiality.md, cell by cell)',
     return `0x${gas.toString(16)}`;
   };
 
-  cell('eth_getBlockByNumber', ['anonymous'], 'the header; no transactions; gasUsed 0', async () => {
-    const full = await result('auditor', 'eth_getBlockByNumber', [privateBlock, false]);
-    for (const [method, at] of [['eth_getBlockByNumber', privateBlock], ['eth_getBlockByHash', full.hash]] as const) {
-      for (const withTransactions of [false, true]) {
-        const block = await result('anonymous', method, [at, withTransactions]);
-        assert.deepEqual(header(block), header(full), 'the one header');
-        assert.deepEqual([block.transactions, block.gasUsed], [[], '0x0'], `${method} ${withTransactions}`);
+  cell('eth_getBlockByNumber', ['anonymous'], 'the header; no transactions; gasUsed 0, even where it sees a log', async () => {
+    // the block of a private transfer, and one whose log anonymous may see but not its transaction
+    const everyoneBlock = (await result('auditor', 'eth_getTransactionReceipt', [everyoneTransfer])).blockNumber;
+    assert.equal((await result('anonymous', 'eth_getLogs', [{ fromBlock: everyoneBlock, toBlock: everyoneBlock }])).length, 1);
+    for (const number of [privateBlock, everyoneBlock]) {
+      const full = await result('auditor', 'eth_getBlockByNumber', [number, false]);
+      assert.ok(full.transactions.length > 0 && full.gasUsed !== '0x0', `block ${number} holds transactions`);
+      for (const [method, at] of [['eth_getBlockByNumber', number], ['eth_getBlockByHash', full.hash]] as const) {
+        for (const withTransactions of [false, true]) {
+          const block = await result('anonymous', method, [at, withTransactions]);
+          assert.deepEqual(header(block), header(full), 'the one header');
+          assert.deepEqual([block.transactions, block.gasUsed], [[], '0x0'], `${method} ${number} ${withTransactions}`);
+        }
       }
     }
     assert.equal(await result('anonymous', 'eth_getBlockByHash', [UNKNOWN_HASH, false]), null);
@@ -842,6 +855,7 @@ describe('e2e: what each caller learns (docs/confidentiality.md, cell by cell)',
     for (const [name, marker] of markers) {
       for (const f of files) if (f.bytes.includes(marker)) leaks.push(`${name} in ${f.path}`);
       if (wire.includes(marker)) leaks.push(`${name} on the wire`);
+      if (Buffer.from(node.output).includes(marker)) leaks.push(`${name} in the node's output`);
     }
     assert.deepEqual(leaks, []);
     for (const row of TABLE) passed.add(`${row.name}|host operator`);
