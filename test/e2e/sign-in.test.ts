@@ -17,13 +17,12 @@ import { JsonRpcClient, httpTransport } from '../../rpc/client.js';
 import { runCli } from '../support/cli.js';
 import { runHardhat } from '../support/hardhat.js';
 import { DEV_KEYS, NodeProcess } from '../support/node-process.js';
+import { signInMessage, type Signer } from '../support/sign-in.js';
 import { sleep } from './helpers.js';
 
 const SIGN_IN_REFUSED = -32021;
 const INVALID_SESSION = -32020;
 
-/** What signs a message: an ethers Wallet or HD wallet. */
-type Signer = { address: string; signMessage(message: string): Promise<string> };
 
 interface Answer {
   status: number;
@@ -36,7 +35,6 @@ describe('e2e: signing in (session tokens)', function () {
   /** every token the node issued in this suite, to look for in its output */
   const tokens: string[] = [];
   const user = new Wallet(DEV_KEYS[1]!);
-  const domain = () => new URL(node.url).host;
 
   /** One JSON-RPC request to `path` on the node, with `headers`; the HTTP status and the parsed body. */
   async function post(path: string, method: string, params: unknown[] = [], headers: Record<string, string> = {}): Promise<Answer> {
@@ -52,8 +50,7 @@ describe('e2e: signing in (session tokens)', function () {
 
   /** A SIWE message as a wallet builds it for this node, with a fresh nonce from it; `fields` override. */
   async function message(wallet: Signer, fields: Record<string, unknown> = {}): Promise<string> {
-    const nonce = await node.rpc('ccevm_signInNonce');
-    return new SiweMessage({ domain: domain(), address: wallet.address, uri: node.url, version: '1', chainId: 1337, nonce, issuedAt: new Date().toISOString(), statement: 'Sign in to ccevm', ...fields }).prepareMessage();
+    return signInMessage(node.url, wallet.address, await node.rpc('ccevm_signInNonce'), fields);
   }
 
   async function signIn(wallet: Signer, fields: Record<string, unknown> = {}): Promise<{ token: string; address: string; expiresAt: number }> {
