@@ -13,8 +13,9 @@
 // eth_getTransactionReceipt every --poll-ms until the receipt appears, then sending the
 // next. Slot i always uses sender i, so nonces never wait on each other. On ccevm each
 // sender signs in first (Sign-In with Ethereum) and sends and polls with its own session
-// token in the URL path, as a DApp reading its own receipts does (--reads anonymous: no
-// tokens, the anonymous caller of a development service, to show what the checks cost).
+// token in the URL path, as a DApp reading its own receipts does (--reads anonymous: the
+// timed phase without tokens, as the anonymous caller of a development service, who reads
+// as the dev accounts, to show what sessions cost).
 //
 //   tx/s     receipts obtained within the timed window / window length
 //   p50/p99  latency from submitting the transaction to seeing its receipt (every receipt,
@@ -187,8 +188,10 @@ interface Context {
   iface: Interface;
   deployer: FastSigner;
   senders: FastSigner[];
-  /** per sender: the client it sends and reads with (its session's URL on ccevm) */
+  /** per sender: the client that reads its nonce (its session's URL on ccevm) */
   senderRpc: RpcClient[];
+  /** per sender: the client it sends and polls with in the timed phase (its session's, or with --reads anonymous none) */
+  timedRpc: RpcClient[];
   recipients: string[];
   /** transfer(recipient, TRANSFER_AMOUNT) calldata, per recipient */
   transferData: string[];
@@ -249,7 +252,7 @@ async function setup(kind: TargetKind, target: TargetProcess, iface: Interface, 
   const senders = Array.from({ length: SENDERS }, (_, i) => new FastSigner(benchKey(`sender ${i}`)));
   await target.registerUsers(senders.map((s) => s.address));
   const senderRpc = await Promise.all(senders.map(async (_, i) => {
-    if (kind === 'hardhat' || OPTS.reads === 'anonymous') return rpc;
+    if (kind === 'hardhat') return rpc;
     const session = await signIn(target.url, new Wallet(benchKey(`sender ${i}`)));
     return new RpcClient(session.url);
   }));
@@ -281,6 +284,7 @@ async function setup(kind: TargetKind, target: TargetProcess, iface: Interface, 
     deployer,
     senders,
     senderRpc,
+    timedRpc: OPTS.reads === 'anonymous' ? senderRpc.map(() => rpc) : senderRpc,
     recipients,
     transferData: recipients.map((r) => iface.encodeFunctionData('transfer', [r, TRANSFER_AMOUNT])),
     expectedTokens: new Map(),
@@ -378,7 +382,7 @@ async function runLoad(ctx: Context, concurrency: number): Promise<RunResult> {
   let exhaustedSlots = 0;
   let abortedSlots = 0;
   // Warm the keep-alive pools so the window does not include TCP connects.
-  await Promise.all(Array.from({ length: concurrency }, (_, s) => ctx.senderRpc[s]!.call('eth_chainId')));
+  await Promise.all(Array.from({ length: concurrency }, (_, s) => ctx.timedRpc[s]!.call('eth_chainId')));
 
   const nodeCpu0 = processCpuSeconds(ctx.target.child.pid);
   const clientCpu0 = process.cpuUsage();
@@ -392,7 +396,7 @@ async function runLoad(ctx: Context, concurrency: number): Promise<RunResult> {
     for (; i < list.length && now() < deadline; i++) {
       const tx = list[i]!;
       const sender = ctx.senders[tx.sender]!.address;
-      const rpc = ctx.senderRpc[tx.sender]!;
+      const rpc = ctx.timedRpc[tx.sender]!;
       const tSubmit = now();
       try {
         const hash = await rpc.call('eth_sendRawTransaction', [tx.raw]);
