@@ -90,7 +90,8 @@ export class Executor {
       }
       this.state.flush(kv);
       const logs = (run.execResult.logs ?? []) as LogRecord[];
-      this.record(kv, admitted, run, pending, logs, await this.publicLogs(kv, logs, pending));
+      const publicLogs = this.publicLogs(kv, logs, pending);
+      this.record(kv, admitted, run, pending, logs, Array.isArray(publicLogs) ? publicLogs : await publicLogs);
       return run;
     });
     this.state.unbind();
@@ -99,14 +100,15 @@ export class Executor {
     return { hash: admitted.hash, txid: txid! };
   }
 
-  /** Which logs anyone may see, by their rule when emitted: only those enter the block header's bloom. */
-  private async publicLogs(kv: Transaction, logs: LogRecord[], pending: PendingBlock): Promise<number[]> {
-    const out: number[] = [];
-    for (let i = 0; i < logs.length; i++) {
-      const rule = await eventRuleOf(kv, this.probe, () => pending, logs[i]!);
-      if (rule & EventRule.Everyone) out.push(i);
-    }
-    return out;
+  /**
+   * Which logs anyone may see, by their rule when emitted: only those enter the block
+   * header's bloom. Synchronous unless a contract must be asked for a rule (the first time
+   * its code emits an event): the executor's queue must not look idle in between.
+   */
+  private publicLogs(kv: Transaction, logs: LogRecord[], pending: PendingBlock): number[] | Promise<number[]> {
+    const rules = logs.map((log) => eventRuleOf(kv, this.probe, () => pending, log));
+    const indices = (known: number[]) => known.flatMap((rule, i) => (rule & EventRule.Everyone ? [i] : []));
+    return rules.some((r) => r instanceof Promise) ? Promise.all(rules).then(indices) : indices(rules as number[]);
   }
 
   private record(kv: Transaction, admitted: AdmittedTransaction, run: RunTxResult, pending: PendingBlock, logs: LogRecord[], publicLogs: number[]): void {

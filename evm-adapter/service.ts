@@ -9,7 +9,7 @@ import { createVM } from '@ethereumjs/vm';
 import type { ReadOnlyTransaction } from '../core/kv/read-only.js';
 import type { Transaction } from '../core/kv/transaction.js';
 import { NotPrimaryError, type ApplicationHooks, type Node } from '../core/node/node.js';
-import { equalBytes, fromHex } from '../core/util/bytes.js';
+import { fromHex } from '../core/util/bytes.js';
 import { executionBlock, landingBlocks, pendingBlock, sealBlock, systemClock, type Clock } from './blocks.js';
 import { Calls, type CallRequest } from './calls.js';
 import { createChainCommon, createTransactionCommon, keccak256 } from './common.js';
@@ -18,7 +18,7 @@ import { ErrorCode, EvmError, notPermitted } from './errors.js';
 import type { Caller } from './access/caller.js';
 import { ContractProbe } from './access/contract-probe.js';
 import { Reader } from './access/reader.js';
-import { blockView, type BlockView, type ViewedTransaction } from './access/views.js';
+import { blockView, entryAt, type BlockView, type ViewedTransaction } from './access/views.js';
 import { HeaderBuilder } from './header.js';
 import { Executor, type Submitted } from './executor.js';
 import { KvBlockchain } from './kv-blockchain.js';
@@ -160,9 +160,9 @@ export class EvmService {
     return this.committed((tx) => this.queries.head(tx)?.number ?? 0);
   }
 
-  /** The caller's view of a sealed block; of its first `count` transactions only, if given. */
-  private async view(tx: ReadOnlyTransaction, reader: Reader, block: BlockRecord, count?: number): Promise<BlockView> {
-    return blockView(reader, block, await this.facts.of(tx, block, () => reader.block()), count);
+  /** The caller's view of a sealed block. */
+  private async view(tx: ReadOnlyTransaction, reader: Reader, block: BlockRecord): Promise<BlockView> {
+    return blockView(reader, block, (await this.facts.of(tx, block, () => reader.block())).txs);
   }
 
   private reader(caller: Caller, tx: ReadOnlyTransaction): Reader {
@@ -279,7 +279,7 @@ export class EvmService {
     const committed = await this.viewing(caller, async (tx, reader) => {
       const view = this.queries.transaction(tx, hash);
       if (!view?.blockHash) return undefined;
-      const entry = await this.entryOf(tx, reader, hash, view.record);
+      const entry = await this.entryOf(tx, reader, view.record);
       return { found: true, shown: entry?.visible ? { view, index: entry.index } : undefined };
     });
     if (committed) return committed.shown;
@@ -298,16 +298,15 @@ export class EvmService {
       const record = tx.map(TRANSACTIONS).get(hash);
       const block = record && this.queries.block(tx, record.block);
       if (!block) return undefined;
-      const entry = await this.entryOf(tx, reader, hash, record);
+      const entry = await this.entryOf(tx, reader, record);
       return entry?.visible ? { entry, block } : undefined;
     });
   }
 
-  /** The transaction's entry in the caller's view of its block (which needs the view up to it only). */
-  private async entryOf(tx: ReadOnlyTransaction, reader: Reader, hash: Uint8Array, record: TxRecord): Promise<ViewedTransaction | undefined> {
-    const view = await this.view(tx, reader, this.queries.block(tx, record.block)!, record.index + 1);
-    const last = view.transactions.at(-1);
-    return last && equalBytes(last.hash, hash) ? last : undefined;
+  /** The transaction's entry in the caller's view of its block. */
+  private async entryOf(tx: ReadOnlyTransaction, reader: Reader, record: TxRecord): Promise<ViewedTransaction | undefined> {
+    const block = this.queries.block(tx, record.block)!;
+    return entryAt(reader, block, await this.facts.of(tx, block, () => reader.block()), record.index);
   }
 
   /** The logs matching `filter` that the caller may see, numbered in its view. */

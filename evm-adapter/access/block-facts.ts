@@ -30,29 +30,75 @@ export interface TransactionFacts {
   logs: LogFacts[];
 }
 
+/**
+ * A sealed block's facts. A transaction is `shared` when every user sees it whole (it
+ * called or created a public contract, and each of its logs follows the contract-level
+ * rule of a public contract): then a user's view of the block is the shared ones plus the
+ * few others it may see, and a receipt's place in that view is counted from `before`
+ * without passing over the shared ones (views.ts).
+ */
+export interface SealedBlockFacts {
+  txs: TransactionFacts[];
+  shared: boolean[];
+  /** per position: count, gas and logs of the shared transactions before it */
+  before: { count: number; gas: bigint; logs: number }[];
+  /** positions of the transactions that are not shared */
+  others: number[];
+}
+
 const CACHED_BLOCKS = 256;
 
+function isShared(tx: TransactionFacts): boolean {
+  return tx.target?.kind === 'public' && tx.logs.every((l) => l.rule === 0 && l.contract.kind === 'public');
+}
+
+function sealedFacts(txs: TransactionFacts[]): SealedBlockFacts {
+  const shared = txs.map(isShared);
+  const before: SealedBlockFacts['before'] = [];
+  const others: number[] = [];
+  let count = 0;
+  let gas = 0n;
+  let logs = 0;
+  txs.forEach((tx, i) => {
+    before.push({ count, gas, logs });
+    if (shared[i]) {
+      count++;
+      gas += tx.receipt.gasUsed;
+      logs += tx.logs.length;
+    } else others.push(i);
+  });
+  return { txs, shared, before, others };
+}
+
 export class BlockFacts {
-  private readonly cache = new Map<string, TransactionFacts[]>();
+  /** (promises: the many receipt polls that follow a block's commit wait for one classification) */
+  private readonly cache = new Map<string, Promise<SealedBlockFacts>>();
 
   constructor(
     private readonly queries: Queries,
     private readonly probe: ContractProbe,
   ) {}
 
-  async of(snapshot: ReadOnlyTransaction, block: BlockRecord, context: () => BlockContext): Promise<TransactionFacts[]> {
+  of(snapshot: ReadOnlyTransaction, block: BlockRecord, context: () => BlockContext): Promise<SealedBlockFacts> {
     const key = `${block.number}|${hex(block.hash)}|${marksFingerprint(snapshot)}`;
-    const known = this.cache.get(key);
-    if (known) return known;
+    let facts = this.cache.get(key);
+    if (!facts) {
+      if (this.cache.size >= CACHED_BLOCKS) this.cache.delete(this.cache.keys().next().value!);
+      facts = this.classify(snapshot, block, context);
+      this.cache.set(key, facts);
+      facts.catch(() => this.cache.delete(key));
+    }
+    return facts;
+  }
+
+  private async classify(snapshot: ReadOnlyTransaction, block: BlockRecord, context: () => BlockContext): Promise<SealedBlockFacts> {
     const txs = snapshot.map(TRANSACTIONS);
     const receipts = snapshot.map(RECEIPTS);
     const facts: TransactionFacts[] = [];
     for (const hash of this.queries.blockTransactionHashes(snapshot, block.number)) {
       facts.push(await this.transaction(snapshot, context, hash, txs.get(hash)!, receipts.get(hash)!));
     }
-    if (this.cache.size >= CACHED_BLOCKS) this.cache.delete(this.cache.keys().next().value!);
-    this.cache.set(key, facts);
-    return facts;
+    return sealedFacts(facts);
   }
 
   /** One transaction's facts (also for a pending one, which is not cached). */

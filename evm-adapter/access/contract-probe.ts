@@ -67,10 +67,14 @@ export class ContractProbe {
   }
 
   /** The contract's own rule for events with `topic0` (0, the contract-level rule, when it gives none that is valid). */
-  async eventRule(snapshot: ReadOnlyTransaction, block: BlockContext, contract: Uint8Array, codeHash: string, topic0: Uint8Array): Promise<number> {
+  eventRule(snapshot: ReadOnlyTransaction, block: BlockContext, contract: Uint8Array, codeHash: string, topic0: Uint8Array): number | Promise<number> {
     const key = `${codeHash}:${Buffer.from(topic0).toString('hex')}`;
     const known = this.rules.get(key);
     if (known !== undefined) return known;
+    return this.askEventRule(snapshot, block, contract, key, topic0);
+  }
+
+  private async askEventRule(snapshot: ReadOnlyTransaction, block: BlockContext, contract: Uint8Array, key: string, topic0: Uint8Array): Promise<number> {
     const out = await this.calls.probe(snapshot, block, contract, callData(EVENT_VISIBILITY, topic0), PROBE_GAS);
     const value = out !== undefined && out.length === 32 && out.subarray(0, 31).every((b) => b === 0) ? out[31]! : 0;
     const rule = isEventRule(value) ? value : 0;

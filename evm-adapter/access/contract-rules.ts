@@ -32,8 +32,11 @@ export function classify(snapshot: ReadOnlyTransaction, probe: ContractProbe, ad
   return features.checkAccess ? { kind: 'private', address } : SEALED;
 }
 
-/** The rule for `log`: the members' over the contract's own (0: the contract-level rule). */
-export async function eventRuleOf(snapshot: ReadOnlyTransaction, probe: ContractProbe, block: () => BlockContext, log: LogRecord): Promise<number> {
+/**
+ * The rule for `log`: the members' over the contract's own (0: the contract-level rule).
+ * Synchronous unless the contract must be asked (once per code hash and event).
+ */
+export function eventRuleOf(snapshot: ReadOnlyTransaction, probe: ContractProbe, block: () => BlockContext, log: LogRecord): number | Promise<number> {
   const [address, topics] = log;
   const topic0 = topics[0];
   if (!topic0) return 0;

@@ -2,7 +2,7 @@
 // see existed. Indices, cumulative gas and log indices are counted over what the caller
 // sees, so neither a gap in them nor a block total tells it about anyone else's activity.
 import type { BlockRecord, LogRecord, ReceiptRecord, TxRecord } from '../tables.js';
-import type { TransactionFacts } from './block-facts.js';
+import type { SealedBlockFacts, TransactionFacts } from './block-facts.js';
 import type { Reader } from './reader.js';
 
 export interface VisibleLog {
@@ -35,12 +35,12 @@ export interface BlockView {
   gasUsed: bigint;
 }
 
-/** The caller's view of `block`, whose transactions' facts are `facts` (block-facts.ts); of its first `count` only, if given. */
-export async function blockView(reader: Reader, block: BlockRecord, facts: TransactionFacts[], count = facts.length): Promise<BlockView> {
+/** The caller's view of `block`, whose transactions' facts are `facts` (block-facts.ts). */
+export async function blockView(reader: Reader, block: BlockRecord, facts: TransactionFacts[]): Promise<BlockView> {
   const transactions: ViewedTransaction[] = [];
   let gasUsed = 0n;
   let logIndex = 0;
-  for (const tx of facts.slice(0, count)) {
+  for (const tx of facts) {
     // (most answers need no contract asked: await only those that do)
     const seen = reader.seesTransaction(tx);
     const visible = seen === true || (seen !== false && (await seen));
@@ -55,4 +55,43 @@ export async function blockView(reader: Reader, block: BlockRecord, facts: Trans
     }
   }
   return { block, transactions, gasUsed };
+}
+
+/**
+ * The entry of the transaction at `position` in the caller's view of its block, as
+ * blockView would number it, without passing over the block's shared transactions where
+ * the caller's relation to them is known without asking: an auditor sees all, a user all
+ * the shared ones, a caller who reads as no one none of them.
+ */
+export async function entryAt(reader: Reader, block: BlockRecord, facts: SealedBlockFacts, position: number): Promise<ViewedTransaction | undefined> {
+  const tx = facts.txs[position]!;
+  if (reader.auditor) {
+    return { hash: tx.hash, record: tx.record, receipt: tx.receipt, visible: true, index: position, cumulativeGasUsed: tx.receipt.cumulativeGasUsed, logs: tx.logs.map((l, i) => ({ log: l.log, logIndex: tx.receipt.firstLogIndex + i })) };
+  }
+  const sharedSeen = reader.user ? true : reader.identities.length === 0 ? false : undefined;
+  if (sharedSeen === undefined) return (await blockView(reader, block, facts.txs.slice(0, position + 1))).transactions.find((t) => t.hash === tx.hash);
+  const base = sharedSeen ? facts.before[position]! : { count: 0, gas: 0n, logs: 0 };
+  // The others before it, as blockView counts them.
+  const earlier = await blockView(reader, block, facts.others.filter((q) => q < position).map((q) => facts.txs[q]!));
+  const index = base.count + earlier.transactions.length;
+  let gas = base.gas + earlier.gasUsed;
+  let logIndex = base.logs + earlier.transactions.reduce((n, t) => n + t.logs.length, 0);
+  let visible: boolean;
+  let logs: VisibleLog[];
+  if (facts.shared[position]) {
+    if (!sharedSeen) return undefined;
+    visible = true;
+    logs = tx.logs.map((l) => ({ log: l.log, logIndex: logIndex++ }));
+  } else {
+    const seen = reader.seesTransaction(tx);
+    visible = seen === true || (seen !== false && (await seen));
+    logs = [];
+    for (const log of tx.logs) {
+      const shown = reader.seesLog(log, tx.from);
+      if (shown === true || (shown !== false && (await shown))) logs.push({ log: log.log, logIndex: logIndex++ });
+    }
+    if (!visible && logs.length === 0) return undefined;
+  }
+  if (visible) gas += tx.receipt.gasUsed;
+  return { hash: tx.hash, record: tx.record, receipt: tx.receipt, visible, index, cumulativeGasUsed: gas, logs };
 }

@@ -123,6 +123,24 @@ describe('access / the read policy per caller (one node, in process)', function 
     assert.equal(full.receiptsRoot, hex(keccak256(RLP.encode(pairs))));
   });
 
+  it('numbers a receipt as the caller\'s block view does, whichever caller', async () => {
+    const number = (await rpc(as.auditor, 'eth_getTransactionReceipt', privateTransfer)).blockNumber;
+    for (const [who, caller] of Object.entries(as)) {
+      const block = await rpc(caller, 'eth_getBlockByNumber', number, true);
+      let gas = 0n;
+      for (const tx of block.transactions) {
+        const receipt = await rpc(caller, 'eth_getTransactionReceipt', tx.hash);
+        gas += BigInt(receipt.gasUsed);
+        assert.equal(receipt.transactionIndex, tx.transactionIndex, `${who}: index of ${tx.hash}`);
+        assert.equal(BigInt(receipt.cumulativeGasUsed), gas, `${who}: cumulative gas of ${tx.hash}`);
+      }
+      const logs = await rpc(caller, 'eth_getLogs', { fromBlock: number, toBlock: number });
+      const receipts = await Promise.all(block.transactions.map((t: { hash: string }) => rpc(caller, 'eth_getTransactionReceipt', t.hash)));
+      const inReceipts = receipts.flatMap((r) => r.logs.map((l: { logIndex: string; transactionIndex: string }) => `${l.transactionIndex}/${l.logIndex}`));
+      for (const id of inReceipts) assert.ok(logs.some((l: { logIndex: string; transactionIndex: string }) => `${l.transactionIndex}/${l.logIndex}` === id), `${who}: receipt log ${id} is in eth_getLogs`);
+    }
+  });
+
   it("reads one's own balance and nonce only, unless the policy lets users read any; the auditor reads all", async () => {
     const balance = (who: Caller, of: string) => rpc(who, 'eth_getBalance', of, 'latest');
     assert.notEqual(await balance(as.alice, alice.address), '0x0');
