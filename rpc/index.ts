@@ -2,7 +2,7 @@ import type { Node } from '../core/node/node.js';
 import type { Caller } from '../evm-adapter/access/caller.js';
 import type { EvmService } from '../evm-adapter/service.js';
 import { SignInDomains } from './auth/domains.js';
-import { resolveToken } from './auth/sessions.js';
+import { TokenResolver } from './auth/sessions.js';
 import { Forwarder, type ForwarderOptions } from './forwarder.js';
 import { ethMethods, type Method } from './methods/eth.js';
 import { authenticatorFor } from './governance/submit.js';
@@ -35,5 +35,6 @@ export function allMethods(node: Node, evm: EvmService, options: FrontEndOptions
 
 /** Who a session token stands for on this node now (its committed state): RpcServerOptions.authenticate. */
 export function sessionAuthenticator(node: Node, clock: () => number = Date.now): (token: string) => Caller | undefined {
-  return (token) => node.readCommitted((tx) => resolveToken(tx, token, Math.floor(clock() / 1000)));
+  const resolver = new TokenResolver();
+  return (token) => node.readCommitted((tx) => resolver.resolve(tx, token, Math.floor(clock() / 1000)));
 }

@@ -104,6 +104,35 @@ export function resolveToken(tx: ReadOnlyTransaction, token: string, nowS: numbe
   return caller;
 }
 
+/** Tokens kept resolved before they must be resolved afresh (bounds a client inventing tokens). */
+const KNOWN_TOKENS = 4096;
+
+/**
+ * resolveToken for every request of a node: a token resolved once keeps its session key,
+ * address, expiry and caller, so a later request costs two lookups (the session still
+ * there, its address still a user) instead of a hash, two decodes and a new caller. A
+ * session never changes, it is only deleted, so that is the same answer.
+ */
+export class TokenResolver {
+  private readonly known = new Map<string, { key: string; session: Session; caller: Caller }>();
+
+  resolve(tx: ReadOnlyTransaction, token: string, nowS: number): Caller | undefined {
+    const memo = this.known.get(token);
+    if (memo) {
+      if (memo.session.expiresAt <= nowS) this.known.delete(token);
+      else if (tx.map(SESSIONS).has(memo.key) && tx.map(USERS_INFO).has(memo.session.address)) return memo.caller;
+      return undefined;
+    }
+    const caller = resolveToken(tx, token, nowS);
+    if (caller) {
+      if (this.known.size >= KNOWN_TOKENS) this.known.delete(this.known.keys().next().value!);
+      const key = keysOfCallers.get(caller)!;
+      this.known.set(token, { key, session: tx.map(SESSIONS).get(key)!, caller });
+    }
+    return caller;
+  }
+}
+
 /** The session key of a caller resolveToken made; undefined for any other caller (anonymous). */
 export function sessionKeyOf(caller: Caller): string | undefined {
   return keysOfCallers.get(caller);

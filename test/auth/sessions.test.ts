@@ -11,7 +11,7 @@ import { Store } from '../../core/kv/store.js';
 import type { Transaction } from '../../core/kv/transaction.js';
 import { JsonRpcError } from '../../rpc/client.js';
 import { NONCE_LIFETIME_S } from '../../rpc/auth/nonces.js';
-import { closeSession, newToken, openSession, resolveToken, SESSIONS, sessionKey, sessionKeyOf } from '../../rpc/auth/sessions.js';
+import { closeSession, newToken, openSession, resolveToken, SESSIONS, sessionKey, sessionKeyOf, TokenResolver } from '../../rpc/auth/sessions.js';
 import type { CheckedSignIn } from '../../rpc/auth/sign-in-message.js';
 
 // (read by their names: the test looks at what they hold)
@@ -53,6 +53,24 @@ describe('auth / session maps', () => {
     assert.equal(read((tx) => resolveToken(tx, newToken(), T0)), undefined, 'never issued');
     assert.equal(read((tx) => resolveToken(tx, `${token}x`, T0)), undefined, 'not a token');
     assert.equal(sessionKeyOf({ kind: 'anonymous' }), undefined);
+  });
+
+  it('a resolver that keeps resolved tokens answers as resolveToken: through sign-out, removal of the user and expiry', () => {
+    const resolver = new TokenResolver();
+    const token = open(nonceAt(T0, 'a'), T0, T0);
+    const first = read((tx) => resolver.resolve(tx, token, T0 + 10));
+    assert.deepEqual(first, { kind: 'session', address: USER });
+    assert.equal(read((tx) => resolver.resolve(tx, token, T0 + 11)), first, 'kept: the same caller');
+    assert.equal(read((tx) => resolver.resolve(tx, token, T0 + 24 * 3600)), undefined, 'expired');
+    const other = open(nonceAt(T0, 'b'), T0, T0);
+    assert.ok(read((tx) => resolver.resolve(tx, other, T0 + 10)));
+    write((tx) => tx.map(USERS_INFO).delete(USER));
+    assert.equal(read((tx) => resolver.resolve(tx, other, T0 + 10)), undefined, 'no longer a user');
+    write((tx) => tx.map(USERS_INFO).set(USER, { roles: [] }));
+    assert.ok(read((tx) => resolver.resolve(tx, other, T0 + 10)));
+    write((tx) => closeSession(tx, sessionKey(other)));
+    assert.equal(read((tx) => resolver.resolve(tx, other, T0 + 10)), undefined, 'signed out');
+    assert.equal(read((tx) => resolver.resolve(tx, newToken(), T0)), undefined, 'never issued');
   });
 
   it('refuses a used nonce, and forgets used nonces once they are stale', () => {
