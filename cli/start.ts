@@ -8,7 +8,7 @@ import { DataDir } from '../core/host/data-dir.js';
 import { SEALED_STATE_FILE } from '../core/node/identity.js';
 import { identityFromJoin, JoinError, joinRequest, type JoinAnswer } from '../core/node/join.js';
 import { virtualMeasurement } from '../core/host/virtual-platform.js';
-import { EvmApplication } from '../evm-adapter/service.js';
+import { EvmApplication } from '../evm-adapter/application.js';
 import { JsonRpcClient, JsonRpcError, TransportError, httpTransport } from '../rpc/client.js';
 import { allMethods, RpcServer, sessionAuthenticator, SignInDomains } from '../rpc/index.js';
 import { UNAVAILABLE } from '../rpc/forwarder.js';

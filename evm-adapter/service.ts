@@ -1,101 +1,31 @@
-// The EVM application on a node: its hooks into the core (genesis, block sealing) and the
-// operations the RPC layer serves. State reads resolve block tags to snapshots: `latest`
-// (and `safe`, `finalized`) is the committed state of the last sealed block, `pending`
-// the node's current state including executed but not yet committed transactions.
+// What the RPC layer serves of the EVM on a node: sending transactions and reading state
+// and history, each read for its caller (access/). State reads resolve block tags to
+// snapshots: `latest` (and `safe`, `finalized`) is the committed state of the last sealed
+// block, `pending` the node's current state including executed but not yet committed
+// transactions. The application's hooks and the building of all this are application.ts.
 import type { Block } from '@ethereumjs/block';
 import type { Common } from '@ethereumjs/common';
-import { Account, bytesToHex } from '@ethereumjs/util';
-import { createVM } from '@ethereumjs/vm';
+import { bytesToHex } from '@ethereumjs/util';
 import type { ReadOnlyTransaction } from '../core/kv/read-only.js';
-import type { Transaction } from '../core/kv/transaction.js';
-import { NotPrimaryError, type ApplicationHooks, type Node } from '../core/node/node.js';
+import { NotPrimaryError, type Node } from '../core/node/node.js';
 import { fromHex } from '../core/util/bytes.js';
-import { executionBlock, landingBlocks, pendingBlock, sealBlock, systemClock, type Clock } from './blocks.js';
-import { Calls, type CallRequest } from './calls.js';
-import { createChainCommon, createTransactionCommon, keccak256 } from './common.js';
+import { executionBlock, landingBlocks, pendingBlock, type Clock } from './blocks.js';
+import type { Calls, CallRequest } from './calls.js';
 import type { EvmConfig } from './config.js';
 import { ErrorCode, EvmError, notPermitted } from './errors.js';
 import type { Caller } from './access/caller.js';
-import { ContractProbe } from './access/contract-probe.js';
+import type { ContractProbe } from './access/contract-probe.js';
 import { Reader } from './access/reader.js';
 import { blockView, entryAt, type BlockView, type ViewedTransaction } from './access/views.js';
-import { HeaderBuilder } from './header.js';
-import { Executor, type Submitted } from './executor.js';
-import { KvBlockchain } from './kv-blockchain.js';
-import { EVM_POLICY, readPolicy, writeGenesisPolicy, type ActivePolicy } from './policy.js';
-import { Queries, logMatches, type LogFilter, type LogView, type TransactionView } from './queries.js';
-import { KvStateManager } from './state-manager.js';
-import { ACCOUNTS, CODE, PENDING_BLOCK, RECEIPTS, TRANSACTIONS, type BlockRecord, type TxRecord } from './tables.js';
+import type { Executor, Submitted } from './executor.js';
+import { readPolicy, type ActivePolicy } from './policy.js';
+import { logMatches, type LogFilter, type LogView, type Queries, type TransactionView } from './queries.js';
+import { RECEIPTS, TRANSACTIONS, type BlockRecord, type TxRecord } from './tables.js';
 import { BlockFacts } from './access/block-facts.js';
-import { CONTRACT_VISIBILITY, DEV_ACCOUNTS, EVENT_VISIBILITY } from './access/tables.js';
 
 export type BlockTag = 'latest' | 'pending' | 'safe' | 'finalized' | 'earliest' | number;
 /** Where state is read: a tag, a number, or a block hash (EIP-1898). */
 export type StateAt = BlockTag | { hash: Uint8Array };
-
-export class EvmApplication {
-  readonly common: Common;
-  /** shared by every decoded transaction (see createTransactionCommon) */
-  private readonly txCommon: Common;
-  private readonly headers: HeaderBuilder;
-
-  /** `clock` dates new blocks (tests pass one they can move). */
-  constructor(
-    readonly config: EvmConfig,
-    private readonly clock: Clock = systemClock,
-  ) {
-    this.common = createChainCommon(config.chainId);
-    this.txCommon = createTransactionCommon(config.chainId);
-    this.headers = new HeaderBuilder(this.common);
-  }
-
-  get hooks(): ApplicationHooks {
-    return {
-      genesis: (tx) => writeGenesis(tx, this.config, this.clock()),
-      seal: (tx, root) => void sealBlock(tx, this.common, this.headers, root, this.clock()),
-      governanceTables: [EVM_POLICY, CONTRACT_VISIBILITY, EVENT_VISIBILITY],
-    };
-  }
-
-  /** Build the EVM machinery for a started node. */
-  async attach(node: Node): Promise<EvmService> {
-    const machine = async () => {
-      const state = new KvStateManager();
-      const chain = new KvBlockchain();
-      const vm = await createVM({ common: this.common, stateManager: state, blockchain: chain });
-      return { vm, state, chain };
-    };
-    const tx = await machine();
-    const call = await machine();
-    const calls = new Calls(call.vm, call.state, call.chain, this.txCommon, this.common);
-    const probe = new ContractProbe(calls);
-    return new EvmService(
-      node,
-      this.common,
-      this.config,
-      new Executor(node, tx.vm, tx.state, tx.chain, this.common, this.txCommon, this.config, this.clock, probe),
-      calls,
-      new Queries(this.txCommon),
-      probe,
-      this.clock,
-    );
-  }
-}
-
-function writeGenesis(tx: Transaction, config: EvmConfig, now: number): void {
-  const accounts = tx.map(ACCOUNTS);
-  for (const [address, spec] of Object.entries(config.genesis)) {
-    const account = new Account(spec.nonce ?? 0n, spec.balance);
-    if (spec.code && spec.code.length > 0) {
-      account.codeHash = keccak256(spec.code);
-      tx.map(CODE).set(account.codeHash, spec.code);
-    }
-    accounts.set(fromHex(address), account.serialize());
-  }
-  writeGenesisPolicy(tx, config);
-  tx.map(DEV_ACCOUNTS).set(0, config.devAccounts.map((a) => a.toLowerCase()));
-  tx.map(PENDING_BLOCK).set(0, { number: 0, timestamp: now, txCount: 0, gasUsed: 0n, logCount: 0, baseFeePerGas: config.baseFeePerGas, gasLimit: config.blockGasLimit });
-}
 
 const HISTORY_UNAVAILABLE = 'historical state is not available: ccevm serves state at the latest and pending blocks';
 const ZERO_ADDRESS = new Uint8Array(20);

@@ -11,7 +11,7 @@ import { trustedNodeIds } from '../../core/governance/nodes.js';
 import { JoinError } from '../../core/node/join.js';
 import { Node, type NodeOptions } from '../../core/node/node.js';
 import { DEFAULT_EVM_CONFIG } from '../../evm-adapter/config.js';
-import { EvmApplication } from '../../evm-adapter/service.js';
+import { EvmApplication } from '../../evm-adapter/application.js';
 import { allMethods, RpcServer } from '../../rpc/index.js';
 import { trustJoiner, until } from '../node/helpers.js';
 import { freePort } from '../support/node-process.js';

@@ -7,7 +7,8 @@ import { Wallet } from 'ethers';
 import { Node } from '../../core/node/node.js';
 import { fromHex, toHex } from '../../core/util/bytes.js';
 import { DEFAULT_EVM_CONFIG, type EvmConfig } from '../../evm-adapter/config.js';
-import { EvmApplication, type EvmService } from '../../evm-adapter/service.js';
+import { EvmApplication } from '../../evm-adapter/application.js';
+import type { EvmService } from '../../evm-adapter/service.js';
 import { openServiceNow, usersGenesis } from '../support/open-service.js';
 import { tempDirs } from '../support/tmpdir.js';
 

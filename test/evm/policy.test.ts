@@ -14,7 +14,7 @@ import { USERS_INFO } from '../../core/governance/tables.js';
 import { fromHex } from '../../core/util/bytes.js';
 import { DEFAULT_EVM_CONFIG } from '../../evm-adapter/config.js';
 import { EVM_POLICY, type EvmPolicy } from '../../evm-adapter/policy.js';
-import { EvmApplication } from '../../evm-adapter/service.js';
+import { EvmApplication } from '../../evm-adapter/application.js';
 import { ethMethods } from '../../rpc/methods/eth.js';
 import { openServiceNow } from '../support/open-service.js';
 import { address, FUNDS, signed, startEvmNode, type EvmNode } from './helpers.js';

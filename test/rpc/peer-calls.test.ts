@@ -9,7 +9,7 @@ import { generateKeyPair } from '../../core/crypto/keys.js';
 import { identityFromJoin } from '../../core/node/join.js';
 import { Node } from '../../core/node/node.js';
 import { DEFAULT_EVM_CONFIG } from '../../evm-adapter/config.js';
-import { EvmApplication } from '../../evm-adapter/service.js';
+import { EvmApplication } from '../../evm-adapter/application.js';
 import { PEER_METHODS, PEER_NOT_TRUSTED, PEER_RETRY, servePeerCalls } from '../../rpc/peer-calls.js';
 import { freePort } from '../support/node-process.js';
 import { joinTrusted, until } from '../node/helpers.js';
