@@ -116,13 +116,13 @@ export function receiptBloom(receipt: ReceiptRecord, common?: Common): Bloom {
   return logsBloom(receipt.logs, common);
 }
 
-/** The Ethereum receipt encoding (EIP-2718 typed) used for the receipts root. */
-export function encodeReceiptRecord(receipt: ReceiptRecord, common: Common): Uint8Array {
+/** The Ethereum receipt encoding (EIP-2718 typed) used for the receipts root; `bloom`, if the caller has it already. */
+export function encodeReceiptRecord(receipt: ReceiptRecord, common: Common, bloom = receiptBloom(receipt, common)): Uint8Array {
   return encodeReceipt(
     {
       status: receipt.status,
       cumulativeBlockGasUsed: receipt.cumulativeGasUsed,
-      bitvector: receiptBloom(receipt, common).bitvector,
+      bitvector: bloom.bitvector,
       logs: receipt.logs,
     },
     receipt.type as TransactionType,
@@ -161,9 +161,10 @@ export function sealBlock(
     const hash = byIndex.get(blockTxKey(pending.number, index))!;
     hashes.push(hash);
     const receipt = receiptMap.get(hash)!;
-    allLogs.or(receiptBloom(receipt, common));
-    bloom.or(logsBloom(receipt.publicLogs.map((i) => receipt.logs[i]!), common));
-    receipts.push([hash, encodeReceiptRecord(receipt, common)]);
+    const all = receiptBloom(receipt, common);
+    allLogs.or(all);
+    if (receipt.publicLogs.length > 0) bloom.or(logsBloom(receipt.publicLogs.map((i) => receipt.logs[i]!), common));
+    receipts.push([hash, encodeReceiptRecord(receipt, common, all)]);
   }
   const gasLimit = pending.gasLimit;
   const transactionsRoot = keccak256(RLP.encode(hashes));

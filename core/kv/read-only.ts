@@ -23,11 +23,18 @@ export interface ReadOnlyTransaction {
 /** Run `read` over a read-only view of `tx`, then close `tx`, whatever `read` did. */
 export function readOnly<T>(tx: Transaction, read: (view: ReadOnlyTransaction) => T): T {
   // A wrapper, not `tx` itself under a narrower type: a cast cannot get at the writes.
+  // (one wrapper per map: readers ask for the same maps again and again)
+  const handles = new Map<MapDef<any, any>, ReadOnlyMap<any, any>>();
   const view: ReadOnlyTransaction = {
     readVersion: tx.readVersion,
     map<K, V>(def: MapDef<K, V>): ReadOnlyMap<K, V> {
-      const handle = tx.map(def);
-      return { name: handle.name, get: (key) => handle.get(key), has: (key) => handle.has(key), entries: (range) => handle.entries(range) };
+      let wrapper = handles.get(def) as ReadOnlyMap<K, V> | undefined;
+      if (!wrapper) {
+        const handle = tx.map(def);
+        wrapper = { name: handle.name, get: (key) => handle.get(key), has: (key) => handle.has(key), entries: (range) => handle.entries(range) };
+        handles.set(def, wrapper);
+      }
+      return wrapper;
     },
   };
   let result: T;

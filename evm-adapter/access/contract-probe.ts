@@ -3,7 +3,8 @@
 // (it must be pure). Each runs from the zero address with a gas cap, so a hostile or
 // broken contract costs a bounded amount and answers "no".
 import type { BlockContext } from '../blocks.js';
-import { createAccountFromRLP, KECCAK256_NULL } from '@ethereumjs/util';
+import { RLP } from '@ethereumjs/rlp';
+import { KECCAK256_NULL } from '@ethereumjs/util';
 import type { ReadOnlyTransaction } from '../../core/kv/read-only.js';
 import { equalBytes } from '../../core/util/bytes.js';
 import { ACCOUNTS, CODE } from '../tables.js';
@@ -36,7 +37,8 @@ export class ContractProbe {
   featuresAt(snapshot: ReadOnlyTransaction, address: Uint8Array): (ContractFeatures & { codeHash: string }) | undefined {
     const raw = snapshot.map(ACCOUNTS).get(address);
     if (!raw) return undefined;
-    const hash = createAccountFromRLP(raw).codeHash;
+    // (only the code hash: [nonce, balance, storageRoot, codeHash])
+    const hash = (RLP.decode(raw) as Uint8Array[])[3]!;
     if (equalBytes(hash, KECCAK256_NULL)) return undefined;
     const codeHash = Buffer.from(hash).toString('hex');
     let found = this.features.get(codeHash);
