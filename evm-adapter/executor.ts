@@ -90,7 +90,7 @@ export class Executor {
       }
       this.state.flush(kv);
       const logs = (run.execResult.logs ?? []) as LogRecord[];
-      const publicLogs = this.publicLogs(kv, logs, pending);
+      const publicLogs = this.publicLogs(logs, pending);
       this.record(kv, admitted, run, pending, logs, Array.isArray(publicLogs) ? publicLogs : await publicLogs);
       return run;
     });
@@ -102,13 +102,21 @@ export class Executor {
 
   /**
    * Which logs anyone may see, by their rule when emitted: only those enter the block
-   * header's bloom. Synchronous unless a contract must be asked for a rule (the first time
-   * its code emits an event): the executor's queue must not look idle in between.
+   * header's bloom. The rules are read from committed state, not in this transaction
+   * (reads here would join its read set, and cost every transaction of the block its
+   * turn): the members' marks as last committed, and the code of emitters already
+   * committed; an emitter created in a block not yet committed has no rule yet, so its
+   * logs stay out of that header's bloom (eth_getLogs still shows them to everyone).
+   * Synchronous unless a contract must be asked for a rule (the first time its code
+   * emits an event): the executor's queue must not look idle in between.
    */
-  private publicLogs(kv: Transaction, logs: LogRecord[], pending: PendingBlock): number[] | Promise<number[]> {
-    const rules = logs.map((log) => eventRuleOf(kv, this.probe, () => pending, log));
+  private publicLogs(logs: LogRecord[], pending: PendingBlock): number[] | Promise<number[]> {
+    if (logs.length === 0) return [];
     const indices = (known: number[]) => known.flatMap((rule, i) => (rule & EventRule.Everyone ? [i] : []));
-    return rules.some((r) => r instanceof Promise) ? Promise.all(rules).then(indices) : indices(rules as number[]);
+    return this.node.readCommitted((committed) => {
+      const rules = logs.map((log) => eventRuleOf(committed, this.probe, () => pending, log));
+      return rules.some((r) => r instanceof Promise) ? Promise.all(rules).then(indices) : indices(rules as number[]);
+    });
   }
 
   private record(kv: Transaction, admitted: AdmittedTransaction, run: RunTxResult, pending: PendingBlock, logs: LogRecord[], publicLogs: number[]): void {
