@@ -206,20 +206,21 @@ export class EvmService {
 
   /** Committed, or else pending (block fields empty) on this node, if the caller may see it. */
   async transaction(hash: Uint8Array, caller: Caller): Promise<CallerTransaction | undefined> {
+    // The policy asks about the record; only a transaction shown is decoded.
     const committed = await this.viewing(caller, async (tx, reader) => {
-      const view = this.queries.transaction(tx, hash);
-      if (!view?.blockHash) return undefined;
-      const entry = await this.entryOf(tx, reader, view.record);
-      return { found: true, shown: entry?.visible ? { view, index: entry.index } : undefined };
+      const record = tx.map(TRANSACTIONS).get(hash);
+      if (!record || !this.queries.block(tx, record.block)) return undefined;
+      const entry = await this.entryOf(tx, reader, record);
+      return { shown: entry?.visible ? { view: this.queries.transaction(tx, hash)!, index: entry.index } : undefined };
     });
     if (committed) return committed.shown;
     return this.node.readPending(async (tx) => {
-      const view = this.queries.transaction(tx, hash);
-      if (!view) return undefined;
+      const record = tx.map(TRANSACTIONS).get(hash);
+      if (!record) return undefined;
       const reader = this.reader(caller, tx);
-      const facts = await this.facts.transaction(tx, () => reader.block(), hash, view.record, tx.map(RECEIPTS).get(hash));
+      const facts = await this.facts.transaction(tx, () => reader.block(), hash, record, tx.map(RECEIPTS).get(hash));
       if (!(await reader.seesTransaction(facts))) return undefined;
-      return { view: { ...view, blockHash: undefined, blockTimestamp: undefined }, index: undefined };
+      return { view: { ...this.queries.transaction(tx, hash)!, blockHash: undefined, blockTimestamp: undefined }, index: undefined };
     });
   }
 

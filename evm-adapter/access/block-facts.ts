@@ -5,11 +5,12 @@
 // block and marks fingerprint and kept for the callers after; each caller's pass over it
 // (reader.ts) is then a few comparisons per transaction.
 import type { BlockContext } from '../blocks.js';
+import { bytesToHex } from '@ethereumjs/util';
 import type { ReadOnlyTransaction } from '../../core/kv/read-only.js';
 import type { Queries } from '../queries.js';
 import { RECEIPTS, TRANSACTIONS, type BlockRecord, type LogRecord, type ReceiptRecord, type TxRecord } from '../tables.js';
 import type { ContractProbe } from './contract-probe.js';
-import { classify, eventRuleOf, hex, marksFingerprint, type ContractClass } from './contract-rules.js';
+import { classify, eventRuleOf, marksFingerprint, type ContractClass } from './contract-rules.js';
 import { topicAddress } from './event-rules.js';
 
 export interface LogFacts {
@@ -80,7 +81,7 @@ export class BlockFacts {
   ) {}
 
   of(snapshot: ReadOnlyTransaction, block: BlockRecord, context: () => BlockContext): Promise<SealedBlockFacts> {
-    const key = `${block.number}|${hex(block.hash)}|${marksFingerprint(snapshot)}`;
+    const key = `${block.number}|${bytesToHex(block.hash)}|${marksFingerprint(snapshot)}`;
     let facts = this.cache.get(key);
     if (!facts) {
       if (this.cache.size >= CACHED_BLOCKS) this.cache.delete(this.cache.keys().next().value!);
@@ -105,7 +106,7 @@ export class BlockFacts {
   async transaction(snapshot: ReadOnlyTransaction, context: () => BlockContext, hash: Uint8Array, record: TxRecord, receipt: ReceiptRecord | undefined): Promise<TransactionFacts> {
     const classes = new Map<string, ContractClass>();
     const classOf = (address: Uint8Array) => {
-      const key = hex(address);
+      const key = bytesToHex(address);
       let found = classes.get(key);
       if (!found) classes.set(key, (found = classify(snapshot, this.probe, address)));
       return found;
@@ -115,6 +116,6 @@ export class BlockFacts {
     for (const log of receipt?.logs ?? []) {
       logs.push({ log, rule: await eventRuleOf(snapshot, this.probe, context, log), contract: classOf(log[0]), holders: [1, 2, 3].map((i) => topicAddress(log[1][i])) });
     }
-    return { hash, record, receipt: receipt!, from: hex(record.from), target: target && classOf(target), logs };
+    return { hash, record, receipt: receipt!, from: bytesToHex(record.from), target: target && classOf(target), logs };
   }
 }

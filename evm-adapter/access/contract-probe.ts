@@ -9,7 +9,7 @@ import type { ReadOnlyTransaction } from '../../core/kv/read-only.js';
 import { equalBytes } from '../../core/util/bytes.js';
 import { ACCOUNTS, CODE } from '../tables.js';
 import type { Calls } from '../calls.js';
-import { CHECK_ACCESS, callData, codeHasSelector, EVENT_VISIBILITY } from './selectors.js';
+import { CHECK_ACCESS_SELECTOR, callData, codeHasSelector, EVENT_VISIBILITY_SELECTOR } from './selectors.js';
 import { isEventRule } from './event-rules.js';
 
 /** Gas for one checkAccess or eventVisibility call. */
@@ -45,7 +45,7 @@ export class ContractProbe {
     if (!found) {
       const code = snapshot.map(CODE).get(hash);
       if (!code || code.length === 0) return undefined;
-      found = { checkAccess: codeHasSelector(code, CHECK_ACCESS), eventVisibility: codeHasSelector(code, EVENT_VISIBILITY) };
+      found = { checkAccess: codeHasSelector(code, CHECK_ACCESS_SELECTOR), eventVisibility: codeHasSelector(code, EVENT_VISIBILITY_SELECTOR) };
       remember(this.features, codeHash, found);
     }
     return { ...found, codeHash };
@@ -60,7 +60,7 @@ export class ContractProbe {
     let answer = this.accepted.get(key);
     if (!answer) {
       answer = this.calls
-        .probe(snapshot, block, contract, callData(CHECK_ACCESS, Buffer.from(reader.slice(2), 'hex')), PROBE_GAS)
+        .probe(snapshot, block, contract, callData(CHECK_ACCESS_SELECTOR, Buffer.from(reader.slice(2), 'hex')), PROBE_GAS)
         .then((out) => out !== undefined && out.length === 32 && out[31] === 1 && out.subarray(0, 31).every((b) => b === 0))
         .catch(() => false); // a contract that cannot answer accepts no one
       remember(this.accepted, key, answer);
@@ -77,7 +77,7 @@ export class ContractProbe {
   }
 
   private async askEventRule(snapshot: ReadOnlyTransaction, block: BlockContext, contract: Uint8Array, key: string, topic0: Uint8Array): Promise<number> {
-    const out = await this.calls.probe(snapshot, block, contract, callData(EVENT_VISIBILITY, topic0), PROBE_GAS);
+    const out = await this.calls.probe(snapshot, block, contract, callData(EVENT_VISIBILITY_SELECTOR, topic0), PROBE_GAS);
     const value = out !== undefined && out.length === 32 && out.subarray(0, 31).every((b) => b === 0) ? out[31]! : 0;
     const rule = isEventRule(value) ? value : 0;
     remember(this.rules, key, rule);

@@ -2,13 +2,12 @@
 // whoever asks: its class (an account without code, a public contract, a private one that
 // asks checkAccess, or one marked private with nothing to ask: auditors only) and the rule
 // for one of its events. The caller-dependent part is reader.ts.
+import { bytesToHex } from '@ethereumjs/util';
 import type { BlockContext } from '../blocks.js';
 import type { ReadOnlyTransaction } from '../../core/kv/read-only.js';
 import type { LogRecord } from '../tables.js';
 import type { ContractProbe } from './contract-probe.js';
 import { CONTRACT_VISIBILITY, EVENT_VISIBILITY, eventVisibilityKey } from './tables.js';
-
-export const hex = (bytes: Uint8Array) => `0x${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')}`;
 
 export type ContractClass =
   /** no code: its holder's only */
@@ -24,7 +23,7 @@ const PUBLIC: ContractClass = { kind: 'public' };
 const SEALED: ContractClass = { kind: 'sealed' };
 
 export function classify(snapshot: ReadOnlyTransaction, probe: ContractProbe, address: Uint8Array): ContractClass {
-  const key = hex(address);
+  const key = bytesToHex(address);
   const features = probe.featuresAt(snapshot, address);
   if (!features) return { kind: 'account', address: key };
   const mark = snapshot.map(CONTRACT_VISIBILITY).get(key);
@@ -40,7 +39,7 @@ export function eventRuleOf(snapshot: ReadOnlyTransaction, probe: ContractProbe,
   const [address, topics] = log;
   const topic0 = topics[0];
   if (!topic0) return 0;
-  const mark = snapshot.map(EVENT_VISIBILITY).get(eventVisibilityKey(hex(address), hex(topic0)));
+  const mark = snapshot.map(EVENT_VISIBILITY).get(eventVisibilityKey(bytesToHex(address), bytesToHex(topic0)));
   if (mark !== undefined) return mark;
   const features = probe.featuresAt(snapshot, address);
   if (!features?.eventVisibility) return 0;

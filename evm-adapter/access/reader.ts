@@ -9,12 +9,13 @@
 // working). An auditor (a user with role 'auditor') sees everything.
 import type { BlockContext } from '../blocks.js';
 import { USERS_INFO } from '../../core/governance/tables.js';
+import { bytesToHex } from '@ethereumjs/util';
 import type { ReadOnlyTransaction } from '../../core/kv/read-only.js';
 import { readPolicy, type ActivePolicy } from '../policy.js';
 import type { LogFacts, TransactionFacts } from './block-facts.js';
 import type { Caller } from './caller.js';
 import type { ContractProbe } from './contract-probe.js';
-import { hex, type ContractClass } from './contract-rules.js';
+import type { ContractClass } from './contract-rules.js';
 import { EventRule } from './event-rules.js';
 import { DEV_ACCOUNTS } from './tables.js';
 
@@ -61,7 +62,7 @@ export class Reader {
 
   /** Balance and nonce of `address`: one's own, or any if the policy says users see balances. */
   mayReadAccount(address: Uint8Array): boolean {
-    return this.auditor || this.isIdentity(hex(address)) || (this.policy.balances === 'users' && this.user);
+    return this.auditor || this.isIdentity(bytesToHex(address)) || (this.policy.balances === 'users' && this.user);
   }
 
   mayReadCode(): boolean {

@@ -12,9 +12,9 @@ function selector(signature: string): Uint8Array {
 }
 
 /** ICheckAccess.checkAccess(address) returns (bool) */
-export const CHECK_ACCESS = selector('checkAccess(address)');
+export const CHECK_ACCESS_SELECTOR = selector('checkAccess(address)');
 /** IEventVisibility.eventVisibility(bytes32) returns (uint256) */
-export const EVENT_VISIBILITY = selector('eventVisibility(bytes32)');
+export const EVENT_VISIBILITY_SELECTOR = selector('eventVisibility(bytes32)');
 
 export function codeHasSelector(code: Uint8Array, wanted: Uint8Array): boolean {
   for (let pc = 0; pc < code.length; pc++) {

@@ -32,6 +32,14 @@ function checkIdArgs(args, idName, required, optional) {
   return undefined;
 }
 
+/** checkArgs for actions of one argument `name` that must be hex (of `length` digits, if given). */
+function checkHexArg(args, name, length) {
+  const wrong = checkArgs(args, [name], []);
+  if (wrong) return wrong;
+  if (!isHex(args[name], length)) return name + (length === undefined ? ' must be hex' : ' must be ' + length + ' hex digits');
+  return undefined;
+}
+
 function memberOf(id) {
   const member = ccf.kv.get(TABLES.members, id);
   if (member === undefined) throw new Error(id + ' is not a member');
@@ -106,45 +114,25 @@ const ACTIONS = {
     },
   },
   transition_node_to_trusted: {
-    check(args) {
-      const wrong = checkArgs(args, ['node_id'], []);
-      if (wrong) return wrong;
-      if (!isHex(args.node_id, 64)) return 'node_id must be 64 hex digits';
-      return undefined;
-    },
+    check: (args) => checkHexArg(args, 'node_id', 64),
     apply(args) {
       ccf.node.trust(args.node_id.toLowerCase());
     },
   },
   remove_node: {
-    check(args) {
-      const wrong = checkArgs(args, ['node_id'], []);
-      if (wrong) return wrong;
-      if (!isHex(args.node_id, 64)) return 'node_id must be 64 hex digits';
-      return undefined;
-    },
+    check: (args) => checkHexArg(args, 'node_id', 64),
     apply(args) {
       ccf.node.retire(args.node_id.toLowerCase());
     },
   },
   add_node_code: {
-    check(args) {
-      const wrong = checkArgs(args, ['measurement'], []);
-      if (wrong) return wrong;
-      if (!isHex(args.measurement)) return 'measurement must be hex';
-      return undefined;
-    },
+    check: (args) => checkHexArg(args, 'measurement'),
     apply(args) {
       ccf.kv.set(TABLES.codeIds, args.measurement.toLowerCase(), 'AllowedToJoin');
     },
   },
   remove_node_code: {
-    check(args) {
-      const wrong = checkArgs(args, ['measurement'], []);
-      if (wrong) return wrong;
-      if (!isHex(args.measurement)) return 'measurement must be hex';
-      return undefined;
-    },
+    check: (args) => checkHexArg(args, 'measurement'),
     apply(args) {
       const measurement = args.measurement.toLowerCase();
       if (!ccf.kv.has(TABLES.codeIds, measurement)) throw new Error(measurement + ' is not an allowed code measurement');
