@@ -9,6 +9,7 @@ import { RLP } from '@ethereumjs/rlp';
 import { encodeReceiptRecord } from '../../evm-adapter/blocks.js';
 import { keccak256 } from '../../evm-adapter/common.js';
 import { RECEIPTS } from '../../evm-adapter/tables.js';
+import { USERS_INFO } from '../../core/governance/tables.js';
 import { ANONYMOUS, sessionCaller, type Caller } from '../../evm-adapter/access/caller.js';
 import { EventRule } from '../../evm-adapter/access/event-rules.js';
 import { CONTRACT_VISIBILITY, EVENT_VISIBILITY, eventVisibilityKey } from '../../evm-adapter/access/tables.js';
@@ -170,6 +171,17 @@ describe('access / the read policy per caller (one node, in process)', function 
     });
   });
 
+  it('asks checkAccess on current state: a reader the contract accepts later sees its earlier activity', async () => {
+    const chain = contractInterface('SupplyChain');
+    const deployed = await send(alice, { data: deployData('SupplyChain', []) });
+    const supplyChain = (await rpc(as.auditor, 'eth_getTransactionReceipt', deployed)).contractAddress;
+    await send(alice, { to: supplyChain, data: chain.encodeFunctionData('registerParticipant', [alice.address, 1]) });
+    const created = await send(alice, { to: supplyChain, data: chain.encodeFunctionData('createItem', [`0x${'11'.repeat(32)}`, 'Lyon']) });
+    assert.equal(await rpc(as.carol, 'eth_getTransactionReceipt', created), null, 'carol is no participant');
+    await send(alice, { to: supplyChain, data: chain.encodeFunctionData('registerParticipant', [carol.address, 3]) });
+    assert.ok(await rpc(as.carol, 'eth_getTransactionReceipt', created), 'once registered, she is');
+  });
+
   it('keeps filters their installer\'s', async () => {
     const id = await rpc(as.bob, 'eth_newFilter', { fromBlock: '0x0', address: privateToken });
     assert.equal((await rpc(as.bob, 'eth_getFilterLogs', id)).length, 1, 'bob: his transfer in, not the mint to alice');
@@ -227,5 +239,21 @@ describe('access / a development service: the dev accounts need no token', funct
     const balanceOf = { to: receipt.contractAddress, data: contractInterface('PrivateToken').encodeFunctionData('balanceOf', [alice.address]) };
     assert.equal(BigInt(await rpc('eth_call', { ...balanceOf, from: alice.address }, 'latest')), SUPPLY, 'from a dev account: runs as it');
     await assert.rejects(rpc('eth_call', { ...balanceOf, from: Wallet.createRandom().address }, 'latest'), /execution reverted/, 'another from runs as 0x0');
+  });
+
+  it('dev accounts the members removed as users still read their own transactions', async () => {
+    const [alice] = n.wallets as [Wallet];
+    const rpc = (method: string, ...params: unknown[]) => ethMethods(n.evm, n.send)[method]!(params, ANONYMOUS) as Promise<any>;
+    const deploy = await signed(alice, { nonce: 1, gasLimit: 3_000_000n, data: deployData('Token', ['T', 'T', SUPPLY]) });
+    await n.send(deploy.raw);
+    const token = (await rpc('eth_getTransactionReceipt', hex(deploy.hash))).contractAddress;
+    const transfer = await signed(alice, { nonce: 2, to: token, data: contractInterface('Token').encodeFunctionData('transfer', [n.wallets[1]!.address, 1n]) });
+    await n.send(transfer.raw);
+    const { txid } = await n.node.transact((tx) => n.wallets.forEach((w) => tx.map(USERS_INFO).delete(w.address.toLowerCase())));
+    n.node.emitSignature();
+    await n.node.waitCommitted(txid!);
+    const receipt = await rpc('eth_getTransactionReceipt', hex(transfer.hash));
+    assert.equal(receipt?.transactionHash, hex(transfer.hash), 'its sender still reads it');
+    assert.equal(receipt.transactionIndex, '0x0');
   });
 });
