@@ -10,7 +10,7 @@ import { strict as assert } from 'node:assert';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
-import { connect, createServer, type Server } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AbiCoder, type BaseWallet, Contract, FetchRequest, getCreateAddress, id as eventTopic, JsonRpcProvider, keccak256, Wallet, zeroPadValue } from 'ethers';
@@ -81,11 +81,16 @@ class RpcError extends Error {
 }
 
 /** A TCP proxy to the node's HTTPS port that keeps every byte it passes, both ways. */
-async function startCapturingProxy(): Promise<{ server: Server; port: number; captured: Buffer[]; target: { port: number } }> {
+async function startCapturingProxy(): Promise<{ port: number; captured: Buffer[]; target: { port: number }; close(): Promise<void> }> {
   const captured: Buffer[] = [];
   const target = { port: 0 };
+  const sockets = new Set<Socket>();
   const server = createServer((client) => {
     const upstream = connect(target.port, '127.0.0.1');
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+    }
     client.on('data', (d: Buffer) => captured.push(Buffer.from(d)));
     upstream.on('data', (d: Buffer) => captured.push(Buffer.from(d)));
     client.pipe(upstream).pipe(client);
@@ -93,7 +98,12 @@ async function startCapturingProxy(): Promise<{ server: Server; port: number; ca
     upstream.on('error', () => client.destroy());
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, port: (server.address() as { port: number }).port, captured, target };
+  const close = () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      for (const socket of sockets) socket.destroy();
+    });
+  return { port: (server.address() as { port: number }).port, captured, target, close };
 }
 
 /** Every file under `dir`, recursively. */
@@ -336,7 +346,7 @@ describe('e2e: what each caller learns (docs/confidentiality.md, cell by cell)',
   after(async () => {
     agent?.destroy();
     await node?.dispose();
-    proxy?.server.close();
+    await proxy?.close();
     if (configDir) rmSync(configDir, { recursive: true, force: true });
   });
 
