@@ -16,22 +16,31 @@ export interface Session {
   url: string;
 }
 
+/**
+ * The EIP-4361 message `address` signs to sign in at the node `url` (its host:port is the
+ * domain) on chain `chainId` with `nonce`; `fields` override any (tests of the checks).
+ */
+export function signInMessage(url: string, address: string, chainId: number, nonce: string, fields: Record<string, unknown> = {}): string {
+  return new SiweMessage({
+    domain: new URL(url).host,
+    address,
+    statement: 'Sign in to this ccevm network: the session token reads as this account.',
+    uri: new URL(url).origin,
+    version: '1',
+    chainId,
+    nonce,
+    issuedAt: new Date().toISOString(),
+    ...fields,
+  }).prepareMessage();
+}
+
 /** Sign in at the node `url` as `signer`: the SIWE message names the URL's host:port and the node's chain. */
 export async function signIn(url: string, signer: Signer, options: { serviceCert?: string } = {}): Promise<Session> {
   const endpoint = new URL(url);
   // (at the node's root: a URL that carries a token already is not the one to sign in at)
   const rpc = new JsonRpcClient(httpTransport(endpoint.origin, options.serviceCert ? { ca: options.serviceCert } : {}));
   const [chainId, nonce] = await Promise.all([rpc.call<string>('eth_chainId'), rpc.call<string>('ccevm_signInNonce')]);
-  const message = new SiweMessage({
-    domain: endpoint.host,
-    address: signer.address,
-    statement: 'Sign in to this ccevm network: the session token reads as this account.',
-    uri: endpoint.origin,
-    version: '1',
-    chainId: Number(BigInt(chainId)),
-    nonce,
-    issuedAt: new Date().toISOString(),
-  }).prepareMessage();
+  const message = signInMessage(endpoint.origin, signer.address, Number(BigInt(chainId)), nonce);
   const answer = await rpc.call<Omit<Session, 'url'>>('ccevm_signIn', [message, await signer.signMessage(message)]);
   return { ...answer, url: `${endpoint.origin}/rpc/${answer.token}` };
 }

@@ -18,7 +18,10 @@ import { loadDevMember } from '../../cli/consortium.js';
 import { GovClient } from '../../cli/gov-client.js';
 import { contractInterface, deployData, ensureContractsCompiled, loadArtifact, PROJECT_ROOT } from '../support/contracts.js';
 import { NodeProcess } from '../support/node-process.js';
-import { signInMessage } from '../support/sign-in.js';
+import { signInMessage as cliSignInMessage } from '../../cli/sign-in.js';
+
+/** The CLI's sign-in message on this test's chain. */
+const signInMessage = (url: string, address: string, nonce: string) => cliSignInMessage(url, address, 1337, nonce);
 
 const COLUMNS = ['anonymous', 'authenticated non-party', 'party', 'host operator'] as const;
 type Column = (typeof COLUMNS)[number];

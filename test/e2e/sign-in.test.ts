@@ -17,8 +17,12 @@ import { JsonRpcClient, httpTransport } from '../../rpc/client.js';
 import { runCli } from '../support/cli.js';
 import { runHardhat } from '../support/hardhat.js';
 import { DEV_KEYS, NodeProcess } from '../support/node-process.js';
-import { signInMessage, type Signer } from '../support/sign-in.js';
+import { signInMessage as cliSignInMessage } from '../../cli/sign-in.js';
+import type { Signer } from '../../cli/client-flags.js';
 import { sleep } from './helpers.js';
+
+/** The CLI's sign-in message on this test's chain. */
+const signInMessage = (url: string, address: string, nonce: string, fields: Record<string, unknown> = {}) => cliSignInMessage(url, address, 1337, nonce, fields);
 
 const SIGN_IN_REFUSED = -32021;
 const INVALID_SESSION = -32020;
