@@ -199,10 +199,11 @@ export class EvmService {
     return this.committed((tx) => this.queries.blockByHash(tx, hash)?.number);
   }
 
-  /** Decoded, for blocks with full transactions. */
-  decoded(hash: Uint8Array): TransactionView {
-    return this.committed((tx) => this.queries.transaction(tx, hash)!);
+  /** Decoded, for blocks with full transactions (one snapshot for them all). */
+  decoded(hashes: Uint8Array[]): TransactionView[] {
+    return this.committed((tx) => hashes.map((hash) => this.queries.transaction(tx, hash)!));
   }
+
 
   /** Committed, or else pending (block fields empty) on this node, if the caller may see it. */
   async transaction(hash: Uint8Array, caller: Caller): Promise<CallerTransaction | undefined> {

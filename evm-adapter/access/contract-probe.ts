@@ -13,7 +13,7 @@ import { CHECK_ACCESS_SELECTOR, callData, codeHasSelector, EVENT_VISIBILITY_SELE
 import { isEventRule } from './event-rules.js';
 
 /** Gas for one checkAccess or eventVisibility call. */
-export const PROBE_GAS = 100_000n;
+const PROBE_GAS = 100_000n;
 /** Entries kept per cache before it starts afresh (code hashes are few; this bounds a hostile deployer). */
 const CACHE_LIMIT = 10_000;
 

@@ -13,7 +13,7 @@ export const EventRule = {
   Topic3: 16,
 } as const;
 
-export const MAX_EVENT_RULE = 31;
+const MAX_EVENT_RULE = 31;
 
 export function isEventRule(value: unknown): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_EVENT_RULE;

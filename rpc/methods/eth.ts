@@ -27,7 +27,9 @@ export function ethMethods(evm: EvmService, send: (raw: Uint8Array) => Promise<U
     const view = await found;
     if (!view) return null;
     const shown = view.transactions.filter((t) => t.visible);
-    return formatBlock(view, full ? shown.map((t) => formatTransaction(evm.decoded(t.hash), view.block.baseFeePerGas, t.index)) : shown.map((t) => data(t.hash)));
+    if (!full) return formatBlock(view, shown.map((t) => data(t.hash)));
+    const decoded = evm.decoded(shown.map((t) => t.hash));
+    return formatBlock(view, shown.map((t, i) => formatTransaction(decoded[i]!, view.block.baseFeePerGas, t.index)));
   };
 
   const resolveNumber = (tag: BlockTag): number => (typeof tag === 'number' ? tag : tag === 'earliest' ? 0 : evm.blockNumber());
@@ -130,7 +132,7 @@ export function ethMethods(evm: EvmService, send: (raw: Uint8Array) => Promise<U
       const wanted = parseSmallQuantity(index, 'index');
       const view = await evm.block(parseBlockTag(tag), caller);
       const entry = view?.transactions.find((t) => t.index === wanted && t.visible);
-      return entry ? formatTransaction(evm.decoded(entry.hash), view!.block.baseFeePerGas, entry.index) : null;
+      return entry ? formatTransaction(evm.decoded([entry.hash])[0]!, view!.block.baseFeePerGas, entry.index) : null;
     },
 
     eth_getLogs: async (p, caller) => {
