@@ -43,3 +43,17 @@ export function verifyData(publicKey: KeyObject, data: Uint8Array, signature: Ui
     return false;
   }
 }
+
+/** ECDSA with SHA-256, signature as r || s (32 bytes each, IEEE P1363): the form COSE ES256 uses. */
+export function signDataP1363(pair: KeyPair, data: Uint8Array): Uint8Array {
+  return sign('sha256', data, { key: pair.privateKey, dsaEncoding: 'ieee-p1363' });
+}
+
+export function verifyDataP1363(publicKey: KeyObject, data: Uint8Array, signature: Uint8Array): boolean {
+  if (signature.length !== 64) return false;
+  try {
+    return verify('sha256', data, { key: publicKey, dsaEncoding: 'ieee-p1363' }, signature);
+  } catch {
+    return false;
+  }
+}

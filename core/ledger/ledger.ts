@@ -203,6 +203,10 @@ export class Ledger {
       node_id: record.node,
       signature: Buffer.from(record.signature).toString('base64'),
       cert: record.cert,
+      service_signature: {
+        protected: Buffer.from(record.cose_protected).toString('base64'),
+        signature: Buffer.from(record.cose_signature).toString('base64'),
+      },
     };
   }
 }

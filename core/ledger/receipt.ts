@@ -1,10 +1,11 @@
 // Receipts: offline proof that a transaction was committed with given content. The JSON
 // shape is documented in FORMAT.md; verification needs only the service certificate.
 import { X509Certificate, type KeyObject } from 'node:crypto';
-import { isEndorsedBy } from '../crypto/certificates.js';
+import { certificatePublicKey, isEndorsedBy } from '../crypto/certificates.js';
 import { keyId, verifyData } from '../crypto/keys.js';
 import { sha256 } from '../crypto/hash.js';
 import { fromHex, toHex, utf8 } from '../util/bytes.js';
+import { checkServiceSignature, CoseError } from './cose.js';
 import { leafHash } from './entry.js';
 import { rootFromProof, type ProofStep } from './merkle.js';
 
@@ -24,6 +25,13 @@ export interface Receipt {
   signature: string;
   /** PEM node certificate, endorsed by the service certificate */
   cert: string;
+  /** the service key's COSE_Sign1 over the root, detached payload (FORMAT.md "Service signature") */
+  service_signature: {
+    /** base64 CBOR protected header */
+    protected: string;
+    /** base64 ES256 r || s */
+    signature: string;
+  };
 }
 
 export class ReceiptError extends Error {
@@ -44,6 +52,8 @@ interface EndorsedSigner {
   nodeId: string;
   validFrom: number;
   validTo: number;
+  /** the service certificate's key, which makes the service signature */
+  serviceKey: KeyObject;
 }
 
 // Verifying a batch of receipts re-checks the same few node certificates: remember which
@@ -59,7 +69,7 @@ function endorsedSigner(cert: string, serviceCertPem: string): EndorsedSigner | 
     const x = new X509Certificate(cert);
     // One certificate, one text: a PEM with altered padding bits decodes the same.
     if (x.toString().trim() !== cert.trim()) return undefined;
-    signer = { publicKey: x.publicKey, nodeId: keyId(x.publicKey), validFrom: Date.parse(x.validFrom), validTo: Date.parse(x.validTo) };
+    signer = { publicKey: x.publicKey, nodeId: keyId(x.publicKey), validFrom: Date.parse(x.validFrom), validTo: Date.parse(x.validTo), serviceKey: certificatePublicKey(serviceCertPem) };
     if (endorsed.size >= ENDORSED_CACHE_SIZE) endorsed.delete(endorsed.keys().next().value!);
     endorsed.set(cacheKey, signer);
   }
@@ -67,6 +77,13 @@ function endorsedSigner(cert: string, serviceCertPem: string): EndorsedSigner | 
   return signer.validFrom <= now && now <= signer.validTo ? signer : undefined;
 }
 const TXID = /^\d+\.\d+$/;
+
+/** Canonical base64 to bytes, or undefined. */
+function base64(text: unknown): Uint8Array | undefined {
+  if (typeof text !== 'string') return undefined;
+  const bytes = Buffer.from(text, 'base64');
+  return bytes.toString('base64') === text ? bytes : undefined;
+}
 
 function digest(hex: unknown, what: string): Uint8Array {
   if (typeof hex !== 'string' || !HEX32.test(hex)) throw new ReceiptError(`${what} is not a 32-byte hex digest`);
@@ -105,9 +122,25 @@ export function verifyReceipt(receipt: Receipt, serviceCertPem: string): { txid:
   const signer = typeof cert === 'string' ? endorsedSigner(cert, serviceCertPem) : undefined;
   if (!signer) throw new ReceiptError('node certificate is not endorsed by the service certificate');
   if (node_id !== signer.nodeId) throw new ReceiptError('node_id does not match the certificate');
-  const signatureBytes = typeof signature === 'string' ? Buffer.from(signature, 'base64') : undefined;
-  if (!signatureBytes || signatureBytes.toString('base64') !== signature || !verifyData(signer.publicKey, root, signatureBytes)) {
+  const signatureBytes = base64(signature);
+  if (!signatureBytes || !verifyData(signer.publicKey, root, signatureBytes)) {
     throw new ReceiptError('signature over the root does not verify');
   }
+  checkReceiptServiceSignature(receipt.service_signature, root, receipt.signature_txid, signer.serviceKey);
   return { txid, root };
+}
+
+/** Step 7: the service's own signature over the root, which also binds signature_txid. */
+function checkReceiptServiceSignature(service: unknown, root: Uint8Array, signatureTxid: string, serviceKey: KeyObject): void {
+  if (typeof service !== 'object' || service === null) throw new ReceiptError('service_signature missing');
+  const { protected: protectedB64, signature } = service as Partial<Receipt['service_signature']>;
+  const protectedHeader = base64(protectedB64);
+  const signatureBytes = base64(signature);
+  if (!protectedHeader || !signatureBytes) throw new ReceiptError('service_signature fields are not canonical base64');
+  try {
+    checkServiceSignature(serviceKey, { protectedHeader, signature: signatureBytes }, root, signatureTxid);
+  } catch (e) {
+    if (e instanceof CoseError) throw new ReceiptError(e.message);
+    throw e;
+  }
 }

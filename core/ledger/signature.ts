@@ -16,6 +16,10 @@ export type SignatureRecord = {
   signature: Uint8Array;
   /** PEM of the signer's node certificate */
   cert: string;
+  /** the service key's COSE_Sign1 over the root (detached payload): its CBOR protected header */
+  cose_protected: Uint8Array;
+  /** ... and its ES256 signature, r || s */
+  cose_signature: Uint8Array;
 };
 
 /** Single entry, key 0: each signature transaction overwrites it. */
@@ -32,7 +36,9 @@ export function parseSignatureRecord(bytes: Uint8Array): SignatureRecord {
     Number.isSafeInteger(r.view) && Number.isSafeInteger(r.seqno) &&
     r.root instanceof Uint8Array && r.root.length === 32 &&
     r.signature instanceof Uint8Array && r.signature.length > 0 &&
-    typeof r.cert === 'string';
+    typeof r.cert === 'string' &&
+    r.cose_protected instanceof Uint8Array && r.cose_protected.length > 0 &&
+    r.cose_signature instanceof Uint8Array && r.cose_signature.length === 64;
   if (!ok) throw new DecodeError('signature record: missing or mistyped fields');
   return r as SignatureRecord;
 }

@@ -2,15 +2,19 @@
 // structure, seqno continuity, view monotonicity, private-domain authentication,
 // commit evidence, and at every signature transaction the signed Merkle root, the
 // signature and the signer's standing (trusted node, certificate endorsed by the
-// service). Verified write sets are applied to a store as it goes.
+// service), and the service's COSE signature over the same root. Verified write sets are
+// applied to a store as it goes.
+import type { KeyObject } from 'node:crypto';
 import { AuthenticationError } from '../crypto/aead.js';
 import { certificatePublicKey, isEndorsedBy } from '../crypto/certificates.js';
 import { keyId, verifyData } from '../crypto/keys.js';
 import { NODES_INFO, SERVICE_INFO } from '../governance/tables.js';
 import type { Store } from '../kv/store.js';
 import { deserialiseDomain, type Writes } from '../kv/write-set.js';
+import { formatTxID } from '../kv/txid.js';
 import { bytesToKey, equalBytes, toHex } from '../util/bytes.js';
 import { DecodeError } from '../util/binary.js';
+import { checkServiceSignature, CoseError } from './cose.js';
 import { decodeEntry, decryptPrivateDomain, entryLeaf, EntryKind, ZERO_DIGEST, type LedgerEntry } from './entry.js';
 import { LedgerIntegrityError } from './errors.js';
 import type { MerkleTree } from './merkle.js';
@@ -33,6 +37,8 @@ export class LedgerVerifier {
   lastSigned = 0;
   /** node id -> seqno at which it was marked retired */
   private readonly retiredAt = new Map<string, number>();
+  /** read from the service certificate at the first signature (which checks that certificate first) */
+  private serviceKey?: KeyObject;
 
   constructor(private readonly options: VerifierOptions) {
     this.lastSeqno = options.store.txid.seqno;
@@ -139,6 +145,13 @@ export class LedgerVerifier {
     const retiring = node?.status === 'Retired' && (this.retiredAt.get(record.node) ?? 0) > this.lastSigned;
     if (!node || !(node.status === 'Trusted' || retiring) || node.cert !== record.cert) fail(`signer ${record.node.slice(0, 16)} is not a trusted node`);
     if (!verifyData(publicKey, record.root, record.signature)) fail(`signature does not verify (root ${toHex(record.root).slice(0, 16)}…)`);
+    this.serviceKey ??= certificatePublicKey(this.options.serviceCert);
+    try {
+      checkServiceSignature(this.serviceKey, { protectedHeader: record.cose_protected, signature: record.cose_signature }, record.root, formatTxID(entry));
+    } catch (e) {
+      if (e instanceof CoseError) fail(e.message);
+      throw e;
+    }
   }
 
   private noteRetirements(seqno: number, writes: Writes): void {

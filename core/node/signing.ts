@@ -2,6 +2,8 @@
 // records what this signature seals, for the EVM a block), then the primary's signature
 // over the ledger's Merkle root of everything before it. It is a commit point.
 import { signData } from '../crypto/keys.js';
+import { formatTxID } from '../kv/txid.js';
+import { signRoot } from '../ledger/cose.js';
 import type { Store } from '../kv/store.js';
 import type { TxID } from '../kv/txid.js';
 import type { Ledger } from '../ledger/ledger.js';
@@ -27,8 +29,18 @@ export function commitSignature(store: Store, ledger: Ledger, identity: NodeIden
   }
   const seqno = store.txid.seqno + 1;
   const root = ledger.tree.root(seqno - 1);
+  const service = signRoot(identity.serviceKey, formatTxID({ view: store.view, seqno }), root);
   const tx = store.begin();
   tx.setKind('signature');
-  tx.map(SIGNATURES).set(SIGNATURE_KEY, { node: identity.nodeId, view: store.view, seqno, root, signature: signData(identity.nodeKey, root), cert: identity.nodeCert });
+  tx.map(SIGNATURES).set(SIGNATURE_KEY, {
+    node: identity.nodeId,
+    view: store.view,
+    seqno,
+    root,
+    signature: signData(identity.nodeKey, root),
+    cert: identity.nodeCert,
+    cose_protected: service.protectedHeader,
+    cose_signature: service.signature,
+  });
   return tx.commit()!;
 }
