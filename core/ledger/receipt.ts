@@ -5,7 +5,7 @@ import { certificatePublicKey, isEndorsedBy } from '../crypto/certificates.js';
 import { keyId, verifyData } from '../crypto/keys.js';
 import { sha256 } from '../crypto/hash.js';
 import { fromHex, toHex, utf8 } from '../util/bytes.js';
-import { checkServiceSignature, CoseError } from './cose.js';
+import { checkServiceSignature, CoseError, type ServiceSignature } from './cose.js';
 import { leafHash } from './entry.js';
 import { rootFromProof, type ProofStep } from './merkle.js';
 
@@ -90,6 +90,37 @@ function digest(hex: unknown, what: string): Uint8Array {
   return fromHex(hex);
 }
 
+export interface LeafComponents {
+  writeSetDigest: Uint8Array;
+  commitEvidence: string;
+  claimsDigest: Uint8Array;
+}
+
+export function parseLeafComponents(lc: unknown): LeafComponents {
+  if (typeof lc !== 'object' || lc === null) throw new ReceiptError('leaf_components missing');
+  const { write_set_digest, commit_evidence, claims_digest } = lc as Partial<Receipt['leaf_components']>;
+  if (typeof commit_evidence !== 'string') throw new ReceiptError('commit_evidence is not a string');
+  return { writeSetDigest: digest(write_set_digest, 'write_set_digest'), commitEvidence: commit_evidence, claimsDigest: digest(claims_digest, 'claims_digest') };
+}
+
+export function parseProof(proof: unknown): ProofStep[] {
+  if (!Array.isArray(proof)) throw new ReceiptError('proof is not a list');
+  return proof.map((s, i) => {
+    if (s && typeof s === 'object' && 'left' in s) return { left: digest(s.left, `proof[${i}].left`) };
+    if (s && typeof s === 'object' && 'right' in s) return { right: digest(s.right, `proof[${i}].right`) };
+    throw new ReceiptError(`proof[${i}] is neither left nor right`);
+  });
+}
+
+export function parseServiceSignature(service: unknown): ServiceSignature {
+  if (typeof service !== 'object' || service === null) throw new ReceiptError('service_signature missing');
+  const { protected: protectedB64, signature } = service as Partial<Receipt['service_signature']>;
+  const protectedHeader = base64(protectedB64);
+  const signatureBytes = base64(signature);
+  if (!protectedHeader || !signatureBytes) throw new ReceiptError('service_signature fields are not canonical base64');
+  return { protectedHeader, signature: signatureBytes };
+}
+
 /**
  * Verify a receipt against the service certificate alone. Returns the transaction id and
  * the signed root; throws ReceiptError saying what does not hold.
@@ -98,8 +129,8 @@ export function verifyReceipt(receipt: Receipt, serviceCertPem: string): { txid:
   if (typeof receipt !== 'object' || receipt === null) throw new ReceiptError('receipt is not an object');
   const { txid, leaf_components: lc, proof, signature, cert, node_id } = receipt;
   if (typeof txid !== 'string' || !TXID.test(txid)) throw new ReceiptError('txid is not view.seqno');
-  // Not covered by the signature (which signs the root alone), but it must at least be a
-  // later transaction: the root covers everything before the signature.
+  // Bound by the service signature's header (step 7); and it must be a later transaction:
+  // the root covers everything before the signature.
   const signed = typeof receipt.signature_txid === 'string' && TXID.test(receipt.signature_txid) ? receipt.signature_txid.split('.').map(Number) : undefined;
   const [view, seqno] = txid.split('.').map(Number);
   if (!signed || signed[1]! <= seqno! || signed[0]! < view!) throw new ReceiptError('signature_txid is not a later view.seqno');
@@ -107,17 +138,9 @@ export function verifyReceipt(receipt: Receipt, serviceCertPem: string): { txid:
   if (typeof lc.commit_evidence !== 'string' || !lc.commit_evidence.startsWith(`ce:${txid}:`)) {
     throw new ReceiptError('commit evidence does not name the transaction');
   }
-  if (!Array.isArray(proof)) throw new ReceiptError('proof is not a list');
-  const steps: ProofStep[] = proof.map((s, i) => {
-    if (s && typeof s === 'object' && 'left' in s) return { left: digest(s.left, `proof[${i}].left`) };
-    if (s && typeof s === 'object' && 'right' in s) return { right: digest(s.right, `proof[${i}].right`) };
-    throw new ReceiptError(`proof[${i}] is neither left nor right`);
-  });
-  const leaf = leafHash(
-    digest(lc.write_set_digest, 'write_set_digest'),
-    sha256(utf8(lc.commit_evidence)),
-    digest(lc.claims_digest, 'claims_digest'),
-  );
+  const steps = parseProof(proof);
+  const components = parseLeafComponents(lc);
+  const leaf = leafHash(components.writeSetDigest, sha256(utf8(components.commitEvidence)), components.claimsDigest);
   const root = rootFromProof(leaf, steps);
   const signer = typeof cert === 'string' ? endorsedSigner(cert, serviceCertPem) : undefined;
   if (!signer) throw new ReceiptError('node certificate is not endorsed by the service certificate');
@@ -132,13 +155,9 @@ export function verifyReceipt(receipt: Receipt, serviceCertPem: string): { txid:
 
 /** Step 7: the service's own signature over the root, which also binds signature_txid. */
 function checkReceiptServiceSignature(service: unknown, root: Uint8Array, signatureTxid: string, serviceKey: KeyObject): void {
-  if (typeof service !== 'object' || service === null) throw new ReceiptError('service_signature missing');
-  const { protected: protectedB64, signature } = service as Partial<Receipt['service_signature']>;
-  const protectedHeader = base64(protectedB64);
-  const signatureBytes = base64(signature);
-  if (!protectedHeader || !signatureBytes) throw new ReceiptError('service_signature fields are not canonical base64');
+  const sig = parseServiceSignature(service);
   try {
-    checkServiceSignature(serviceKey, { protectedHeader, signature: signatureBytes }, root, signatureTxid);
+    checkServiceSignature(serviceKey, sig, root, signatureTxid);
   } catch (e) {
     if (e instanceof CoseError) throw new ReceiptError(e.message);
     throw e;

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Level } from 'level';
-import { generateKeyPair, keyId, signData, type KeyPair } from '../../core/crypto/keys.js';
+import { generateKeyPair, keyId, signData, signDataP1363, type KeyPair } from '../../core/crypto/keys.js';
 import { createNodeCertificate } from '../../core/crypto/certificates.js';
 import { DataDir } from '../../core/host/data-dir.js';
 import { virtualSealer } from '../../core/host/virtual-platform.js';
@@ -15,6 +15,7 @@ import { Store } from '../../core/kv/store.js';
 import type { TxID } from '../../core/kv/txid.js';
 import { deserialiseDomain, serialiseWrites, type Writes } from '../../core/kv/write-set.js';
 import { decodeEntry, encodeEntry, EntryKind } from '../../core/ledger/entry.js';
+import { encodeProtectedHeader, sigStructure, signRoot } from '../../core/ledger/cose.js';
 import { LedgerIntegrityError } from '../../core/ledger/errors.js';
 import { MerkleTree } from '../../core/ledger/merkle.js';
 import { verifyReceipt } from '../../core/ledger/receipt.js';
@@ -314,6 +315,65 @@ describe('ledger / tamper detection', function () {
       await db.put(seqnoKey(at.middleSignature), reencodeSignature(bytes, (r) => ({ ...r, cert: other.nodeCert, signature: signData(other.nodeKey, r.root) })));
     });
     await expectRefused(dir, at.middleSignature, /not endorsed|does not match its certificate/);
+  });
+
+  describe("the service's COSE signature over the root", () => {
+    /** Restart must refuse the golden ledger with its middle signature record changed by `change`. */
+    async function refusedWith(change: (record: SignatureRecord, me: NodeIdentity) => SignatureRecord, reason: RegExp): Promise<void> {
+      const dir = await dirs.copy(golden);
+      const me = await identityOf(dir);
+      await withLedgerDb(dir, async (db) => {
+        const bytes = await getEntry(db, at.middleSignature);
+        await db.put(seqnoKey(at.middleSignature), reencodeSignature(bytes, (r) => change(r, me)));
+      });
+      await expectRefused(dir, at.middleSignature, reason);
+    }
+    const txidOf = (r: SignatureRecord) => `${r.view}.${r.seqno}`;
+
+    it('an altered protected header (another iat, validly encoded)', () =>
+      refusedWith((r, me) => ({ ...r, cose_protected: encodeProtectedHeader({ kid: keyId(me.serviceKey.publicKey), iat: 1, txid: txidOf(r) }) }), /service signature does not verify/));
+
+    it('an altered service signature', () =>
+      refusedWith((r) => {
+        const sig = new Uint8Array(r.cose_signature);
+        sig[10]! ^= 1;
+        return { ...r, cose_signature: sig };
+      }, /service signature does not verify/));
+
+    it('a signature by another service key, under its own kid or under this service\'s kid', async () => {
+      const other = await identityOf(otherService);
+      await refusedWith((r) => {
+        const s = signRoot(other.serviceKey, txidOf(r), r.root);
+        return { ...r, cose_protected: s.protectedHeader, cose_signature: s.signature };
+      }, /COSE protected header kid is not the service key/);
+      await refusedWith((r, me) => {
+        const header = encodeProtectedHeader({ kid: keyId(me.serviceKey.publicKey), iat: 1, txid: txidOf(r) });
+        return { ...r, cose_protected: header, cose_signature: signDataP1363(other.serviceKey, sigStructure(header, r.root)) };
+      }, /service signature does not verify/);
+    });
+
+    it("a header naming another txid, signed by this service's key", () =>
+      refusedWith((r, me) => {
+        const s = signRoot(me.serviceKey, `${r.view}.${r.seqno + 1}`, r.root);
+        return { ...r, cose_protected: s.protectedHeader, cose_signature: s.signature };
+      }, new RegExp(`COSE protected header names txid \\d+\\.${at.middleSignature + 1}, not the signature's`)));
+
+    it('a valid service signature over another root', () =>
+      refusedWith((r, me) => {
+        const s = signRoot(me.serviceKey, txidOf(r), new Uint8Array(32));
+        return { ...r, cose_protected: s.protectedHeader, cose_signature: s.signature };
+      }, /service signature does not verify/));
+
+    it('a protected header that is not exactly the specified map', () =>
+      refusedWith((r) => ({ ...r, cose_protected: new Uint8Array([0xa0]) }), /COSE protected header must have exactly the keys/));
+
+    it('a record without the COSE fields, or with a signature that is not 64 bytes', async () => {
+      await refusedWith((r) => {
+        const { cose_signature: _, ...rest } = r;
+        return rest as SignatureRecord;
+      }, /signature record malformed/);
+      await refusedWith((r) => ({ ...r, cose_signature: r.cose_signature.subarray(1) }), /signature record malformed/);
+    });
   });
 
   it('a header whose view no longer fits the IV is an integrity error at that entry, not a crash', async () => {
