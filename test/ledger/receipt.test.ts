@@ -5,7 +5,7 @@ import { strict as assert } from 'node:assert';
 import { createHash } from 'node:crypto';
 import { rawMap } from '../../core/kv/map-def.js';
 import type { TxID } from '../../core/kv/txid.js';
-import { verifyReceipt, type Receipt } from '../../core/ledger/receipt.js';
+import { ReceiptError, verifyReceipt, type Receipt } from '../../core/ledger/receipt.js';
 import { Node } from '../../core/node/node.js';
 import { utf8 } from '../../core/util/bytes.js';
 import { verifyReceiptIndependently } from '../support/independent-receipt-verifier.js';
@@ -218,6 +218,51 @@ describe('ledger / receipts', function () {
       assertBothReject(o, node.serviceCertificate, "another node's id");
     });
 
+    // Step 7 (the service signature) is checked by core alone here: the independent
+    // verifier in test/support predates it.
+    const coreRefuses = (r: Receipt, reason: RegExp, what: string) =>
+      assert.throws(() => verifyReceipt(r, node.serviceCertificate), (e: unknown) => e instanceof ReceiptError && reason.test(e.message), what);
+
+    it('service_signature: missing, not canonical base64, altered, or from another receipt', async () => {
+      const missing = clone(receipt);
+      delete (missing as Partial<Receipt>).service_signature;
+      coreRefuses(missing, /service_signature missing/, 'missing');
+      const padded = clone(receipt);
+      padded.service_signature.signature += '=';
+      coreRefuses(padded, /not canonical base64/, 'non-canonical base64');
+      const header = Buffer.from(receipt.service_signature.protected, 'base64');
+      for (const at of [1, 20, header.length - 1]) {
+        const bad = Buffer.from(header);
+        bad[at]! ^= 1;
+        const r = clone(receipt);
+        r.service_signature.protected = bad.toString('base64');
+        coreRefuses(r, /COSE protected header|service signature does not verify/, `protected header byte ${at}`);
+      }
+      const sig = Buffer.from(receipt.service_signature.signature, 'base64');
+      for (const at of [0, 40, sig.length - 1]) {
+        const bad = Buffer.from(sig);
+        bad[at]! ^= 1;
+        const r = clone(receipt);
+        r.service_signature.signature = bad.toString('base64');
+        coreRefuses(r, /service signature does not verify/, `service signature byte ${at}`);
+      }
+      // Another (later) signature's service signature fails, with or without its signature_txid.
+      const later = (await node.receipt(txs[txs.length - 1]!.txid))!;
+      assert.notEqual(later.signature_txid, receipt.signature_txid);
+      const swapped = clone(receipt);
+      swapped.service_signature = later.service_signature;
+      coreRefuses(swapped, /COSE protected header names txid/, "another signature's service signature");
+      swapped.signature_txid = later.signature_txid;
+      coreRefuses(swapped, /service signature does not verify/, "another signature's service signature and txid");
+    });
+
+    it('signature_txid is bound: the service signature names it', () => {
+      const [view, seqno] = receipt.signature_txid.split('.').map(Number) as [number, number];
+      const r = clone(receipt);
+      r.signature_txid = `${view}.${seqno + 1}`;
+      coreRefuses(r, new RegExp(`COSE protected header names txid ${view}\\.${seqno}, not the signature's ${view}\\.${seqno + 1}`), 'later signature_txid');
+    });
+
     it('malformed receipts are rejected, not crashed on', () => {
       for (const bad of [null, 42, 'receipt', {}, { ...receipt, proof: 'x' }, { ...receipt, leaf_components: null }, { ...receipt, txid: 'x.y' }]) {
         assertBothReject(bad, node.serviceCertificate, JSON.stringify(bad)?.slice(0, 40) ?? String(bad));
@@ -235,6 +280,10 @@ describe('ledger / receipts', function () {
     verifyReceipt(theirs, other.serviceCertificate);
     verifyReceiptIndependently(theirs, other.serviceCertificate);
     assertBothReject(theirs, node.serviceCertificate, "other service's receipt");
+    // ...not even with this service's node signature: the service signature is the other's.
+    const mixed = clone(receipt);
+    mixed.service_signature = theirs.service_signature;
+    assert.throws(() => verifyReceipt(mixed, node.serviceCertificate), /COSE protected header/);
   });
 
   it('there is no receipt for an unknown or uncommitted transaction', async () => {
