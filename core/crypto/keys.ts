@@ -50,7 +50,6 @@ export function signDataP1363(pair: KeyPair, data: Uint8Array): Uint8Array {
 }
 
 export function verifyDataP1363(publicKey: KeyObject, data: Uint8Array, signature: Uint8Array): boolean {
-  if (signature.length !== 64) return false;
   try {
     return verify('sha256', data, { key: publicKey, dsaEncoding: 'ieee-p1363' }, signature);
   } catch {

@@ -110,7 +110,15 @@ describe('ledger / COSE service signatures and receipts', function () {
         ['ccf.v1', new Map([['txid', '2.15']])],
       ];
       assert.equal(hex(build(parts())), hex(good), 'the test builds the same bytes');
+      // iat 1700000000 as a float64 (fb ...) decodes to the same number: only the
+      // one-encoding rule refuses it.
+      const iatAt = Buffer.from(good).indexOf(Buffer.from([0x0f, 0xa1, 0x06, 0x1a])) + 3;
+      const float = Buffer.alloc(9);
+      float[0] = 0xfb;
+      float.writeDoubleBE(1_700_000_000, 1);
+      const floatIat = Buffer.concat([good.subarray(0, iatAt), float, good.subarray(iatAt + 5)]);
       const cases: [string, Uint8Array, RegExp][] = [
+        ['iat as an integral float64', floatIat, /not deterministically encoded/],
         ['RFC 8949 sorted order (15 before 395)', build([parts()[0]!, parts()[1]!, parts()[3]!, parts()[2]!, parts()[4]!]), /exactly the keys/],
         ['an extra key', build([...parts(), [33, new Uint8Array(0)]]), /exactly the keys/],
         ['a missing key', build(parts().slice(0, 4)), /exactly the keys/],
