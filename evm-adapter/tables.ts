@@ -37,6 +37,8 @@ export type ReceiptRecord = {
   firstLogIndex: number;
   /** indices of the logs anyone may see (event rule Everyone, access/event-rules.ts), fixed at execution */
   publicLogs: number[];
+  /** 32 random bytes the log leaves of the Ethereum claims are salted from (receipts/claims.ts); absent without logs */
+  logSalt?: Uint8Array;
 };
 export const RECEIPTS = defineMap('evm.receipts', bytesCodec, binaryCodec<ReceiptRecord>());
 
