@@ -113,8 +113,10 @@ describe('kv transactions', () => {
       assert.equal(old.map(M).writtenAt('a'), first, 'a snapshot sees the version it reads');
       assert.equal(m.writtenAt('b'), undefined, 'deleted');
       assert.equal(m.writtenAt('never'), undefined);
-      m.set('c', 'mine');
-      assert.equal(m.writtenAt('c'), undefined, 'not committed');
+      const writer = store.begin();
+      writer.map(M).set('a', 'mine');
+      assert.equal(writer.map(M).writtenAt('a'), undefined, 'its own write: not committed');
+      writer.abort();
       const overlay = new Overlay(tx).map(M);
       assert.equal(overlay.writtenAt('a'), second, 'through an overlay: the transaction\'s answer');
       overlay.set('a', 'buffered');
