@@ -58,6 +58,14 @@ describe('evm / Ethereum claims encoding (test vectors)', () => {
     });
   }
 
+  it('are the vectors evm-adapter/FORMAT.md shows', () => {
+    const format = readFileSync(new URL('../../evm-adapter/FORMAT.md', import.meta.url), 'utf8').replace(/\s+/g, '');
+    for (const v of vectors) {
+      assert.ok(format.includes(`claims=${v.claims.slice(2)}claims_digest=${v.claimsDigest}`), v.input.name);
+      for (const leaf of v.logLeaves) assert.ok(format.includes(leaf), `${v.input.name}: ${leaf}`);
+    }
+  });
+
   it('draws a fresh 32-byte log salt for a transaction with logs, none without', () => {
     const log: LogRecord = [new Uint8Array(20), [], new Uint8Array(0)];
     assert.equal(drawLogSalt([]), undefined);
