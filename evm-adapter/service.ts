@@ -43,7 +43,7 @@ export interface CallerTransaction {
 export interface CallerReceipt {
   entry: ViewedTransaction;
   block: BlockRecord;
-  /** the ledger transaction that executed it; undefined on a node started from a later snapshot (it does not hold that history) */
+  /** the ledger transaction that executed it (undefined in a block sealed before blocks recorded it) */
   txid: TxID | undefined;
 }
 
@@ -244,7 +244,10 @@ export class EvmService {
       const block = record && this.queries.block(tx, record.block);
       if (!block) return undefined;
       const entry = await this.entryOf(tx, reader, record);
-      return entry?.visible ? { entry, block, txid: this.ledgerTxid(tx, hash) } : undefined;
+      if (!entry?.visible) return undefined;
+      // (a ledger written before blocks recorded seqnos has none: no txid then)
+      const seqno = block.txSeqnos?.[record.index];
+      return { entry, block, txid: seqno === undefined ? undefined : this.node.txidAt(seqno) };
     });
   }
 
@@ -259,11 +262,14 @@ export class EvmService {
     if (!ethereum) {
       // Not in a committed block: pending, to whoever eth_getTransactionByHash shows it.
       if (!(await this.transaction(hash, caller))) return undefined;
-      const txid = this.node.readPending((tx) => this.ledgerTxid(tx, hash));
+      // (exact: a transaction not yet in a block came after any snapshot this node started from)
+      const seqno = this.node.readPending((tx) => tx.map(TRANSACTIONS).writtenAt(hash));
+      const txid = seqno === undefined ? undefined : this.node.txidAt(seqno);
       return txid && { status: 'pending', hash, txid };
     }
     const { txid, entry } = ethereum;
-    if (!txid) {
+    if (!txid) throw new EvmError(ErrorCode.ResourceUnavailable, 'this transaction was recorded before ledger receipts of Ethereum transactions existed');
+    if (txid.seqno <= this.node.ledgerBase) {
       throw new EvmError(ErrorCode.ResourceUnavailable, `this node started from a snapshot at seqno ${this.node.ledgerBase} and does not hold this transaction's ledger entry: ask a node with the full ledger`);
     }
     const receipt = await this.node.receipt(txid);
@@ -274,15 +280,6 @@ export class EvmService {
       return shown.has(i) ? { salt, log } : { leaf: logLeaf(salt, log) };
     });
     return { status: 'committed', hash, txid, receipt, ethereum, logs };
-  }
-
-  /**
-   * The ledger transaction that wrote the Ethereum transaction's record. A store restored
-   * from a snapshot holds its keys as written at the snapshot's seqno: before it, unknown.
-   */
-  private ledgerTxid(tx: ReadOnlyTransaction, hash: Uint8Array): TxID | undefined {
-    const seqno = tx.map(TRANSACTIONS).writtenAt(hash);
-    return seqno === undefined || seqno <= this.node.ledgerBase ? undefined : this.node.txidAt(seqno);
   }
 
   /** The transaction's entry in the caller's view of its block. */

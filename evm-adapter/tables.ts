@@ -64,6 +64,11 @@ export type BlockRecord = {
   gasLimit: bigint;
   baseFeePerGas: bigint;
   txCount: number;
+  /**
+   * The ledger seqno of each transaction, by index: where its ledger receipt is. Kept here
+   * because a store restored from a snapshot holds every key as written at the snapshot.
+   */
+  txSeqnos: number[];
   /** the header's: over the logs anyone may see */
   logsBloom: Uint8Array;
   /** over every log, to find them (never shown) */

@@ -110,7 +110,7 @@ export function formatLog(log: LogView): Record<string, unknown> {
   };
 }
 
-/** ccevm adds `ledgerTxid`: the ledger transaction that executed it (null on a node started from a later snapshot). */
+/** ccevm adds `ledgerTxid`: the ledger transaction that executed it. */
 export function formatReceipt({ entry, block, txid }: CallerReceipt, common: Common): Record<string, unknown> {
   const { receipt, record } = entry;
   const logs = entry.logs.map((l) => l.log);
