@@ -8,7 +8,7 @@ import { Wallet } from 'ethers';
 import { verifyReceipt, type Receipt } from '../../core/ledger/receipt.js';
 import { ANONYMOUS, sessionCaller, type Caller } from '../../evm-adapter/access/caller.js';
 import { claimsDigest, logLeaf, logsHash, CLAIMS_VERSION } from '../../evm-adapter/receipts/claims.js';
-import { RECEIPTS } from '../../evm-adapter/tables.js';
+import { BLOCKS, RECEIPTS, type BlockRecord } from '../../evm-adapter/tables.js';
 import { ethMethods } from '../../rpc/methods/eth.js';
 import { receiptMethods } from '../../rpc/methods/receipts.js';
 import { TEST_AUDITOR } from '../support/auditor-reads.js';
@@ -165,6 +165,19 @@ describe('evm / ledger receipts of Ethereum transactions (one node, in process)'
     for (const params of [['0x1234'], [42], [], [`0x${'ab'.repeat(32)}`, 'extra']]) {
       await assert.rejects(Promise.resolve().then(() => methods.ccevm_getLedgerReceipt!(params, as.alice)), { code: -32602 }, JSON.stringify(params));
     }
+  });
+
+  it('has no ledger txid for a block sealed before blocks recorded them (an older ledger): null, and the ledger receipt unavailable', async () => {
+    const receipt = await rpc(as.bob, 'eth_getTransactionReceipt', etherTransfer);
+    const number = Number(receipt.blockNumber);
+    const { txid } = await n.node.transact((kv) => {
+      const { txSeqnos: _, ...older } = kv.map(BLOCKS).get(number)!;
+      kv.map(BLOCKS).set(number, older as BlockRecord);
+    });
+    n.node.emitSignature();
+    await n.node.waitCommitted(txid!);
+    assert.equal((await rpc(as.bob, 'eth_getTransactionReceipt', etherTransfer)).ledgerTxid, null);
+    await assert.rejects(rpc(as.bob, 'ccevm_getLedgerReceipt', etherTransfer), { code: -32002, message: /recorded before ledger receipts/ });
   });
 
   it('gives the service identity receipts verify under, to anyone', async () => {
