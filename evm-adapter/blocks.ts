@@ -12,7 +12,7 @@ import type { Transaction } from '../core/kv/transaction.js';
 import { keccak256 } from './common.js';
 import type { HeaderBuilder } from './header.js';
 import { readPolicy } from './policy.js';
-import { BLOCK_HASHES, BLOCK_TXS, BLOCKS, blockTxKey, HEAD, PENDING_BLOCK, RECEIPTS, type BlockRecord, type LogRecord, type PendingBlock, type ReceiptRecord } from './tables.js';
+import { BLOCK_HASHES, BLOCK_TXS, BLOCKS, blockTxKey, HEAD, PENDING_BLOCK, RECEIPTS, TRANSACTIONS, type BlockRecord, type LogRecord, type PendingBlock, type ReceiptRecord } from './tables.js';
 
 const ZERO_HASH = new Uint8Array(32);
 
@@ -150,16 +150,21 @@ export function sealBlock(
   const pending = pendingBlock(tx, now);
   const head = tx.map(HEAD).get(0);
   const hashes: Uint8Array[] = [];
+  const seqnos: number[] = [];
   const receipts: [Uint8Array, Uint8Array][] = [];
   const bloom = new Bloom(undefined, common);
   const allLogs = new Bloom(undefined, common);
   const byIndex = tx.map(BLOCK_TXS);
   const receiptMap = tx.map(RECEIPTS);
+  const txs = tx.map(TRANSACTIONS);
   // Point reads: the pending block counts its transactions, and a range scan would cost
   // in proportion to every transaction ever recorded.
   for (let index = 0; index < pending.txCount; index++) {
     const hash = byIndex.get(blockTxKey(pending.number, index))!;
     hashes.push(hash);
+    // Exact here: the pending block's transactions all came after the last signature, so
+    // after any snapshot this store was restored from.
+    seqnos.push(txs.writtenAt(hash)!);
     const receipt = receiptMap.get(hash)!;
     const all = receiptBloom(receipt, common);
     allLogs.or(all);
@@ -190,6 +195,7 @@ export function sealBlock(
     gasLimit,
     baseFeePerGas: pending.baseFeePerGas,
     txCount: hashes.length,
+    txSeqnos: seqnos,
     logsBloom: bloom.bitvector,
     allLogsBloom: allLogs.bitvector,
     transactionsRoot,

@@ -20,6 +20,7 @@ import { BLOCK_TXS, blockTxKey, PENDING_BLOCK, RECEIPTS, TRANSACTIONS, type LogR
 import type { ContractProbe } from './access/contract-probe.js';
 import { eventRuleOf } from './access/contract-rules.js';
 import { EventRule } from './access/event-rules.js';
+import { claimsDigest, drawLogSalt, logLeaves, logsHash } from './receipts/claims.js';
 import { admitTransaction, describeRunTxError, type AdmittedTransaction } from './transactions.js';
 
 export interface Submitted {
@@ -121,6 +122,7 @@ export class Executor {
 
   private record(kv: Transaction, admitted: AdmittedTransaction, run: RunTxResult, pending: PendingBlock, logs: LogRecord[], publicLogs: number[]): void {
     const gasUsed = run.totalGasSpent;
+    const logSalt = drawLogSalt(logs);
     const receipt: ReceiptRecord = {
       type: admitted.tx.type,
       status: run.execResult.exceptionError ? 0 : 1,
@@ -131,10 +133,20 @@ export class Executor {
       logs,
       firstLogIndex: pending.logCount,
       publicLogs,
+      logSalt,
     };
     const index = pending.txCount;
     kv.map(TRANSACTIONS).set(admitted.hash, { raw: admitted.raw, from: admitted.sender.bytes, to: admitted.tx.to?.bytes ?? null, block: pending.number, index });
     kv.map(RECEIPTS).set(admitted.hash, receipt);
+    // The ledger entry commits to the transaction's Ethereum claims: its receipt proves them.
+    kv.setClaimsDigest(claimsDigest({
+      transactionHash: admitted.hash,
+      from: admitted.sender.bytes,
+      status: receipt.status,
+      gasUsed,
+      contractAddress: receipt.contractAddress,
+      logsHash: logsHash(logLeaves(logSalt, logs)),
+    }));
     kv.map(BLOCK_TXS).set(blockTxKey(pending.number, index), admitted.hash);
     kv.map(PENDING_BLOCK).set(0, {
       ...pending,

@@ -7,6 +7,8 @@ import type { Block } from '@ethereumjs/block';
 import type { Common } from '@ethereumjs/common';
 import { bytesToHex } from '@ethereumjs/util';
 import type { ReadOnlyTransaction } from '../core/kv/read-only.js';
+import type { TxID } from '../core/kv/txid.js';
+import type { Receipt } from '../core/ledger/receipt.js';
 import { NotPrimaryError, type Node } from '../core/node/node.js';
 import { fromHex } from '../core/util/bytes.js';
 import { executionBlock, landingBlocks, pendingBlock, type Clock } from './blocks.js';
@@ -20,7 +22,8 @@ import { blockView, entryAt, type BlockView, type ViewedTransaction } from './ac
 import type { Executor, Submitted } from './executor.js';
 import { readPolicy, type ActivePolicy } from './policy.js';
 import { logMatches, type LogFilter, type LogView, type Queries, type TransactionView } from './queries.js';
-import { RECEIPTS, TRANSACTIONS, type BlockRecord, type TxRecord } from './tables.js';
+import { logLeaf, logSaltAt } from './receipts/claims.js';
+import { RECEIPTS, TRANSACTIONS, type BlockRecord, type LogRecord, type TxRecord } from './tables.js';
 import { BlockFacts } from './access/block-facts.js';
 
 export type BlockTag = 'latest' | 'pending' | 'safe' | 'finalized' | 'earliest' | number;
@@ -40,7 +43,17 @@ export interface CallerTransaction {
 export interface CallerReceipt {
   entry: ViewedTransaction;
   block: BlockRecord;
+  /** the ledger transaction that executed it (undefined in a block sealed before blocks recorded it) */
+  txid: TxID | undefined;
 }
+
+/** A log of the Ethereum claims: whole, with its salt, if the caller may see it, else its leaf alone. */
+export type ClaimsLog = { salt: Uint8Array; log: LogRecord } | { leaf: Uint8Array };
+
+/** What a caller may be shown of a transaction's ledger receipt (ccevm_getLedgerReceipt). */
+export type LedgerReceiptRead =
+  | { status: 'pending'; hash: Uint8Array; txid: TxID }
+  | { status: 'committed'; hash: Uint8Array; txid: TxID; receipt: Receipt; ethereum: CallerReceipt; logs: ClaimsLog[] };
 
 /**
  * Every read takes the caller and answers from its view (access/): what it may not see is
@@ -231,8 +244,42 @@ export class EvmService {
       const block = record && this.queries.block(tx, record.block);
       if (!block) return undefined;
       const entry = await this.entryOf(tx, reader, record);
-      return entry?.visible ? { entry, block } : undefined;
+      if (!entry?.visible) return undefined;
+      // (a ledger written before blocks recorded seqnos has none: no txid then)
+      const seqno = block.txSeqnos?.[record.index];
+      return { entry, block, txid: seqno === undefined ? undefined : this.node.txidAt(seqno) };
     });
+  }
+
+  /**
+   * The transaction's ledger receipt, for a caller who may see the transaction (else
+   * undefined, as for an unknown hash): pending until a committed signature covers it.
+   * Its logs are those the caller's Ethereum receipt shows, with their salts; the others
+   * are their leaves alone.
+   */
+  async ledgerReceipt(hash: Uint8Array, caller: Caller): Promise<LedgerReceiptRead | undefined> {
+    const ethereum = await this.receipt(hash, caller);
+    if (!ethereum) {
+      // Not in a committed block: pending, to whoever eth_getTransactionByHash shows it.
+      if (!(await this.transaction(hash, caller))) return undefined;
+      // (exact: a transaction not yet in a block came after any snapshot this node started from)
+      const seqno = this.node.readPending((tx) => tx.map(TRANSACTIONS).writtenAt(hash));
+      const txid = seqno === undefined ? undefined : this.node.txidAt(seqno);
+      return txid && { status: 'pending', hash, txid };
+    }
+    const { txid, entry } = ethereum;
+    if (!txid) throw new EvmError(ErrorCode.ResourceUnavailable, 'this transaction was recorded before ledger receipts of Ethereum transactions existed');
+    if (txid.seqno <= this.node.ledgerBase) {
+      throw new EvmError(ErrorCode.ResourceUnavailable, `this node started from a snapshot at seqno ${this.node.ledgerBase} and does not hold this transaction's ledger entry: ask a node with the full ledger`);
+    }
+    const receipt = await this.node.receipt(txid);
+    if (!receipt) return { status: 'pending', hash, txid };
+    const shown = new Set(entry.logs.map((l) => l.position));
+    const logs = entry.receipt.logs.map((log, i): ClaimsLog => {
+      const salt = logSaltAt(entry.receipt.logSalt!, i);
+      return shown.has(i) ? { salt, log } : { leaf: logLeaf(salt, log) };
+    });
+    return { status: 'committed', hash, txid, receipt, ethereum, logs };
   }
 
   /** The transaction's entry in the caller's view of its block. */

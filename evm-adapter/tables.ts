@@ -37,6 +37,8 @@ export type ReceiptRecord = {
   firstLogIndex: number;
   /** indices of the logs anyone may see (event rule Everyone, access/event-rules.ts), fixed at execution */
   publicLogs: number[];
+  /** 32 random bytes the log leaves of the Ethereum claims are salted from (receipts/claims.ts); absent without logs */
+  logSalt?: Uint8Array;
 };
 export const RECEIPTS = defineMap('evm.receipts', bytesCodec, binaryCodec<ReceiptRecord>());
 
@@ -62,6 +64,11 @@ export type BlockRecord = {
   gasLimit: bigint;
   baseFeePerGas: bigint;
   txCount: number;
+  /**
+   * The ledger seqno of each transaction, by index: where its ledger receipt is. Kept here
+   * because a store restored from a snapshot holds every key as written at the snapshot.
+   */
+  txSeqnos: number[];
   /** the header's: over the logs anyone may see */
   logsBloom: Uint8Array;
   /** over every log, to find them (never shown) */

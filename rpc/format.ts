@@ -6,7 +6,9 @@ import type { BlockView } from '../evm-adapter/access/views.js';
 import { logsBloom } from '../evm-adapter/blocks.js';
 import { decodeHeader, HeaderField } from '../evm-adapter/header.js';
 import type { LogView, TransactionView } from '../evm-adapter/queries.js';
-import type { CallerReceipt } from '../evm-adapter/service.js';
+import { formatTxID } from '../core/kv/txid.js';
+import { CLAIMS_VERSION } from '../evm-adapter/receipts/claims.js';
+import type { CallerReceipt, LedgerReceiptRead } from '../evm-adapter/service.js';
 import { data, quantity } from './hex.js';
 
 /** A block as a caller sees it: its transactions and gas are the caller's view's; the rest is the header's. */
@@ -108,7 +110,8 @@ export function formatLog(log: LogView): Record<string, unknown> {
   };
 }
 
-export function formatReceipt({ entry, block }: CallerReceipt, common: Common): Record<string, unknown> {
+/** ccevm adds `ledgerTxid`: the ledger transaction that executed it. */
+export function formatReceipt({ entry, block, txid }: CallerReceipt, common: Common): Record<string, unknown> {
   const { receipt, record } = entry;
   const logs = entry.logs.map((l) => l.log);
   return {
@@ -128,5 +131,20 @@ export function formatReceipt({ entry, block }: CallerReceipt, common: Common): 
     logsBloom: data(logsBloom(logs, common).bitvector),
     status: quantity(receipt.status),
     effectiveGasPrice: quantity(receipt.effectiveGasPrice),
+    ledgerTxid: txid ? formatTxID(txid) : null,
+  };
+}
+
+/** The Ethereum claims of a committed ledger receipt, as evm-adapter/FORMAT.md shows them. */
+export function formatClaims({ hash, ethereum: { entry }, logs }: Extract<LedgerReceiptRead, { status: 'committed' }>): Record<string, unknown> {
+  const { record, receipt } = entry;
+  return {
+    version: CLAIMS_VERSION,
+    transactionHash: data(hash),
+    from: data(record.from),
+    status: quantity(receipt.status),
+    gasUsed: quantity(receipt.gasUsed),
+    contractAddress: receipt.contractAddress ? data(receipt.contractAddress) : null,
+    logs: logs.map((l) => ('leaf' in l ? { leaf: data(l.leaf) } : { salt: data(l.salt), address: data(l.log[0]), topics: l.log[1].map(data), data: data(l.log[2]) })),
   };
 }

@@ -8,6 +8,7 @@ import { ethMethods, type Method } from './methods/eth.js';
 import { authenticatorFor } from './governance/submit.js';
 import { governanceMethods } from './methods/governance.js';
 import { nodeMethods } from './methods/node.js';
+import { receiptMethods } from './methods/receipts.js';
 import { sessionMethods } from './methods/session.js';
 import { servePeerCalls } from './peer-calls.js';
 
@@ -28,6 +29,7 @@ export function allMethods(node: Node, evm: EvmService, options: FrontEndOptions
   return {
     ...ethMethods(evm, (raw) => forwarder.sendRawTransaction(raw)),
     ...nodeMethods(node, evm, forwarder),
+    ...receiptMethods(node, evm),
     ...governanceMethods(node, evm, forwarder, authenticatorFor(node, evm)),
     ...sessionMethods(node, evm, forwarder, options.signInDomains ?? new SignInDomains()),
   };

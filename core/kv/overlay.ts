@@ -65,6 +65,11 @@ class OverlayMap<K, V> implements WritableMap<K, V> {
     return this.get(key) !== undefined;
   }
 
+  /** Undefined for a key the overlay wrote (not committed), else the transaction's answer. */
+  writtenAt(key: K): number | undefined {
+    return this.own.has(bytesToKey(this.def.key.encode(key))) ? undefined : this.tx.map(this.def).writtenAt(key);
+  }
+
   set(key: K, value: V): void {
     this.own.set(bytesToKey(this.def.key.encode(key)), this.def.value.encode(value));
   }

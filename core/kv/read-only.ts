@@ -9,6 +9,8 @@ export interface ReadOnlyMap<K, V> {
   readonly name: string;
   get(key: K): V | undefined;
   has(key: K): boolean;
+  /** The seqno at which the value read for `key` was committed (see MapHandle.writtenAt). */
+  writtenAt(key: K): number | undefined;
   /** Entries in key-byte order, optionally within [from, to). */
   entries(range?: KeyRange<K>): Generator<[K, V]>;
 }
@@ -31,7 +33,7 @@ export function readOnly<T>(tx: Transaction, read: (view: ReadOnlyTransaction) =
       let wrapper = handles.get(def) as ReadOnlyMap<K, V> | undefined;
       if (!wrapper) {
         const handle = tx.map(def);
-        wrapper = { name: handle.name, get: (key) => handle.get(key), has: (key) => handle.has(key), entries: (range) => handle.entries(range) };
+        wrapper = { name: handle.name, get: (key) => handle.get(key), has: (key) => handle.has(key), writtenAt: (key) => handle.writtenAt(key), entries: (range) => handle.entries(range) };
         handles.set(def, wrapper);
       }
       return wrapper;

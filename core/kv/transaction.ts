@@ -118,6 +118,24 @@ export class Transaction {
     return this.store.mapState(name)?.get(key, this.readVersion)?.value;
   }
 
+  /**
+   * @internal The seqno of the committed write whose value this transaction reads for
+   * `key`; undefined if it reads none, or its own uncommitted write. Recorded as a read.
+   */
+  writtenAtRaw(name: string, key: string): number | undefined {
+    this.ensureOpen();
+    this.ensureSameHistory();
+    if (this.writes.get(name)?.has(key)) return undefined;
+    let keys = this.reads.get(name);
+    if (!keys) {
+      keys = new Set();
+      this.reads.set(name, keys);
+    }
+    keys.add(key);
+    const version = this.store.mapState(name)?.get(key, this.readVersion);
+    return version?.value === undefined ? undefined : version.seqno;
+  }
+
   /** @internal */
   writeRaw(name: string, key: string, value: Uint8Array | undefined): void {
     this.ensureOpen();
@@ -191,6 +209,15 @@ export class MapHandle<K, V> {
 
   has(key: K): boolean {
     return this.tx.readRaw(this.def.name, bytesToKey(this.def.key.encode(key))) !== undefined;
+  }
+
+  /**
+   * The seqno at which the value read for `key` was committed (undefined: absent, or this
+   * transaction's own write). A store restored from a snapshot holds each key as written
+   * at the snapshot's seqno: its history before that is gone.
+   */
+  writtenAt(key: K): number | undefined {
+    return this.tx.writtenAtRaw(this.def.name, bytesToKey(this.def.key.encode(key)));
   }
 
   set(key: K, value: V): void {

@@ -9,6 +9,8 @@ export interface VisibleLog {
   log: LogRecord;
   /** in the caller's view of the block */
   logIndex: number;
+  /** among its transaction's logs */
+  position: number;
 }
 
 /**
@@ -45,9 +47,9 @@ export async function blockView(reader: Reader, block: BlockRecord, facts: Trans
     const seen = reader.seesTransaction(tx);
     const visible = seen === true || (seen !== false && (await seen));
     const logs: VisibleLog[] = [];
-    for (const log of tx.logs) {
+    for (const [position, log] of tx.logs.entries()) {
       const shown = reader.seesLog(log, tx.from);
-      if (shown === true || (shown !== false && (await shown))) logs.push({ log: log.log, logIndex: logIndex++ });
+      if (shown === true || (shown !== false && (await shown))) logs.push({ log: log.log, logIndex: logIndex++, position });
     }
     if (visible || logs.length > 0) {
       if (visible) gasUsed += tx.receipt.gasUsed;
@@ -66,7 +68,7 @@ export async function blockView(reader: Reader, block: BlockRecord, facts: Trans
 export async function entryAt(reader: Reader, block: BlockRecord, facts: SealedBlockFacts, position: number): Promise<ViewedTransaction | undefined> {
   const tx = facts.txs[position]!;
   if (reader.auditor) {
-    return { hash: tx.hash, record: tx.record, receipt: tx.receipt, visible: true, index: position, cumulativeGasUsed: tx.receipt.cumulativeGasUsed, logs: tx.logs.map((l, i) => ({ log: l.log, logIndex: tx.receipt.firstLogIndex + i })) };
+    return { hash: tx.hash, record: tx.record, receipt: tx.receipt, visible: true, index: position, cumulativeGasUsed: tx.receipt.cumulativeGasUsed, logs: tx.logs.map((l, i) => ({ log: l.log, logIndex: tx.receipt.firstLogIndex + i, position: i })) };
   }
   const sharedSeen = reader.user ? true : reader.identities.length === 0 ? false : undefined;
   if (sharedSeen === undefined) return (await blockView(reader, block, facts.txs.slice(0, position + 1))).transactions.find((t) => t.hash === tx.hash);
@@ -81,14 +83,14 @@ export async function entryAt(reader: Reader, block: BlockRecord, facts: SealedB
   if (facts.shared[position]) {
     if (!sharedSeen) return undefined;
     visible = true;
-    logs = tx.logs.map((l) => ({ log: l.log, logIndex: logIndex++ }));
+    logs = tx.logs.map((l, at) => ({ log: l.log, logIndex: logIndex++, position: at }));
   } else {
     const seen = reader.seesTransaction(tx);
     visible = seen === true || (seen !== false && (await seen));
     logs = [];
-    for (const log of tx.logs) {
+    for (const [at, log] of tx.logs.entries()) {
       const shown = reader.seesLog(log, tx.from);
-      if (shown === true || (shown !== false && (await shown))) logs.push({ log: log.log, logIndex: logIndex++ });
+      if (shown === true || (shown !== false && (await shown))) logs.push({ log: log.log, logIndex: logIndex++, position: at });
     }
     if (!visible && logs.length === 0) return undefined;
   }

@@ -503,12 +503,19 @@ describe('e2e cluster: a node joins after the log was compacted', function () {
     assert.equal(await balance(late, auditor, to), VALUE * 60n);
     assert.equal(await nonce(late, sender.address), 60);
     for (const hash of [hashes[0]!, hashes[30]!, hashes[59]!]) {
-      assert.deepEqual(await receiptOn(late, hash), await receiptOn(primary, hash), `receipt of ${hash}`);
+      assert.deepEqual(await receiptOn(late, hash), await receiptOn(primary, hash), `receipt of ${hash} (its ledgerTxid too)`);
     }
+    // Its ledger starts after the snapshot: the ledger receipt of a transaction before it is
+    // for a node with the full ledger to give.
+    assert.ok(seqnoOf((await receiptOn(late, hashes[0]!)).ledgerTxid) <= base);
+    await assert.rejects(late.rpc('ccevm_getLedgerReceipt', [hashes[0]]), (e: unknown) => e instanceof RpcError && e.code === -32002 && /started from a snapshot/.test(e.message));
+    assert.equal((await primary.rpc('ccevm_getLedgerReceipt', [hashes[0]])).status, 'committed');
 
     // It takes part: a write through it commits everywhere.
     hashes.push(await sendRaw(late, await signTransfer(sender, 60, to, VALUE)));
     await cluster.waitConverged(cluster.nodes);
+    const after = await waitFor(async () => (await late.rpc('ccevm_getLedgerReceipt', [hashes[60]]))?.receipt, 'the ledger receipt of a transaction after its snapshot', 10_000, 25);
+    assert.deepEqual(after, (await primary.rpc('ccevm_getLedgerReceipt', [hashes[60]])).receipt, 'the same receipt as the primary gives');
 
     assert.equal(await late.stop('SIGKILL'), null);
     await late.start();

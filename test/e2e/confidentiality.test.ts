@@ -591,6 +591,25 @@ describe('e2e: what each caller learns (docs/confidentiality.md, cell by cell)',
     assert.equal(custody.logs.length, 1, 'his CustodyTransferred');
   });
 
+  cell('ccevm_getLedgerReceipt', ['anonymous', 'authenticated non-party'], 'null, as for an unknown hash', async () => {
+    for (const who of ['anonymous', 'carol'] as const) {
+      const none = await ask(who, 'ccevm_getLedgerReceipt', [UNKNOWN_HASH]);
+      assert.equal(none.result, null);
+      for (const hash of [privateTransfer, custodyTransfer]) assert.deepEqual(await ask(who, 'ccevm_getLedgerReceipt', [hash]), none, `${who}: ${hash}`);
+    }
+  });
+
+  cell('ccevm_getLedgerReceipt', ['party'], 'the ledger receipt, its claims with the logs it may see whole, its own receipt', async () => {
+    for (const who of ['bob', 'auditor'] as const) {
+      const answer = await result(who, 'ccevm_getLedgerReceipt', [privateTransfer]);
+      assert.equal(answer.status, 'committed');
+      assert.deepEqual(answer.ethereumReceipt, await result(who, 'eth_getTransactionReceipt', [privateTransfer]), `${who}: its own receipt`);
+      assert.equal(answer.claims.logs.length, 1);
+      assert.equal(BigInt(answer.claims.logs[0].data), AMOUNT, `${who}: the transfer it may see, whole`);
+      assert.match(answer.claims.logs[0].salt, /^0x[0-9a-f]{64}$/);
+    }
+  });
+
   // ---- blocks ----
 
   const HEADER_FIELDS = ['hash', 'parentHash', 'number', 'timestamp', 'stateRoot', 'transactionsRoot', 'receiptsRoot', 'logsBloom', 'miner', 'gasLimit', 'baseFeePerGas', 'extraData', 'mixHash', 'nonce'];
@@ -801,6 +820,12 @@ describe('e2e: what each caller learns (docs/confidentiality.md, cell by cell)',
     const { lastCommitted } = await result('anonymous', 'ccevm_nodeInfo');
     assert.deepEqual(await sameForAll('ccevm_getTransactionStatus', [lastCommitted]), { txid: lastCommitted, status: 'Committed' });
     assert.equal(await sameForAll('net_peerCount'), '0x0');
+  });
+
+  cell('ccevm_getServiceIdentity', CALLERS, 'the service certificate, its key id and point, the same for all', async () => {
+    const identity = await sameForAll('ccevm_getServiceIdentity');
+    assert.equal(identity.cert, (await result('anonymous', 'ccevm_nodeInfo')).serviceCertificate);
+    assert.match(identity.kid, /^[0-9a-f]{64}$/);
   });
 
   cell('ccevm_gov*', CALLERS, 'the public governance maps, the same for all', async () => {

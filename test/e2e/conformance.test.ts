@@ -53,10 +53,18 @@ describe('e2e: JSON-RPC conformance', function () {
     }
     const result = await node.rpc(method, params);
     if (inSpec) {
-      const r = validateResult(method, result);
+      const r = validateResult(method, withoutExtensions(method, result));
       assert.ok(r.valid, `${method}(${JSON.stringify(params).slice(0, 160)}) result does not match the spec:\n${r.errors}\nresult: ${JSON.stringify(result).slice(0, 600)}`);
     }
     return result;
+  }
+
+  /** ccevm's one addition to a spec result (evm-adapter/FORMAT.md): checked here, left out of the spec check. */
+  function withoutExtensions(method: string, result: any): unknown {
+    if (method !== 'eth_getTransactionReceipt' || result === null) return result;
+    assert.match(result.ledgerTxid, /^\d+\.\d+$/, 'a receipt names its ledger transaction');
+    const { ledgerTxid: _, ...spec } = result;
+    return spec;
   }
 
   async function sign(wallet: Wallet, tx: TransactionRequest): Promise<string> {

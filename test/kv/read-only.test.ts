@@ -30,10 +30,11 @@ describe('kv / read-only transactions', () => {
     return store.retainedHistory;
   }
 
-  it('reads with get, has and entries, and offers nothing that writes', () => {
+  it('reads with get, has, writtenAt and entries, and offers nothing that writes', () => {
     const seen = readOnly(store.begin(), (tx) => {
       const map = tx.map(m);
-      assert.deepEqual(Object.keys(map).sort(), ['entries', 'get', 'has', 'name']);
+      assert.deepEqual(Object.keys(map).sort(), ['entries', 'get', 'has', 'name', 'writtenAt']);
+      assert.equal(map.writtenAt(utf8('k')), 2, 'the seqno that last wrote it');
       assert.equal('commit' in tx || 'abort' in tx, false);
       return { value: fromUtf8(map.get(utf8('k'))!), has: map.has(utf8('k1')), keys: [...map.entries()].map(([k]) => fromUtf8(k)) };
     });

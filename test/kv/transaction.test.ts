@@ -2,6 +2,7 @@
 // optimistic conflict detection.
 import fc from 'fast-check';
 import { ConflictError, TransactionClosedError } from '../../core/kv/errors.js';
+import { Overlay } from '../../core/kv/overlay.js';
 import { Store } from '../../core/kv/store.js';
 import { assert, b, numMap, put, rawMap, strMap } from './helpers.js';
 
@@ -95,6 +96,43 @@ describe('kv transactions', () => {
       assert.ok(r.map(raw).has(b()));
       assert.deepStrictEqual([...r.map(raw).entries()], [[b(), b()]]);
       r.abort();
+    });
+  });
+
+  describe('writtenAt', () => {
+    it('is the seqno that committed the value read, at the snapshot read; undefined when absent or only written here', () => {
+      const store = new Store();
+      const first = put(store, M, { a: 'one' });
+      put(store, M, { b: 'other key' });
+      const old = store.snapshot(store.txid.seqno);
+      const second = put(store, M, { a: 'two' });
+      put(store, M, { b: undefined });
+      const tx = store.begin();
+      const m = tx.map(M);
+      assert.equal(m.writtenAt('a'), second);
+      assert.equal(old.map(M).writtenAt('a'), first, 'a snapshot sees the version it reads');
+      assert.equal(m.writtenAt('b'), undefined, 'deleted');
+      assert.equal(m.writtenAt('never'), undefined);
+      const writer = store.begin();
+      writer.map(M).set('a', 'mine');
+      assert.equal(writer.map(M).writtenAt('a'), undefined, 'its own write: not committed');
+      writer.abort();
+      const overlay = new Overlay(tx).map(M);
+      assert.equal(overlay.writtenAt('a'), second, 'through an overlay: the transaction\'s answer');
+      overlay.set('a', 'buffered');
+      assert.equal(overlay.writtenAt('a'), undefined, "the overlay's own write is not committed");
+      old.abort();
+      tx.abort();
+    });
+
+    it('is a read: a later write of the key conflicts', () => {
+      const store = new Store();
+      put(store, M, { a: 'one' });
+      const tx = store.begin();
+      tx.map(M).writtenAt('a');
+      tx.map(OTHER).set('x', 'y');
+      put(store, M, { a: 'two' });
+      assert.throws(() => tx.commit(), ConflictError);
     });
   });
 
