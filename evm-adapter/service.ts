@@ -245,9 +245,7 @@ export class EvmService {
       if (!block) return undefined;
       const entry = await this.entryOf(tx, reader, record);
       if (!entry?.visible) return undefined;
-      // (a ledger written before blocks recorded seqnos has none: no txid then)
-      const seqno = block.txSeqnos?.[record.index];
-      return { entry, block, txid: seqno === undefined ? undefined : this.node.txidAt(seqno) };
+      return { entry, block, txid: this.node.txidAt(block.txSeqnos[record.index]!) };
     });
   }
 
@@ -268,8 +266,7 @@ export class EvmService {
       return txid && { status: 'pending', hash, txid };
     }
     const { txid, entry } = ethereum;
-    if (!txid) throw new EvmError(ErrorCode.ResourceUnavailable, 'this transaction was recorded before ledger receipts of Ethereum transactions existed');
-    if (txid.seqno <= this.node.ledgerBase) {
+    if (!txid || txid.seqno <= this.node.ledgerBase) {
       throw new EvmError(ErrorCode.ResourceUnavailable, `this node started from a snapshot at seqno ${this.node.ledgerBase} and does not hold this transaction's ledger entry: ask a node with the full ledger`);
     }
     const receipt = await this.node.receipt(txid);

@@ -4,6 +4,7 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import type { Node } from '../../core/node/node.js';
 import { formatTxID } from '../../core/kv/txid.js';
+import { coseReceipt } from '../../core/ledger/cose-receipt.js';
 import type { EvmService } from '../../evm-adapter/service.js';
 import { formatClaims, formatReceipt } from '../format.js';
 import { data, parseHash, positional } from '../hex.js';
@@ -23,7 +24,7 @@ export function receiptMethods(node: Node, evm: EvmService): Record<string, Meth
         receipt: read.receipt,
         claims: formatClaims(read),
         ethereumReceipt: formatReceipt(read.ethereum, evm.common),
-        // TODO(issue 11, coordinator): cose: coseReceipt(read.receipt) (core/ledger/cose-receipt.ts)
+        cose: Buffer.from(coseReceipt(read.receipt)).toString('base64'),
       };
     },
     /** Public: the certificate receipts verify under, its key id and P-256 point. */

@@ -5,10 +5,12 @@
 import { strict as assert } from 'node:assert';
 import { createHash, createPublicKey, X509Certificate } from 'node:crypto';
 import { Wallet } from 'ethers';
+import { verifyCoseReceipt } from '../../core/ledger/cose-receipt.js';
+import { toHex } from '../../core/util/bytes.js';
 import { verifyReceipt, type Receipt } from '../../core/ledger/receipt.js';
 import { ANONYMOUS, sessionCaller, type Caller } from '../../evm-adapter/access/caller.js';
 import { claimsDigest, logLeaf, logsHash, CLAIMS_VERSION } from '../../evm-adapter/receipts/claims.js';
-import { BLOCKS, RECEIPTS, type BlockRecord } from '../../evm-adapter/tables.js';
+import { RECEIPTS } from '../../evm-adapter/tables.js';
 import { ethMethods } from '../../rpc/methods/eth.js';
 import { receiptMethods } from '../../rpc/methods/receipts.js';
 import { TEST_AUDITOR } from '../support/auditor-reads.js';
@@ -87,6 +89,8 @@ describe('evm / ledger receipts of Ethereum transactions (one node, in process)'
       const receipt = answer.receipt as Receipt;
       assert.equal(verifyReceipt(receipt, n.node.serviceCertificate).txid, answer.txid);
       assert.equal(receipt.txid, answer.txid);
+      const cose = verifyCoseReceipt(Buffer.from(answer.cose, 'base64'), n.node.serviceCertificate);
+      assert.deepEqual([cose.txid, cose.signatureTxid, toHex(cose.claimsDigest)], [answer.txid, receipt.signature_txid, receipt.leaf_components.claims_digest], 'the COSE receipt proves the same');
       assert.equal(answer.claims.version, CLAIMS_VERSION);
       assert.equal(answer.claims.transactionHash, hash);
       assert.equal(recomputedDigest(answer.claims), receipt.leaf_components.claims_digest, `${hash}: the claims digest is the claims'`);
@@ -165,19 +169,6 @@ describe('evm / ledger receipts of Ethereum transactions (one node, in process)'
     for (const params of [['0x1234'], [42], [], [`0x${'ab'.repeat(32)}`, 'extra']]) {
       await assert.rejects(Promise.resolve().then(() => methods.ccevm_getLedgerReceipt!(params, as.alice)), { code: -32602 }, JSON.stringify(params));
     }
-  });
-
-  it('has no ledger txid for a block sealed before blocks recorded them (an older ledger): null, and the ledger receipt unavailable', async () => {
-    const receipt = await rpc(as.bob, 'eth_getTransactionReceipt', etherTransfer);
-    const number = Number(receipt.blockNumber);
-    const { txid } = await n.node.transact((kv) => {
-      const { txSeqnos: _, ...older } = kv.map(BLOCKS).get(number)!;
-      kv.map(BLOCKS).set(number, older as BlockRecord);
-    });
-    n.node.emitSignature();
-    await n.node.waitCommitted(txid!);
-    assert.equal((await rpc(as.bob, 'eth_getTransactionReceipt', etherTransfer)).ledgerTxid, null);
-    await assert.rejects(rpc(as.bob, 'ccevm_getLedgerReceipt', etherTransfer), { code: -32002, message: /recorded before ledger receipts/ });
   });
 
   it('gives the service identity receipts verify under, to anyone', async () => {
