@@ -117,13 +117,13 @@ export function auditChunks(
     if (header instanceof ChunkFormatError) throw new LedgerIntegrityError(expected, header.problem, { file: chunk.name, offset: header.offset });
     const named = rangeInName(chunk.name);
     if (named && (named.first !== header.first || named.last !== header.last)) {
-      throw new LedgerIntegrityError(header.first, `the file is named for entries ${named.first}..${named.last} but its header says ${header.first}..${header.last} (renamed or altered)`, { file: chunk.name, offset: CHUNK_RANGE_OFFSET });
+      throw new LedgerIntegrityError(expected, `the file is named for entries ${named.first}..${named.last} but its header says ${header.first}..${header.last} (renamed or altered)`, { file: chunk.name, offset: CHUNK_RANGE_OFFSET });
     }
     if (header.first !== expected) {
       const problem = header.first > expected
-        ? `entries ${expected}..${header.first - 1} are missing: no chunk holds them${previous ? ` (${previous} ends before them)` : ''}`
-        : `chunks overlap: this one starts at ${header.first}, ${previous ? `${previous} already holds entries up to ${expected - 1}` : `the audit starts after ${expected - 1}`}`;
-      throw new LedgerIntegrityError(expected, problem, { file: chunk.name, offset: CHUNK_RANGE_OFFSET });
+        ? `no chunk holds entries ${expected}..${header.first - 1}${previous ? ` (${previous} ends before them)` : from === 0 ? '' : ` (the snapshot ends at ${from})`}`
+        : `this one starts at ${header.first}, but ${previous ? `${previous} holds entries up to ${expected - 1}` : `the snapshot covers entries up to ${expected - 1}`}`;
+      throw new LedgerIntegrityError(expected, `chunks are missing or overlap: ${problem}`, { file: chunk.name, offset: CHUNK_RANGE_OFFSET });
     }
     let entries;
     try {
