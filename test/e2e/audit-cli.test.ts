@@ -2,8 +2,10 @@
 // governance history, --json, --ledger-secrets, progress on stderr, and tampering or bad
 // input as one line on stderr that says where, with exit code 2.
 import { strict as assert } from 'node:assert';
+import { execFile } from 'node:child_process';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { rawMap } from '../../core/kv/map-def.js';
 import { CHUNK_NAME, decodeChunk } from '../../core/ledger/chunks.js';
 import { decodeEntry, EntryKind, HEADER_SIZE } from '../../core/ledger/entry.js';
@@ -15,6 +17,7 @@ import { tempDirs } from '../support/tmpdir.js';
 
 const accounts = rawMap('accounts');
 const records = rawMap('public:records');
+const CLI = new URL('../../cli/ccevm.js', import.meta.url).pathname;
 
 function assertOneLine(result: CliResult, expected: RegExp): void {
   assert.equal(result.code, 2, result.stderr);
@@ -102,6 +105,13 @@ describe('e2e: ccevm audit', function () {
     assert.doesNotMatch(progress.stderr, /\r/);
   });
 
+  it('on a terminal, progress is one line rewritten in place (carriage returns), ended before the report', async function () {
+    // `script` gives the command a pseudo-terminal (util-linux; stdout and stderr both go to it).
+    const command = [process.execPath, CLI, 'audit', out, '--service-cert', certFile].join(' ');
+    const { stdout } = await promisify(execFile)('script', ['-qec', command, '/dev/null']);
+    assert.match(stdout, new RegExp(`\\rauditing: ${committed}/${committed} entries \\(100%\\)\\x1b\\[K\\r?\\nledger verified: `));
+  });
+
   it('--json carries the summary fields', async () => {
     const result = await audit(out, '--json');
     assert.equal(result.code, 0, result.stderr);
@@ -153,10 +163,15 @@ describe('e2e: ccevm audit', function () {
     ];
     const files = cases.map((_, i) => join(dir, `${i}.json`));
     await Promise.all(cases.map(([text], i) => writeFile(files[i]!, text)));
-    const results = await Promise.all(files.map((file) => audit(out, '--ledger-secrets', file)));
+    const [missing, noDir, noArgs, ...results] = await Promise.all([
+      audit(out, '--ledger-secrets', join(dir, 'none.json')),
+      audit(join(dir, 'no-such-dir')),
+      runCli(['audit']),
+      ...files.map((file) => audit(out, '--ledger-secrets', file)),
+    ]);
     results.forEach((result, i) => assertOneLine(result, new RegExp(`^ccevm: ${files[i]}${cases[i]![1].source}`)));
-    assertOneLine(await audit(out, '--ledger-secrets', join(dir, 'none.json')), /^ccevm: cannot read the ledger secrets .*none\.json: ENOENT\n$/);
-    assertOneLine(await audit(join(dir, 'no-such-dir')), /^ccevm: cannot read the directory .*no-such-dir: ENOENT\n$/);
-    assertOneLine(await runCli(['audit']), /^ccevm: audit needs the directory of ledger chunks\n$/);
+    assertOneLine(missing!, /^ccevm: cannot read the ledger secrets .*none\.json: ENOENT\n$/);
+    assertOneLine(noDir!, /^ccevm: cannot read the directory .*no-such-dir: ENOENT\n$/);
+    assertOneLine(noArgs!, /^ccevm: audit needs the directory of ledger chunks\n$/);
   });
 });
