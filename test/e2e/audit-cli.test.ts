@@ -11,6 +11,7 @@ import { CHUNK_NAME, decodeChunk } from '../../core/ledger/chunks.js';
 import { decodeEntry, EntryKind, HEADER_SIZE } from '../../core/ledger/entry.js';
 import { Node } from '../../core/node/node.js';
 import { utf8 } from '../../core/util/bytes.js';
+import { audit as auditDirectory, auditJson, formatAudit, type ClaimsCheck } from '../../cli/audit.js';
 import { runCli, type CliResult } from '../support/cli.js';
 import { ledgerSecretsFile, unsealLedgerSecrets } from '../support/ledger-secrets.js';
 import { tempDirs } from '../support/tmpdir.js';
@@ -145,6 +146,28 @@ describe('e2e: ccevm audit', function () {
     const progress = await audit(t.dir, '--progress');
     assert.equal(progress.code, 2);
     assert.match(progress.stderr.split('\n').filter(Boolean).at(-1)!, new RegExp(`^ccevm: ledger entry at seqno ${t.signature.seqno} in ${t.file}`));
+  });
+
+  it('with the secrets, the claims check runs on every normal entry and the summary counts its Ethereum transactions', async () => {
+    let made = 0;
+    const claims = (): ClaimsCheck => {
+      made++;
+      let transactions = 0;
+      return {
+        check: (_txid, writes) => void (writes.has(accounts.name) && transactions++),
+        get transactions() {
+          return transactions;
+        },
+      };
+    };
+    const report = await auditDirectory(out, { 'service-cert': certFile, 'ledger-secrets': secretsFile }, claims);
+    assert.equal(report.ethereumTransactions, 12);
+    assert.ok(formatAudit(report).includes('  Ethereum transactions checked: 12'));
+    assert.equal(auditJson(report).ledger.ethereumTransactionsChecked, 12);
+    const without = await auditDirectory(out, { 'service-cert': certFile }, claims);
+    assert.equal(made, 1, 'no claims check without the secrets');
+    assert.equal(without.ethereumTransactions, undefined);
+    assert.equal(formatAudit(without).some((l) => /Ethereum/.test(l)), false);
   });
 
   it("another service's ledger secrets: refused at the first entry they do not fit", async () => {

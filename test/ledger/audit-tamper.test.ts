@@ -191,6 +191,16 @@ describe('ledger / audit of tampered chunk files: detected, and located', functi
       expectFailure(flipped(root + 3), { file: mid.name, seqno: sig.seqno, offset: sig.offset, reason: /signed Merkle root does not match/ });
     });
 
+    it('in the chunk header, making its range no range: at the header', () => {
+      const bytes = new Uint8Array(mid.bytes);
+      new DataView(bytes.buffer).setBigUint64(12, BigInt(midEntries.at(-1)!.seqno + 1));
+      expectFailure(withMid(bytes), { file: mid.name, seqno: firstOf(mid), offset: 12, reason: /header says entries \d+\.\.\d+: not a range/ });
+    });
+
+    it('in the high byte of the header range: unreadable, at the header', () => {
+      expectFailure(flipped(12), { file: mid.name, seqno: firstOf(mid), offset: 12, reason: /header seqno range unreadable/ });
+    });
+
     const header: [string, number, RegExp][] = [
       ['magic', 0, /not a ccevm ledger chunk/],
       ['version', 11, /unknown chunk version/],
@@ -229,6 +239,14 @@ describe('ledger / audit of tampered chunk files: detected, and located', functi
       const name = chunkName(kept[0]!.seqno, kept[kept.length - 1]!.seqno);
       const chunks = copy().map((c) => (c.name === mid.name ? { name, bytes } : c));
       expectFailure(chunks, { file: name, seqno: kept[kept.length - 1]!.seqno, offset: kept[kept.length - 1]!.offset, reason: /does not end on a signature/ });
+    });
+
+    it('an entry appended after the range the header says: at that entry', () => {
+      const extra = midEntries[1]!.bytes;
+      const length = new Uint8Array(4);
+      new DataView(length.buffer).setUint32(0, extra.length);
+      const bytes = new Uint8Array(Buffer.concat([mid.bytes, length, extra]));
+      expectFailure(withMid(bytes), { file: mid.name, seqno: midEntries.at(-1)!.seqno + 1, offset: mid.bytes.length, reason: /holds more entries than its header's \d+\.\.\d+/ });
     });
 
     it('an empty file: at its byte 0', () => {
