@@ -191,6 +191,17 @@ describe('ledger / audit of tampered chunk files: detected, and located', functi
       expectFailure(flipped(partsOf(e).evidenceAt + 31), { file: mid.name, seqno: e.seqno, offset: e.offset, reason: /commit evidence digest does not match/ }, secrets);
     });
 
+    it("in the last signature's commit evidence digest (no later signature covers it): with the secrets, at that entry", () => {
+      const lastChunk = golden.at(-1)!;
+      const last = decodeChunk(lastChunk.bytes).at(-1)!;
+      const bytes = new Uint8Array(lastChunk.bytes);
+      bytes[partsOf(last).evidenceAt]! ^= 0x01;
+      const chunks = copy().map((c) => (c.name === lastChunk.name ? { name: c.name, bytes } : c));
+      expectFailure(chunks, { file: lastChunk.name, seqno: last.seqno, offset: last.offset, reason: /commit evidence digest does not match/ }, secrets);
+      // Without the secrets nothing can tell: what the last signature signs ends before its own entry.
+      assert.equal(auditChunks(chunks, serviceCert).lastSeqno, last.seqno);
+    });
+
     it("in a signature's signed root: at that signature", () => {
       const sig = signatures()[0]!;
       const root = Buffer.from(mid.bytes).indexOf(Buffer.from(node.ledgerRoot(sig.seqno - 1)), partsOf(sig).publicAt);
