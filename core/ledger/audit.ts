@@ -23,7 +23,8 @@ import { LedgerVerifier } from './verifier.js';
 /**
  * A check of one verified normal entry with its private domain decrypted: what the
  * transaction claims (its claims digest) re-derived from what it wrote. Returns why
- * the entry fails, or undefined. Injected: core knows no application.
+ * the entry fails, or undefined; throwing is a bug in the check, not a finding about
+ * the ledger. Injected: core knows no application.
  */
 export type EntryCheck = (txid: TxID, writes: Writes, claimsDigest: Uint8Array) => string | undefined;
 
