@@ -1,12 +1,8 @@
 // The ccevm command line: start a node, export and audit its ledger, verify receipts.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import packageJson from '../package.json' with { type: 'json' };
-import { readFiles } from '../core/host/data-dir.js';
 import { DataDirLockedError } from '../core/host/dir-lock.js';
 import { readText } from '../core/host/files.js';
-import { auditChunks } from '../core/ledger/audit.js';
-import { CHUNK_NAME } from '../core/ledger/chunks.js';
-import { SNAPSHOT_NAME } from '../core/ledger/snapshot.js';
 import { verifyReceipt, type Receipt } from '../core/ledger/receipt.js';
 import { BootError } from '../core/node/boot.js';
 import { ExportError, exportDataDir } from '../core/node/export.js';
@@ -15,10 +11,10 @@ import { JoinError } from '../core/node/join.js';
 import { LedgerIntegrityError } from '../core/ledger/errors.js';
 import { JsonRpcError, TransportError } from '../rpc/client.js';
 import { ConfigError, loadStartConfig, type Flags } from './config.js';
+import { AuditInputError, runAudit } from './audit.js';
 import { runCluster } from './cluster.js';
 import { runGov } from './gov.js';
 import { runSignIn } from './sign-in.js';
-import { formatGovernanceHistory, governanceHistory } from './governance-history.js';
 import { describeStart, joinNode, startNode } from './start.js';
 
 const HELP = `ccevm — a confidential consortium ledger node that speaks Ethereum
@@ -30,9 +26,11 @@ commands:
                    with --nodes N, a local network of N node processes
   join             start a node that joins the service of --target (or restarts if it already did)
   export           verify a stopped node's ledger and write it as chunk files
-  audit <dir>      verify exported ledger chunks offline against the service certificate,
-                   then list their governance history (signed messages re-verified,
-                   proposal states, constitution versions)
+  audit <dir>      verify exported ledger chunks offline against the service certificate
+                   (every entry, signature and node endorsement; any failure names the
+                   file, seqno and byte offset), list their governance history (signed
+                   messages re-verified, proposal states, constitution versions) and a
+                   summary; with --ledger-secrets, the private domains too
   gov <subcommand> govern the network as a member: propose, vote, withdraw, ack, list, show,
                    members, users, nodes (ccevm gov for details)
   sign-in          sign in as a user (Sign-In with Ethereum): prints the RPC URL with the
@@ -71,7 +69,10 @@ options:
                        same value on every node): new and lagging nodes start from one
   --service-cert FILE  PEM service certificate to verify against (join, audit, verify-receipt)
   --out DIR            where export writes chunks (default <data-dir>/export)
-  --json               audit, gov: print JSON (audit: the verification and the governance history)
+  --json               audit, gov: print JSON (audit: the verification summary and the governance history)
+  --ledger-secrets FILE  audit: JSON [{ "fromSeqno": 1, "key": "<64 hex>" }, …], the ledger secrets:
+                       decrypt and verify the private domains (an auditor the members trust)
+  --progress           audit: show progress on stderr even when it is not a terminal
   gov: --rpc URL, --key-file FILE | CCEVM_MEMBER_KEY | --mnemonic "…" [--account N],
        --actions FILE, --service-cert FILE (see ccevm gov)
   sign-in: --rpc URL (default http://127.0.0.1:8545), --service-cert FILE (for https://),
@@ -109,6 +110,8 @@ const OPTIONS = {
   'service-cert': { type: 'string' },
   out: { type: 'string' },
   json: { type: 'boolean' },
+  'ledger-secrets': { type: 'string' },
+  progress: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } satisfies ParseArgsConfig['options'];
@@ -204,24 +207,6 @@ async function exportLedger(): Promise<void> {
   process.stdout.write(`${result.files.join('\n')}\nexported ${what}: ${result.reason}${rest}\n`);
 }
 
-async function audit(): Promise<void> {
-  const dir = positionals[1] ?? fail('audit needs the directory of ledger chunks');
-  const snapshots = await readFiles(dir, SNAPSHOT_NAME);
-  if (snapshots.length > 1) fail('an export holds at most one snapshot (the one its chunks start after)');
-  const chunks = await readFiles(dir, CHUNK_NAME);
-  const cert = await serviceCert();
-  const result = auditChunks(chunks, cert, undefined, snapshots[0]);
-  const governance = governanceHistory(chunks, cert);
-  if (values.json) {
-    const { entries, signatures, lastSeqno, lastView, from } = result;
-    process.stdout.write(`${JSON.stringify({ ledger: { entries, signatures, lastSeqno, lastView, from }, governance }, null, 2)}\n`);
-    return;
-  }
-  const from = result.from > 0 ? ` after the committed snapshot at seqno ${result.from}` : '';
-  process.stdout.write(`ledger verified: ${result.entries} entries${from}, ${result.signatures} signatures, last txid ${result.lastView}.${result.lastSeqno}\n`);
-  process.stdout.write(`${formatGovernanceHistory(governance).join('\n')}\n`);
-}
-
 async function verifyReceiptFile(): Promise<void> {
   const file = positionals[1] ?? fail('verify-receipt needs a receipt file');
   const receipt = JSON.parse(await readText(file)) as Receipt;
@@ -230,9 +215,11 @@ async function verifyReceiptFile(): Promise<void> {
 }
 
 /** Failures that say what is wrong with the input or the situation: one line, no stack trace (anything else is a bug, and prints its stack). */
-const USER_ERRORS = [ConfigError, DataDirLockedError, BootError, ExportError, IdentityError, JoinError, LedgerIntegrityError, JsonRpcError, TransportError];
+const USER_ERRORS = [AuditInputError, ConfigError, DataDirLockedError, BootError, ExportError, IdentityError, JoinError, LedgerIntegrityError, JsonRpcError, TransportError];
 
 const gov = () => runGov(positionals.slice(1), values);
+
+const audit = () => runAudit(positionals.slice(1), values);
 
 const commands: Record<string, () => Promise<void>> = { start, join, export: exportLedger, audit, gov, 'sign-in': () => runSignIn(values), 'verify-receipt': verifyReceiptFile };
 
