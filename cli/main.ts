@@ -12,6 +12,7 @@ import { LedgerIntegrityError } from '../core/ledger/errors.js';
 import { JsonRpcError, TransportError } from '../rpc/client.js';
 import { ConfigError, loadStartConfig, type Flags } from './config.js';
 import { AuditInputError, runAudit } from './audit.js';
+import { EthereumClaimsCheck } from '../evm-adapter/receipts/audit-claims.js';
 import { runCluster } from './cluster.js';
 import { runGov } from './gov.js';
 import { runSignIn } from './sign-in.js';
@@ -219,7 +220,7 @@ const USER_ERRORS = [AuditInputError, ConfigError, DataDirLockedError, BootError
 
 const gov = () => runGov(positionals.slice(1), values);
 
-const audit = () => runAudit(positionals.slice(1), values);
+const audit = () => runAudit(positionals.slice(1), values, () => new EthereumClaimsCheck());
 
 const commands: Record<string, () => Promise<void>> = { start, join, export: exportLedger, audit, gov, 'sign-in': () => runSignIn(values), 'verify-receipt': verifyReceiptFile };
 

@@ -22,6 +22,8 @@ export interface EvmNode {
   node: Node;
   evm: EvmService;
   storage: HeldStorage;
+  /** the node's data directory (development platform: its sealed secrets unseal from here) */
+  dataDir: string;
   wallets: Wallet[];
   /** eth_sendRawTransaction as the RPC layer runs it: resolves with the hash once committed */
   send(raw: Uint8Array): Promise<Uint8Array>;
@@ -65,6 +67,7 @@ export async function startEvmNode(genesis: Record<string, GenesisAccount> = {},
     node,
     evm,
     storage,
+    dataDir,
     send: (raw: Uint8Array) => forwarder.sendRawTransaction(raw),
     wallets,
     async stop() {
