@@ -129,12 +129,14 @@ export class LedgerVerifier {
       return fail(`signature record malformed: ${(e as Error).message}`);
     }
     if (record.seqno !== entry.seqno || record.view !== entry.view) fail('signature record names another transaction');
+    // The signer first: a signature from another service's ledger says so, rather than
+    // showing up as a root that does not match.
+    if (!isEndorsedBy(record.cert, this.options.serviceCert)) fail('signer certificate is not endorsed by the service (a signature from another service?)');
     const root = this.options.tree.root(entry.seqno - 1);
     if (!equalBytes(root, record.root)) {
       // This root first covers the previous signature's own leaf, hence the range's start.
       fail(`signed Merkle root does not match the entries: an entry in ${Math.max(this.lastSigned, 1)}..${entry.seqno - 1} was altered`);
     }
-    if (!isEndorsedBy(record.cert, this.options.serviceCert)) fail('signer certificate is not endorsed by the service');
     const publicKey = certificatePublicKey(record.cert);
     if (keyId(publicKey) !== record.node) fail('signer node id does not match its certificate');
     const tx = this.options.store.begin();
