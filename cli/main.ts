@@ -7,7 +7,6 @@ import { readText } from '../core/host/files.js';
 import { auditChunks } from '../core/ledger/audit.js';
 import { CHUNK_NAME } from '../core/ledger/chunks.js';
 import { SNAPSHOT_NAME } from '../core/ledger/snapshot.js';
-import { verifyReceipt, type Receipt } from '../core/ledger/receipt.js';
 import { BootError } from '../core/node/boot.js';
 import { ExportError, exportDataDir } from '../core/node/export.js';
 import { IdentityError } from '../core/node/identity.js';
@@ -18,6 +17,7 @@ import { ConfigError, loadStartConfig, type Flags } from './config.js';
 import { runCluster } from './cluster.js';
 import { runGov } from './gov.js';
 import { runSignIn } from './sign-in.js';
+import { ReceiptRejected, runVerifyReceipt } from './verify-receipt.js';
 import { formatGovernanceHistory, governanceHistory } from './governance-history.js';
 import { describeStart, joinNode, startNode } from './start.js';
 
@@ -37,8 +37,11 @@ commands:
                    members, users, nodes (ccevm gov for details)
   sign-in          sign in as a user (Sign-In with Ethereum): prints the RPC URL with the
                    session token in its path, and the Authorization header form
-  verify-receipt <receipt.json>
-                   verify a transaction receipt offline against the service certificate
+  verify-receipt <file | ->
+                   verify offline, against --service-cert, a ledger receipt or a
+                   ccevm_getLedgerReceipt answer (file, or - for standard input), and print
+                   what it proves: txid, when signed, and for an Ethereum transaction its hash,
+                   sender, status, gas used, contract created, the logs shown and how many withheld
 
 options:
   --config FILE        JSON config file (keys: dataDir, host, httpHost, allowPlainHttp, port,
@@ -71,7 +74,9 @@ options:
                        same value on every node): new and lagging nodes start from one
   --service-cert FILE  PEM service certificate to verify against (join, audit, verify-receipt)
   --out DIR            where export writes chunks (default <data-dir>/export)
-  --json               audit, gov: print JSON (audit: the verification and the governance history)
+  --at ISO-DATE        verify-receipt: when the node certificate must be valid (default now)
+  --json               audit, gov, verify-receipt: print JSON (audit: the verification and the
+                       governance history; verify-receipt: what is proven, gas as a decimal string)
   gov: --rpc URL, --key-file FILE | CCEVM_MEMBER_KEY | --mnemonic "…" [--account N],
        --actions FILE, --service-cert FILE (see ccevm gov)
   sign-in: --rpc URL (default http://127.0.0.1:8545), --service-cert FILE (for https://),
@@ -109,6 +114,7 @@ const OPTIONS = {
   'service-cert': { type: 'string' },
   out: { type: 'string' },
   json: { type: 'boolean' },
+  at: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } satisfies ParseArgsConfig['options'];
@@ -222,19 +228,12 @@ async function audit(): Promise<void> {
   process.stdout.write(`${formatGovernanceHistory(governance).join('\n')}\n`);
 }
 
-async function verifyReceiptFile(): Promise<void> {
-  const file = positionals[1] ?? fail('verify-receipt needs a receipt file');
-  const receipt = JSON.parse(await readText(file)) as Receipt;
-  const { txid } = verifyReceipt(receipt, await serviceCert());
-  process.stdout.write(`receipt verified: transaction ${txid} is committed\n`);
-}
-
 /** Failures that say what is wrong with the input or the situation: one line, no stack trace (anything else is a bug, and prints its stack). */
-const USER_ERRORS = [ConfigError, DataDirLockedError, BootError, ExportError, IdentityError, JoinError, LedgerIntegrityError, JsonRpcError, TransportError];
+const USER_ERRORS = [ConfigError, DataDirLockedError, BootError, ExportError, IdentityError, JoinError, LedgerIntegrityError, JsonRpcError, TransportError, ReceiptRejected];
 
 const gov = () => runGov(positionals.slice(1), values);
 
-const commands: Record<string, () => Promise<void>> = { start, join, export: exportLedger, audit, gov, 'sign-in': () => runSignIn(values), 'verify-receipt': verifyReceiptFile };
+const commands: Record<string, () => Promise<void>> = { start, join, export: exportLedger, audit, gov, 'sign-in': () => runSignIn(values), 'verify-receipt': () => runVerifyReceipt(positionals.slice(1), values) };
 
 if (values.version) {
   process.stdout.write(`ccevm ${packageJson.version}\n`);

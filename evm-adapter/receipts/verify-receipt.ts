@@ -36,12 +36,13 @@ export type ReceiptCheck =
   | 'claims_digest'
   | 'ethereumReceipt';
 
+/** A receipt that does not verify: `check` names the check, the message what does not hold. */
 export class ReceiptVerificationError extends Error {
   constructor(
     readonly check: ReceiptCheck,
     message: string,
   ) {
-    super(`${check}: ${message}`);
+    super(message);
     this.name = 'ReceiptVerificationError';
   }
 }
