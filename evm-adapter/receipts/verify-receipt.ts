@@ -286,26 +286,20 @@ function checkProtectedHeader(bytes: Buffer, serviceKey: KeyObject, signatureTxi
   return new Date(iat * 1000);
 }
 
-function cborBytesHead(length: number): Buffer {
-  if (length < 24) return Buffer.from([0x40 | length]);
-  if (length < 0x100) return Buffer.from([0x58, length]);
-  if (length < 0x10000) return Buffer.from([0x59, length >> 8, length & 0xff]);
-  const head = Buffer.alloc(5);
-  head[0] = 0x5a;
-  head.writeUInt32BE(length, 1);
-  return head;
-}
-
-/** RFC 9052 Sig_structure for COSE_Sign1 with empty external AAD and the detached root as payload. */
+/**
+ * RFC 9052 Sig_structure for COSE_Sign1 with empty external AAD and the detached root as
+ * payload. Both byte strings are 24 to 255 bytes long (a header that passed the checks is
+ * about 100, the root 32), so both have the two-byte head 0x58 <length>.
+ */
 function sigStructure(protectedHeader: Buffer, root: Buffer): Buffer {
   const context = Buffer.from('Signature1', 'ascii');
   return Buffer.concat([
     Buffer.from([0x84, 0x60 | context.length]),
     context,
-    cborBytesHead(protectedHeader.length),
+    Buffer.from([0x58, protectedHeader.length]),
     protectedHeader,
     Buffer.from([0x40]),
-    cborBytesHead(root.length),
+    Buffer.from([0x58, root.length]),
     root,
   ]);
 }

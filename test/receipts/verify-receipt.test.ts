@@ -11,6 +11,8 @@ import {
   cbor,
   headerEntries,
   makeService,
+  oddCertificate,
+  p384KeyPair,
   SAMPLE_FACTS,
   serviceSign,
   type BuiltReceipt,
@@ -129,7 +131,8 @@ describe('receipts / the offline verifier (evm-adapter/receipts/verify-receipt.t
       const extra = clone(built.receipt);
       extra.proof.push({ right: '00'.repeat(32) });
       rejects(ledger(extra), 'proof', /steps, the tree shape needs/);
-      for (const bad of ['x', [{ left: 'zz' }], [{ left: '00'.repeat(32), right: '00'.repeat(32) }], [{ up: '00'.repeat(32) }], [null]]) {
+      rejects(ledger({ ...built.receipt, proof: [{ up: '00'.repeat(32) }, ...built.receipt.proof.slice(1)] }), 'proof', /proof\[0\] is "up", not left or right/);
+      for (const bad of ['x', [{ left: 'zz' }], [{ left: '00'.repeat(32), right: '00'.repeat(32) }], [null]]) {
         rejects(ledger({ ...built.receipt, proof: bad }), 'proof', undefined, JSON.stringify(bad));
       }
     });
@@ -182,6 +185,15 @@ describe('receipts / the offline verifier (evm-adapter/receipts/verify-receipt.t
       const der = clone(built.receipt);
       der.service_signature.signature = built.receipt.signature;
       rejects(ledger(der), 'service_signature', /ES256 is 64/, 'a DER signature');
+      // The same 64 bytes in a second text: base64 with a non-zero padding bit.
+      const text = built.receipt.service_signature.signature;
+      assert.ok(text.endsWith('=='));
+      const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+      const last = alphabet.indexOf(text[text.length - 3]!);
+      const twin = clone(built.receipt);
+      twin.service_signature.signature = text.slice(0, -3) + alphabet[last ^ 1] + '==';
+      assert.deepEqual(Buffer.from(twin.service_signature.signature, 'base64'), sig);
+      rejects(ledger(twin), 'service_signature', /signature is not canonical base64/);
       const { service_signature: _, ...without } = built.receipt;
       rejects(ledger(without), 'service_signature', /not an object/);
       rejects(ledger({ ...built.receipt, service_signature: { signature: built.receipt.service_signature.signature } }), 'service_signature', /protected is not base64/);
@@ -217,6 +229,8 @@ describe('receipts / the offline verifier (evm-adapter/receipts/verify-receipt.t
         ['an entry missing', cbor({ map: entries().slice(0, 4) }), 'protected_header', /the spec fixes/],
         ['keys in sorted order (15 before 395)', cbor({ map: [entries()[0]!, entries()[1]!, entries()[3]!, entries()[2]!, entries()[4]!] }), 'protected_header', /has keys 1, 4, 15, 395, "ccf.v1"/],
         ['a duplicate key', cbor({ map: [...entries().slice(0, 4), [1, -7]] }), 'protected_header', /duplicate map key 1/],
+        ['a map nested in ccf.v1', replace(4, { map: [['txid', { map: [] }]] }), 'protected_header', /nested too deep/],
+        ['a byte-string key', Buffer.concat([cbor({ map: entries() }).subarray(0, 1), cbor(Buffer.from('k')), cbor(1)]), 'protected_header', /map key that is not an integer or text/],
       ];
       const good = cbor({ map: entries() });
       assert.equal(good[1], 0x01);
@@ -230,6 +244,18 @@ describe('receipts / the offline verifier (evm-adapter/receipts/verify-receipt.t
         ['a tagged map (COSE_Sign1 tag 18)', Buffer.concat([Buffer.from([0xd2]), good]), /major type 6/],
         ['only the map head', Buffer.from([0xa5]), /truncated/],
       ];
+      // An iat in the 8-byte form is read (the year 2242), one beyond 2^53 is not.
+      const far = replace(3, { map: [[6, 2 ** 33]] });
+      assert.equal(verifyLedgerReceipt(withHeader(far), s.serviceCert).signedAt.getTime(), 2 ** 33 * 1000);
+      const at = far.indexOf(Buffer.from([0x1b, 0, 0, 0, 2, 0, 0, 0, 0]));
+      assert.ok(at > 0);
+      const huge = Buffer.from(far);
+      huge[at + 2] = 0x40; // 2^54 + 2^33
+      raw.push(['iat beyond 2^53', huge, /integer beyond 2\^53/]);
+      const name = good.indexOf(Buffer.from('ccf.v1'));
+      const notUtf8 = Buffer.from(good);
+      notUtf8[name] = 0xff;
+      raw.push(['text that is not UTF-8', notUtf8, /not the strict CBOR map of the spec/]);
       for (const [what, header, check, message] of cases) rejects(ledger(withHeader(header)), check, message, what);
       for (const [what, header, message] of raw) rejects(ledger(withHeader(header)), 'protected_header', message, what);
     });
@@ -248,6 +274,14 @@ describe('receipts / the offline verifier (evm-adapter/receipts/verify-receipt.t
       verifyLedgerReceipt(built.receipt, s.serviceCert, { now: new Date(Date.now() + year / 2) });
       rejects(ledger(built.receipt, s.serviceCert, new Date(Date.now() + 2 * year)), 'cert', /not valid at/);
       rejects(ledger(built.receipt, s.serviceCert, new Date(Date.now() - year)), 'cert', /not valid at/);
+    });
+
+    it('the node cert: signed by a key other than the one it names as issuer, or not a P-256 key', async () => {
+      const forged = await oddCertificate(s.node, 'P-256', other.service, s.serviceCert);
+      rejects(ledger({ ...built.receipt, cert: forged }), 'cert', /not signed by the service key/);
+      const p384 = p384KeyPair();
+      const wide = await oddCertificate(p384, 'P-384', s.service, s.serviceCert);
+      rejects(ledger({ ...built.receipt, cert: wide }), 'cert', /cert key is not ECDSA P-256/);
     });
 
     it('node_id', () => {
@@ -271,6 +305,12 @@ describe('receipts / the offline verifier (evm-adapter/receipts/verify-receipt.t
     it('against the wrong service certificate, or none that parses', () => {
       rejects(ledger(built.receipt, other.serviceCert), 'protected_header', /kid/);
       rejects(ledger(built.receipt, 'not a certificate'), 'service_certificate', /does not parse/);
+      rejects(() => verifyLedgerReceipt(built.receipt, undefined as unknown as string), 'service_certificate', /not a PEM string/);
+    });
+
+    it('a service certificate whose key is not P-256 is refused as such', async () => {
+      const p384 = p384KeyPair();
+      rejects(ledger(built.receipt, await oddCertificate(p384, 'P-384', p384)), 'service_certificate', /not ECDSA P-256/);
     });
 
     it('malformed receipts are rejected by a check, never crashed on', () => {
@@ -283,9 +323,9 @@ describe('receipts / the offline verifier (evm-adapter/receipts/verify-receipt.t
 
     it('verifyReceiptEntry binds a receipt to its exact ledger entry', () => {
       // An entry laid out as FORMAT.md says, and a receipt of it.
-      const entry = (view: number, seqno: number, claims: Buffer, evidence: string) => {
+      const entry = (view: number, seqno: number, claims: Buffer, evidence: string, privateBytes = 40) => {
         const pub = Buffer.from('a public domain');
-        const priv = randomBytes(40);
+        const priv = randomBytes(privateBytes);
         const header = Buffer.alloc(26);
         header[0] = 1;
         header.writeBigUInt64BE(BigInt(view), 2);
@@ -312,6 +352,15 @@ describe('receipts / the offline verifier (evm-adapter/receipts/verify-receipt.t
       rejects(() => verifyReceiptEntry(r, evidence), 'entry', /H\(commit_evidence\)/);
       rejects(() => verifyReceiptEntry(r, e.bytes.subarray(0, e.bytes.length - 1)), 'entry', /bytes, its header says/);
       rejects(() => verifyReceiptEntry(r, e.bytes.subarray(0, 50)), 'entry', /shorter/);
+      const version = Buffer.from(e.bytes);
+      version[0] = 2;
+      rejects(() => verifyReceiptEntry(r, version), 'entry', /format version 2/);
+      const kind = Buffer.from(e.bytes);
+      kind[1] = 5;
+      rejects(() => verifyReceiptEntry(r, kind), 'entry', /kind 5/);
+      const tiny = entry(2, 11, claims, r.leaf_components.commit_evidence, 16);
+      r.leaf_components.write_set_digest = tiny.writeSet.toString('hex');
+      rejects(() => verifyReceiptEntry(r, tiny.bytes), 'entry', /private domain of 16 bytes/);
     });
   });
 

@@ -3,9 +3,12 @@
 // certificate endorsed by a service key (core makes the certificates; everything else is
 // node:crypto here), the node's DER signature and the service's COSE signature of the
 // root. Tests of the receipt verifier alter what these produce.
-import { createHash, createHmac, randomBytes, sign } from 'node:crypto';
+// (@peculiar/x509 needs the Reflect metadata polyfill first, as core/crypto/certificates.ts says)
+import 'reflect-metadata';
+import { createHash, createHmac, generateKeyPairSync, randomBytes, sign, webcrypto, X509Certificate } from 'node:crypto';
+import * as x509 from '@peculiar/x509';
 import { createNodeCertificate, createServiceCertificate } from '../../core/crypto/certificates.js';
-import { generateKeyPair, type KeyPair } from '../../core/crypto/keys.js';
+import { exportPrivateKey, generateKeyPair, publicKeyDer, type KeyPair } from '../../core/crypto/keys.js';
 
 const H = (...parts: Uint8Array[]) => {
   const h = createHash('sha256');
@@ -21,9 +24,15 @@ function head(major: number, n: number): Buffer {
   if (n < 24) return Buffer.from([(major << 5) | n]);
   if (n < 0x100) return Buffer.from([(major << 5) | 24, n]);
   if (n < 0x10000) return Buffer.from([(major << 5) | 25, n >> 8, n & 0xff]);
-  const b = Buffer.alloc(5);
-  b[0] = (major << 5) | 26;
-  b.writeUInt32BE(n, 1);
+  if (n < 2 ** 32) {
+    const b = Buffer.alloc(5);
+    b[0] = (major << 5) | 26;
+    b.writeUInt32BE(n, 1);
+    return b;
+  }
+  const b = Buffer.alloc(9);
+  b[0] = (major << 5) | 27;
+  b.writeBigUInt64BE(BigInt(n), 1);
   return b;
 }
 
@@ -92,6 +101,37 @@ export async function makeService(): Promise<TestService> {
   const kid = H(service.publicKey.export({ type: 'spki', format: 'der' })).toString('hex');
   return { service, serviceCert, node, nodeCert, nodeId, kid };
 }
+
+/**
+ * A certificate core would never make: for `subject` (a key pair on any EC curve), naming
+ * `issuerPem` as its issuer (with its key id) but signed by `signer`. Self-signed without `issuerPem`.
+ */
+export async function oddCertificate(subject: KeyPair, curve: 'P-256' | 'P-384', signer: KeyPair, issuerPem?: string): Promise<string> {
+  const subtle = webcrypto.subtle;
+  const importPair = async (pair: KeyPair, namedCurve: string) => ({
+    privateKey: await subtle.importKey('pkcs8', exportPrivateKey(pair), { name: 'ECDSA', namedCurve }, false, ['sign']),
+    publicKey: await subtle.importKey('spki', publicKeyDer(pair.publicKey), { name: 'ECDSA', namedCurve }, true, ['verify']),
+  });
+  const curveOf = (pair: KeyPair) => (pair.publicKey.asymmetricKeyDetails?.namedCurve === 'secp384r1' ? 'P-384' : 'P-256');
+  const own = await importPair(subject, curve);
+  const signing = await importPair(signer, curveOf(signer));
+  const issuer = issuerPem ? new X509Certificate(issuerPem) : undefined;
+  const issuerKey = issuer ? await subtle.importKey('spki', publicKeyDer(issuer.publicKey), { name: 'ECDSA', namedCurve: 'P-256' }, true, ['verify']) : own.publicKey;
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: '01',
+    subject: issuer ? 'CN=odd node' : 'CN=ccevm service',
+    issuer: issuer ? issuer.subject.split('\n').join(', ') : 'CN=ccevm service',
+    notBefore: new Date(Date.now() - 60_000),
+    notAfter: new Date(Date.now() + 86_400_000),
+    signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
+    publicKey: own.publicKey,
+    signingKey: signing.privateKey,
+    extensions: [new x509.BasicConstraintsExtension(!issuer, undefined, true), await x509.AuthorityKeyIdentifierExtension.create(issuerKey)],
+  });
+  return cert.toString('pem') + '\n';
+}
+
+export const p384KeyPair = (): KeyPair => generateKeyPairSync('ec', { namedCurve: 'P-384' });
 
 export interface LedgerReceipt {
   txid: string;
