@@ -283,7 +283,9 @@ function checkProtectedHeader(bytes: Buffer, serviceKey: KeyObject, signatureTxi
   const [txid] = mapWith(ccf, ['txid'], 'ccf.v1');
   if (typeof txid !== 'string') fail('protected_header', 'ccf.v1.txid is not text');
   if (txid !== signatureTxid.text) fail('signature_txid', `signature_txid is ${signatureTxid.text}, the service signed ${JSON.stringify(txid)}`);
-  return new Date(iat * 1000);
+  const signedAt = new Date(iat * 1000);
+  if (Number.isNaN(signedAt.getTime())) fail('protected_header', `CWT iat (15/6) ${iat} is beyond any date`);
+  return signedAt;
 }
 
 /**
@@ -306,20 +308,20 @@ function sigStructure(protectedHeader: Buffer, root: Buffer): Buffer {
 
 // --- the ledger receipt ----------------------------------------------------------------
 
-function parseServiceCertificate(pem: unknown): KeyObject {
+function isP256(key: KeyObject): boolean {
+  return key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1';
+}
+
+function parseServiceCertificate(pem: unknown): X509Certificate {
   if (typeof pem !== 'string') fail('service_certificate', 'the service certificate is not a PEM string');
-  let key: KeyObject;
+  let service: X509Certificate;
   try {
-    key = new X509Certificate(pem).publicKey;
+    service = new X509Certificate(pem);
   } catch {
     fail('service_certificate', 'the service certificate does not parse');
   }
-  if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') fail('service_certificate', 'the service key is not ECDSA P-256');
-  return key;
-}
-
-function isP256(key: KeyObject): boolean {
-  return key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1';
+  if (!isP256(service.publicKey)) fail('service_certificate', 'the service key is not ECDSA P-256');
+  return service;
 }
 
 function verifies(data: Buffer, key: KeyObject, encoding: 'der' | 'ieee-p1363', signature: Buffer): boolean {
@@ -355,8 +357,10 @@ function leafFields(r: Record<string, unknown>): LeafFields {
  */
 export function verifyLedgerReceipt(receipt: unknown, serviceCertPem: string, options: VerifyOptions = {}): ProvenLedgerReceipt {
   const now = options.now ?? new Date();
+  if (Number.isNaN(now.getTime())) throw new TypeError('options.now is not a valid date');
   const r = record(receipt, 'receipt', 'the receipt');
-  const serviceKey = parseServiceCertificate(serviceCertPem);
+  const service = parseServiceCertificate(serviceCertPem);
+  const serviceKey = service.publicKey;
 
   // Step 1: every field in its exact form.
   const { txid, writeSet, evidence, claims } = leafFields(r);
@@ -399,12 +403,6 @@ export function verifyLedgerReceipt(receipt: unknown, serviceCertPem: string, op
   const root = h;
 
   // Step 4: the node certificate is valid at `now`, issued and signed by the service.
-  let service: X509Certificate;
-  try {
-    service = new X509Certificate(serviceCertPem);
-  } catch {
-    fail('service_certificate', 'the service certificate does not parse');
-  }
   if (!cert.checkIssued(service)) fail('cert', 'cert is not issued by the service certificate');
   if (!cert.verify(service.publicKey)) fail('cert', 'cert is not signed by the service key');
   if (cert.ca) fail('cert', 'cert is a CA certificate, not a node certificate');

@@ -221,6 +221,7 @@ describe('receipts / the offline verifier (evm-adapter/receipts/verify-receipt.t
         ['an extra CWT claim', replace(3, { map: [[6, built.iat], [1, 'issuer']] }), 'protected_header', /CWT claims/],
         ['iat as text', replace(3, { map: [[6, String(built.iat)]] }), 'protected_header', /iat/],
         ['iat negative', replace(3, { map: [[6, -1]] }), 'protected_header', /iat/],
+        ['iat beyond any date', replace(3, { map: [[6, 2 ** 50]] }), 'protected_header', /iat \(15\/6\) \d+ is beyond any date/],
         ['CWT claims not a map', replace(3, built.iat), 'protected_header', /CWT claims \(15\) is not a map/],
         ['ccf.v1.txid of another signature', replace(4, { map: [['txid', '2.24']] }), 'signature_txid', /signature_txid is 2\.23, the service signed "2\.24"/],
         ['ccf.v1 with an extra field', replace(4, { map: [['txid', '2.23'], ['x', 1]] }), 'protected_header', /ccf\.v1 has keys/],
@@ -274,6 +275,7 @@ describe('receipts / the offline verifier (evm-adapter/receipts/verify-receipt.t
       verifyLedgerReceipt(built.receipt, s.serviceCert, { now: new Date(Date.now() + year / 2) });
       rejects(ledger(built.receipt, s.serviceCert, new Date(Date.now() + 2 * year)), 'cert', /not valid at/);
       rejects(ledger(built.receipt, s.serviceCert, new Date(Date.now() - year)), 'cert', /not valid at/);
+      assert.throws(ledger(built.receipt, s.serviceCert, new Date('never')), /options\.now is not a valid date/);
     });
 
     it('the node cert: signed by a key other than the one it names as issuer, or not a P-256 key', async () => {
