@@ -11,7 +11,8 @@
 // - the proof has the shape the RFC 6962 tree gives leaf `seqno - 1` in the tree of the
 //   `signature seqno - 1` leaves the signature covers;
 // - the protected header is byte for byte the one deterministic CBOR gives the five
-//   entries of the spec, in their order (anything else is refused, not interpreted).
+//   entries of the spec, in their order (anything else is refused, not interpreted);
+// - the node certificate is not a CA, and node and service keys are ECDSA P-256.
 import { createHash, verify as verifySignature, X509Certificate, type KeyObject } from 'node:crypto';
 
 /** Which check failed: the receipt field or step that does not hold. */
