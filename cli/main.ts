@@ -2,8 +2,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import packageJson from '../package.json' with { type: 'json' };
 import { DataDirLockedError } from '../core/host/dir-lock.js';
-import { readText } from '../core/host/files.js';
-import { verifyReceipt, type Receipt } from '../core/ledger/receipt.js';
 import { BootError } from '../core/node/boot.js';
 import { ExportError, exportDataDir } from '../core/node/export.js';
 import { IdentityError } from '../core/node/identity.js';
@@ -16,6 +14,7 @@ import { EthereumClaimsCheck } from '../evm-adapter/receipts/audit-claims.js';
 import { runCluster } from './cluster.js';
 import { runGov } from './gov.js';
 import { runSignIn } from './sign-in.js';
+import { ReceiptRejected, runVerifyReceipt } from './verify-receipt.js';
 import { describeStart, joinNode, startNode } from './start.js';
 
 const HELP = `ccevm — a confidential consortium ledger node that speaks Ethereum
@@ -36,8 +35,11 @@ commands:
                    members, users, nodes (ccevm gov for details)
   sign-in          sign in as a user (Sign-In with Ethereum): prints the RPC URL with the
                    session token in its path, and the Authorization header form
-  verify-receipt <receipt.json>
-                   verify a transaction receipt offline against the service certificate
+  verify-receipt <file | ->
+                   verify offline, against --service-cert, a ledger receipt or a
+                   ccevm_getLedgerReceipt answer (file, or - for standard input), and print
+                   what it proves: txid, when signed, and for an Ethereum transaction its hash,
+                   sender, status, gas used, contract created, the logs shown and how many withheld
 
 options:
   --config FILE        JSON config file (keys: dataDir, host, httpHost, allowPlainHttp, port,
@@ -70,10 +72,12 @@ options:
                        same value on every node): new and lagging nodes start from one
   --service-cert FILE  PEM service certificate to verify against (join, audit, verify-receipt)
   --out DIR            where export writes chunks (default <data-dir>/export)
-  --json               audit, gov: print JSON (audit: the verification summary and the governance history)
+  --json               audit, gov, verify-receipt: print JSON (audit: the verification summary and the
+                       governance history; verify-receipt: what is proven, gas as a decimal string)
   --ledger-secrets FILE  audit: JSON [{ "fromSeqno": 1, "key": "<64 hex>" }, …], the ledger secrets:
                        decrypt and verify the private domains (an auditor the members trust)
   --progress           audit: show progress on stderr even when it is not a terminal
+  --at ISO-DATE        verify-receipt: when the node certificate must be valid (default now)
   gov: --rpc URL, --key-file FILE | CCEVM_MEMBER_KEY | --mnemonic "…" [--account N],
        --actions FILE, --service-cert FILE (see ccevm gov)
   sign-in: --rpc URL (default http://127.0.0.1:8545), --service-cert FILE (for https://),
@@ -113,6 +117,7 @@ const OPTIONS = {
   json: { type: 'boolean' },
   'ledger-secrets': { type: 'string' },
   progress: { type: 'boolean' },
+  at: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } satisfies ParseArgsConfig['options'];
@@ -165,11 +170,6 @@ function nodeOptions() {
   };
 }
 
-async function serviceCert(): Promise<string> {
-  const path = values['service-cert'] ?? fail('--service-cert FILE is required');
-  return readText(path).catch((e: NodeJS.ErrnoException) => fail(`cannot read the service certificate ${path}: ${e.code ?? e.message}`));
-}
-
 function runUntilSignalled(running: { stop: () => Promise<void> }): void {
   const stop = async (signal: string) => {
     process.stdout.write(`${signal}: stopping\n`);
@@ -208,21 +208,14 @@ async function exportLedger(): Promise<void> {
   process.stdout.write(`${result.files.join('\n')}\nexported ${what}: ${result.reason}${rest}\n`);
 }
 
-async function verifyReceiptFile(): Promise<void> {
-  const file = positionals[1] ?? fail('verify-receipt needs a receipt file');
-  const receipt = JSON.parse(await readText(file)) as Receipt;
-  const { txid } = verifyReceipt(receipt, await serviceCert());
-  process.stdout.write(`receipt verified: transaction ${txid} is committed\n`);
-}
-
 /** Failures that say what is wrong with the input or the situation: one line, no stack trace (anything else is a bug, and prints its stack). */
-const USER_ERRORS = [AuditInputError, ConfigError, DataDirLockedError, BootError, ExportError, IdentityError, JoinError, LedgerIntegrityError, JsonRpcError, TransportError];
+const USER_ERRORS = [AuditInputError, ConfigError, DataDirLockedError, BootError, ExportError, IdentityError, JoinError, LedgerIntegrityError, JsonRpcError, TransportError, ReceiptRejected];
 
 const gov = () => runGov(positionals.slice(1), values);
 
 const audit = () => runAudit(positionals.slice(1), values, () => new EthereumClaimsCheck());
 
-const commands: Record<string, () => Promise<void>> = { start, join, export: exportLedger, audit, gov, 'sign-in': () => runSignIn(values), 'verify-receipt': verifyReceiptFile };
+const commands: Record<string, () => Promise<void>> = { start, join, export: exportLedger, audit, gov, 'sign-in': () => runSignIn(values), 'verify-receipt': () => runVerifyReceipt(positionals.slice(1), values) };
 
 if (values.version) {
   process.stdout.write(`ccevm ${packageJson.version}\n`);

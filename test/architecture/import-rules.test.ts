@@ -1,6 +1,7 @@
 // DESIGN.md's folder rules, checked: core/ knows nothing of Ethereum, only core/host
 // touches the filesystem or raw sockets, consensus is a state machine of its own (it
-// imports only its own files), and the EVM adapter knows nothing of the RPC front end.
+// imports only its own files), the EVM adapter knows nothing of the RPC front end, and the
+// offline receipt verifier needs nothing but node:crypto.
 import { strict as assert } from 'node:assert';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -124,6 +125,13 @@ describe('folder rules (DESIGN.md)', () => {
     const files = sourceFiles(join(ROOT, 'evm-adapter'));
     assert.ok(files.length > 5, 'adapter sources found');
     assert.deepEqual(violations(files, ADAPTER_WITHOUT_RPC), []);
+  });
+
+  it('the receipt verifier imports node:crypto and nothing else (it can be copied out and run anywhere)', () => {
+    const verifier = join(ROOT, 'evm-adapter', 'receipts', 'verify-receipt.ts');
+    const imports = importsOf(readFileSync(verifier, 'utf8'));
+    assert.ok(imports.includes('node:crypto'), 'verifier source found');
+    assert.deepEqual(violations([verifier], (spec) => spec !== 'node:crypto'), []);
   });
 
   it('only core/host/ and rpc/ use fetch, http, https or tls (cli/ goes through the rpc client)', () => {

@@ -1,6 +1,6 @@
-// Receipts from a running node, checked by core's verifier and by an independent one
-// written from FORMAT.md alone; every field is bound, and only committed transactions
-// get one.
+// Receipts from a running node, checked by core's verifier and by the product's offline
+// verifier (evm-adapter/receipts/verify-receipt.ts, written from FORMAT.md alone); every
+// field is bound, and only committed transactions get one.
 import { strict as assert } from 'node:assert';
 import { createHash } from 'node:crypto';
 import { rawMap } from '../../core/kv/map-def.js';
@@ -8,7 +8,7 @@ import type { TxID } from '../../core/kv/txid.js';
 import { ReceiptError, verifyReceipt, type Receipt } from '../../core/ledger/receipt.js';
 import { Node } from '../../core/node/node.js';
 import { utf8 } from '../../core/util/bytes.js';
-import { verifyReceiptIndependently } from '../support/independent-receipt-verifier.js';
+import { verifyLedgerReceipt, verifyReceiptEntry } from '../../evm-adapter/receipts/verify-receipt.js';
 import { tempDirs } from '../support/tmpdir.js';
 
 const accounts = rawMap('accounts'); // private: encrypted in the ledger
@@ -29,9 +29,9 @@ function coreRejects(r: unknown, serviceCert: string): boolean {
   }
 }
 
-function independentRejects(r: unknown, serviceCert: string): boolean {
+function offlineRejects(r: unknown, serviceCert: string): boolean {
   try {
-    verifyReceiptIndependently(r, serviceCert);
+    verifyLedgerReceipt(r, serviceCert);
     return false;
   } catch {
     return true;
@@ -40,7 +40,7 @@ function independentRejects(r: unknown, serviceCert: string): boolean {
 
 function assertBothReject(r: unknown, serviceCert: string, what: string): void {
   assert.ok(coreRejects(r, serviceCert), `core verifyReceipt accepted: ${what}`);
-  assert.ok(independentRejects(r, serviceCert), `independent verifier accepted: ${what}`);
+  assert.ok(offlineRejects(r, serviceCert), `offline verifier accepted: ${what}`);
 }
 
 const clone = (r: Receipt): Receipt => JSON.parse(JSON.stringify(r)) as Receipt;
@@ -82,10 +82,11 @@ describe('ledger / receipts', function () {
       assert.ok(receipt, `receipt for ${txidString(txid)}`);
       const entry = await node.readEntry(seqno);
       const byCore = verifyReceipt(receipt, node.serviceCertificate);
-      const independent = verifyReceiptIndependently(receipt, node.serviceCertificate, entry.bytes);
+      const offline = verifyLedgerReceipt(receipt, node.serviceCertificate);
+      verifyReceiptEntry(receipt, entry.bytes);
       assert.equal(byCore.txid, txidString(txid));
-      assert.equal(independent.txid, txidString(txid));
-      assert.equal(hex(independent.root), hex(byCore.root));
+      assert.equal(offline.txid, txidString(txid));
+      assert.equal(offline.root, hex(byCore.root));
       // The root is the one the covering signature transaction signed.
       const sigSeqno = Number(receipt.signature_txid.split('.')[1]);
       assert.ok(sigSeqno > seqno);
@@ -105,19 +106,20 @@ describe('ledger / receipts', function () {
     }
   });
 
-  it('the independent verifier binds a receipt to its exact ledger entry', async () => {
+  it('the offline verifier binds a receipt to its exact ledger entry', async () => {
     const { txid } = txs[40]!;
     const receipt = (await node.receipt(txid))!;
     const entry = (await node.readEntry(txid.seqno)).bytes;
-    verifyReceiptIndependently(receipt, node.serviceCertificate, entry);
+    verifyLedgerReceipt(receipt, node.serviceCertificate);
+    verifyReceiptEntry(receipt, entry);
     const neighbour = (await node.readEntry(txid.seqno + 1)).bytes;
-    assert.throws(() => verifyReceiptIndependently(receipt, node.serviceCertificate, neighbour), /ledger entry is/);
+    assert.throws(() => verifyReceiptEntry(receipt, neighbour), /ledger entry is/);
     const altered = new Uint8Array(entry);
     altered[30]! ^= 1; // inside the public or private domain
-    assert.throws(() => verifyReceiptIndependently(receipt, node.serviceCertificate, altered), /write_set_digest/);
+    assert.throws(() => verifyReceiptEntry(receipt, altered), /write_set_digest/);
     const trailer = new Uint8Array(entry);
     trailer[trailer.length - 40]! ^= 1; // claims digest
-    assert.throws(() => verifyReceiptIndependently(receipt, node.serviceCertificate, trailer), /claims_digest/);
+    assert.throws(() => verifyReceiptEntry(receipt, trailer), /claims_digest/);
   });
 
   describe('tampering', () => {
@@ -133,7 +135,7 @@ describe('ledger / receipts', function () {
       }
       assert.ok(receipt, 'a receipt with a long two-sided proof');
       verifyReceipt(receipt, node.serviceCertificate);
-      verifyReceiptIndependently(receipt, node.serviceCertificate);
+      verifyLedgerReceipt(receipt, node.serviceCertificate);
     });
 
     it('write_set_digest', () => {
@@ -278,7 +280,7 @@ describe('ledger / receipts', function () {
     await other.waitCommitted(txid!);
     const theirs = (await other.receipt(txid!))!;
     verifyReceipt(theirs, other.serviceCertificate);
-    verifyReceiptIndependently(theirs, other.serviceCertificate);
+    verifyLedgerReceipt(theirs, other.serviceCertificate);
     assertBothReject(theirs, node.serviceCertificate, "other service's receipt");
     // ...not even with this service's node signature: the service signature is the other's.
     const mixed = clone(receipt);
@@ -299,6 +301,7 @@ describe('ledger / receipts', function () {
     const receipt = await node.receipt(txid!);
     assert.ok(receipt);
     verifyReceipt(receipt, node.serviceCertificate);
-    verifyReceiptIndependently(receipt, node.serviceCertificate, (await node.readEntry(txid!.seqno)).bytes);
+    verifyLedgerReceipt(receipt, node.serviceCertificate);
+    verifyReceiptEntry(receipt, (await node.readEntry(txid!.seqno)).bytes);
   });
 });

@@ -14,7 +14,7 @@ import { verifyReceipt, type Receipt } from '../../core/ledger/receipt.js';
 import type { LedgerStorage, StoredEntry } from '../../core/ledger/storage.js';
 import { Node } from '../../core/node/node.js';
 import { fromUtf8, utf8 } from '../../core/util/bytes.js';
-import { verifyReceiptIndependently } from '../support/independent-receipt-verifier.js';
+import { verifyLedgerReceipt, verifyReceiptEntry } from '../../evm-adapter/receipts/verify-receipt.js';
 import { tempDirs } from '../support/tmpdir.js';
 
 const accounts = rawMap('accounts');
@@ -138,7 +138,8 @@ describe('ledger / restart', function () {
         const receipt = (await node.receipt(id))!;
         assert.deepEqual(receipt, receipts.get(fmt(id)), `receipt of ${fmt(id)} unchanged`);
         verifyReceipt(receipt, node.serviceCertificate);
-        verifyReceiptIndependently(receipt, node.serviceCertificate, (await node.readEntry(id.seqno)).bytes);
+        verifyLedgerReceipt(receipt, node.serviceCertificate);
+        verifyReceiptEntry(receipt, (await node.readEntry(id.seqno)).bytes);
       }
       assert.equal(node.status({ view: firstView + 1, seqno: ids[3]!.seqno }), 'Invalid', 'a txid in a view that never held it');
 
@@ -148,7 +149,8 @@ describe('ledger / restart', function () {
       await node.waitCommitted(next);
       const receipt = (await node.receipt(next))!;
       verifyReceipt(receipt, node.serviceCertificate);
-      verifyReceiptIndependently(receipt, node.serviceCertificate, (await node.readEntry(next.seqno)).bytes);
+      verifyLedgerReceipt(receipt, node.serviceCertificate);
+      verifyReceiptEntry(receipt, (await node.readEntry(next.seqno)).bytes);
       await node.stop();
 
       // Once more: the view keeps rising and both generations of data are there.
