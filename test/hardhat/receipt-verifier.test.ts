@@ -7,7 +7,7 @@
 import { strict as assert } from 'node:assert';
 import { createHash, createHmac, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { contractInterface } from '../support/contracts.js';
+import { contractInterface, deployData } from '../support/contracts.js';
 import {
   receiptCalldata,
   ReceiptCalldataError,
@@ -474,7 +474,9 @@ describe('ReceiptVerifier on a reference EVM (Hardhat network)', function () {
         ['vds twice', cborMap([alg!, kid!, vds!, vds!, ccf!])],
         ['a byte after the map', Buffer.concat([cborMap(entries), Buffer.from([0])])],
         ['cut short', cborMap(entries).subarray(0, -3)],
-        ['an array', Buffer.concat([cborHead(4, 2), cborInt(1), cborInt(-7)])],
+        ['an array', Buffer.concat([cborHead(4, 2), ...alg!, ...vds!])],
+        ['reserved head encoding', Buffer.concat([Buffer.from([0xbc]), Buffer.alloc(15), Buffer.from([2]), ...alg!, ...vds!])],
+        ['a head cut short', Buffer.concat([cborHead(5, 3), ...alg!, ...vds!, Buffer.from([0x19, 0x01])])],
         ['empty', Buffer.alloc(0)],
         ['a map key', cborMap([alg!, vds!, [cborMap([]), cborInt(0)]])],
         ['indefinite length', Buffer.concat([Buffer.from([0xbf]), ...entries.flat(), Buffer.from([0xff])])],
@@ -487,6 +489,14 @@ describe('ReceiptVerifier on a reference EVM (Hardhat network)', function () {
         const r = { ...receipt, coseProtected: hex(header), r: hex(signature.subarray(0, 32)), s: hex(signature.subarray(32)) };
         assert.equal(await rejection(r, claims), error('BadProtectedHeader'), what);
       }
+      // Headers of every bstr head length in the Sig_structure: < 24, < 256, < 65536 bytes.
+      const padding = (n: number): [Buffer, Buffer] => [cborText('pad'), cborBytes(Buffer.alloc(n))];
+      for (const header of [[alg!, vds!], [...entries, padding(200)], [...entries, padding(1000)]]) {
+        const { receipt, claims } = signed({ header });
+        assert.equal(await verify(receipt, claims), `${VIEW}.3`, `header of ${cborMap(header).length} bytes`);
+      }
+      const huge = signed({ header: [...entries, padding(65_536)] });
+      assert.equal(await rejection(huge.receipt, huge.claims), error('BadProtectedHeader'), 'a header of 64 KiB');
       // Extra entries of any type are skipped.
       const extra: [Buffer, Buffer] = [cborText('x'), Buffer.concat([cborHead(4, 3), cborMap([]), Buffer.from([0xc1, 0x1a, 0, 0, 0, 1, 0xf5])])];
       const { receipt, claims } = signed({ header: [...entries, extra] });
@@ -495,36 +505,42 @@ describe('ReceiptVerifier on a reference EVM (Hardhat network)', function () {
   });
 
   it('refuses to deploy on a chain without P256VERIFY (Prague)', async () => {
-    const require = createRequire(import.meta.url);
-    const hre = require('hardhat') as { config: { networks: Record<string, object> } };
-    const { createProvider } = require('hardhat/internal/core/providers/construction') as {
-      createProvider(config: unknown, network: string): Promise<Eip1193>;
-    };
-    const networks = hre.config.networks;
-    const prague = await createProvider({ ...hre.config, networks: { ...networks, hardhat: { ...networks.hardhat, hardfork: 'prague' } } }, 'hardhat');
+    const prague = await praguePrecompileless();
     const [from] = (await prague.request({ method: 'eth_accounts' })) as string[];
-    const { deployData } = await import('../support/contracts.js');
-    try {
-      await prague.request({ method: 'eth_call', params: [{ from, data: deployData('ReceiptVerifier', [key.x, key.y]) }, 'latest'] });
-      assert.fail('deployment succeeded');
-    } catch (e) {
-      assert.equal((e as { data?: string }).data, error('P256VerifyUnavailable'));
+    await assert.rejects(
+      prague.request({ method: 'eth_call', params: [{ from, data: deployData('ReceiptVerifier', [key.x, key.y]) }, 'latest'] }),
+      (e: { data?: string }) => e.data === error('P256VerifyUnavailable'),
+    );
+  });
+
+  it('refuses to deploy where 0x100 is not P256VERIFY (a contract answering 0, or reverting with 1)', async () => {
+    const prague = await praguePrecompileless();
+    const [from] = (await prague.request({ method: 'eth_accounts' })) as string[];
+    // PUSH1 0x20 PUSH1 0 RETURN: 32 zero bytes. PUSH1 1 PUSH1 0 MSTORE PUSH1 0x20 PUSH1 0 REVERT.
+    for (const code of ['0x60206000f3', '0x600160005260206000fd']) {
+      await prague.request({ method: 'hardhat_setCode', params: [P256VERIFY, code] });
+      await assert.rejects(
+        prague.request({ method: 'eth_call', params: [{ from, data: deployData('ReceiptVerifier', [key.x, key.y]) }, 'latest'] }),
+        (e: { data?: string }) => e.data === error('P256VerifyUnavailable'),
+        code,
+      );
     }
   });
 
   it('measures the gas of verify (proof of 10 steps)', async () => {
+    // eth_estimateGas of a call, and what of it is not the transaction's intrinsic cost
+    // (21000 and 4/16 per zero/non-zero calldata byte): the contract's execution.
     const gas = async (logs: EthLog[]) => {
       const { receipt, claims } = receiptCalldata(ledgerReceipt({ size: 1000, seqno: 701, key, result: ethResult(logs) }));
       const data = iface.encodeFunctionData('verify', [receipt, claims]);
-      const estimate = BigInt(await network.rpc<string>('eth_estimateGas', { from: network.from, to: verifier.address, data }));
-      assert.ok(estimate > 21_000n + 6_900n && estimate < 200_000n, `${estimate}`);
-      return estimate;
+      const total = BigInt(await network.rpc<string>('eth_estimateGas', { from: network.from, to: verifier.address, data }));
+      const intrinsic = 21_000n + [...bytes(data)].reduce((sum, b) => sum + (b === 0 ? 4n : 16n), 0n);
+      assert.ok(total > intrinsic + 6_900n && total < 200_000n, `${total}`);
+      return `${total} (${bytes(data).length} calldata bytes, execution ${total - intrinsic})`;
     };
-    const noLogs = await gas([]);
-    const twoLogs = await gas([transferLog(), transferLog()]);
-    const oneHidden = await gas([transferLog(), transferLog(true)]);
-    console.log(`      verify gas (eth_estimateGas, with the 21000 base and calldata): proof 10, no logs ${noLogs}; ` +
-      `2 logs (3 topics, 32 bytes data) ${twoLogs}; 1 shown + 1 hidden ${oneHidden}`);
+    console.log(`      verify gas, proof of 10 steps: no logs ${await gas([])}`);
+    console.log(`      2 logs (3 topics, 32 bytes of data each) ${await gas([transferLog(), transferLog()])}`);
+    console.log(`      1 shown + 1 hidden log ${await gas([transferLog(), transferLog(true)])}`);
   });
 
   describe('receipt-calldata.ts', () => {
@@ -567,6 +583,7 @@ describe('ReceiptVerifier on a reference EVM (Hardhat network)', function () {
         ['from', (r) => (r.claims.from = '0x12'), /claims.from is not 20 bytes/],
         ['topic', (r) => (r.claims.logs[0].topics[0] = '0x'), /claims.logs\[0\].topics\[0\]/],
         ['hidden', (r) => (r.claims.logs[1].salt = '0x'), /claims.logs\[1\] has a leaf and other fields/],
+        ['long proof', (r) => (r.receipt.proof = Array(257).fill({ right: 'aa'.repeat(32) })), /257 steps; the contract takes at most 256/],
       ];
       for (const [what, change, message] of cases) {
         const response = good();
@@ -576,6 +593,20 @@ describe('ReceiptVerifier on a reference EVM (Hardhat network)', function () {
     });
   });
 });
+
+const P256VERIFY = '0x0000000000000000000000000000000000000100';
+
+/** Hardhat's in-process network as configured here, but at Prague: no P256VERIFY. */
+async function praguePrecompileless(): Promise<Eip1193> {
+  hardhatProvider(); // loads Hardhat with this repository's config
+  const require = createRequire(import.meta.url);
+  const hre = require('hardhat') as { config: { networks: Record<string, object> } };
+  const { createProvider } = require('hardhat/internal/core/providers/construction') as {
+    createProvider(config: unknown, network: string): Promise<Eip1193>;
+  };
+  const networks = hre.config.networks;
+  return createProvider({ ...hre.config, networks: { ...networks, hardhat: { ...networks.hardhat, hardfork: 'prague' } } }, 'hardhat');
+}
 
 /** The root a receipt without logs leads to (to sign headers of other forms over it). */
 function rootOf(r: ReceiptStruct, c: ClaimsStruct): Buffer {
