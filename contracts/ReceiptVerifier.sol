@@ -83,7 +83,6 @@ contract ReceiptVerifier {
     error P256VerifyUnavailable();
 
     address private constant P256VERIFY = address(0x100);
-    uint256 private constant MAX_CBOR_DEPTH = 4;
 
     /// The service public key (P-256, affine coordinates), as ccevm_getServiceIdentity gives it.
     bytes32 public immutable serviceKeyX;
@@ -202,10 +201,11 @@ contract ReceiptVerifier {
     function _decimal(bytes calldata s, uint256 pos) private pure returns (uint64, uint256) {
         uint256 start = pos;
         uint256 value;
-        while (pos < s.length && s[pos] >= "0" && s[pos] <= "9") {
-            value = value * 10 + (uint8(s[pos]) - 48);
+        for (; pos < s.length; pos++) {
+            uint256 c = _byteAt(s, pos);
+            if (c < 0x30 || c > 0x39) break; // not a digit
+            value = value * 10 + (c - 0x30);
             if (value > type(uint64).max) revert BadCommitEvidence();
-            pos++;
         }
         if (pos == start || (s[start] == "0" && pos - start > 1)) revert BadCommitEvidence();
         return (uint64(value), pos);
@@ -222,6 +222,7 @@ contract ReceiptVerifier {
             uint256 keyMajor;
             uint256 key;
             (keyMajor, key, pos) = _head(h, pos);
+            if (keyMajor > 3) revert BadProtectedHeader(); // keys are integers or strings
             if (keyMajor == 0 && (key == 1 || key == 395)) {
                 (uint256 valueMajor, uint256 value, uint256 next) = _head(h, pos);
                 bool isAlg = key == 1;
@@ -232,50 +233,53 @@ contract ReceiptVerifier {
                 else vds = true;
                 pos = next;
             } else {
-                if (keyMajor > 3) revert BadProtectedHeader(); // keys are integers or strings
-                pos = _skipValue(h, _skipPayload(h, keyMajor, key, pos, 0), 0);
+                if (keyMajor >= 2) pos += key; // a string key's bytes
+                pos = _skip(h, pos);
             }
         }
         if (!alg || !vds || pos != h.length) revert BadProtectedHeader();
     }
 
-    /// Skips the CBOR item at `pos`; returns the position after it.
-    function _skipValue(bytes calldata h, uint256 pos, uint256 depth) private pure returns (uint256) {
-        (uint256 major, uint256 arg, uint256 next) = _head(h, pos);
-        return _skipPayload(h, major, arg, next, depth);
-    }
-
-    /// Skips what follows a head of type `major` with argument `arg` (strings' bytes,
-    /// arrays' and maps' items, a tag's item). A string running past the end needs no check
-    /// here: the next head, or the final `pos != h.length`, rejects it.
-    function _skipPayload(
-        bytes calldata h,
-        uint256 major,
-        uint256 arg,
-        uint256 pos,
-        uint256 depth
-    ) private pure returns (uint256) {
-        if (major == 2 || major == 3) return pos + arg;
-        if (major == 4 || major == 5 || major == 6) {
-            if (depth == MAX_CBOR_DEPTH) revert BadProtectedHeader();
-            uint256 items = major == 5 ? 2 * arg : major == 6 ? 1 : arg;
-            for (uint256 i = 0; i < items; i++) pos = _skipValue(h, pos, depth + 1);
+    /// Skips the CBOR item at `pos` (with everything nested in it); returns the position
+    /// after it. Iterative, so any nesting costs only its bytes: every item takes at least
+    /// one byte, and reading past the end reverts. A string running past the end is caught
+    /// by the next head or by the caller's final `pos != h.length`.
+    function _skip(bytes calldata h, uint256 pos) private pure returns (uint256) {
+        uint256 items = 1;
+        while (items > 0) {
+            (uint256 major, uint256 arg, uint256 next) = _head(h, pos);
+            pos = next;
+            items--;
+            if (major == 2 || major == 3) pos += arg;
+            else if (major == 4) items += arg;
+            else if (major == 5) items += 2 * arg;
+            else if (major == 6) items += 1; // a tag, then its item
         }
-        return pos; // integers and simple values/floats are all head
+        return pos;
     }
 
     /// A CBOR head at `pos`: major type, argument, position after the head. Indefinite
     /// lengths and reserved encodings are rejected.
     function _head(bytes calldata h, uint256 pos) private pure returns (uint256 major, uint256 arg, uint256 next) {
         if (pos >= h.length) revert BadProtectedHeader();
-        uint8 b = uint8(h[pos]);
+        uint256 b = _byteAt(h, pos);
         major = b >> 5;
         uint256 info = b & 0x1f;
         if (info < 24) return (major, info, pos + 1);
         if (info > 27) revert BadProtectedHeader();
         uint256 size = 1 << (info - 24); // 1, 2, 4 or 8 bytes
         if (size > h.length - pos - 1) revert BadProtectedHeader();
-        for (uint256 i = 0; i < size; i++) arg = (arg << 8) | uint8(h[pos + 1 + i]);
+        assembly ("memory-safe") {
+            // The `size` big-endian bytes after the head byte (in bounds: checked above).
+            arg := shr(sub(256, shl(3, size)), calldataload(add(add(h.offset, pos), 1)))
+        }
         next = pos + 1 + size;
+    }
+
+    /// s[i] without Solidity's bounds check and byte conversions; callers check i < s.length.
+    function _byteAt(bytes calldata s, uint256 i) private pure returns (uint256 b) {
+        assembly ("memory-safe") {
+            b := byte(0, calldataload(add(s.offset, i)))
+        }
     }
 }
