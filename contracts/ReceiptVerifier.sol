@@ -259,7 +259,9 @@ contract ReceiptVerifier {
     }
 
     /// A CBOR head at `pos`: major type, argument, position after the head. Indefinite
-    /// lengths and reserved encodings are rejected.
+    /// lengths and reserved encodings are rejected. A head must start inside the header; its
+    /// argument bytes may run past the end (calldataload reads on), which is harmless: `next`
+    /// is then past the end, so the next head or the final `pos != h.length` rejects it.
     function _head(bytes calldata h, uint256 pos) private pure returns (uint256 major, uint256 arg, uint256 next) {
         if (pos >= h.length) revert BadProtectedHeader();
         uint256 b = _byteAt(h, pos);
@@ -268,15 +270,15 @@ contract ReceiptVerifier {
         if (info < 24) return (major, info, pos + 1);
         if (info > 27) revert BadProtectedHeader();
         uint256 size = 1 << (info - 24); // 1, 2, 4 or 8 bytes
-        if (size > h.length - pos - 1) revert BadProtectedHeader();
         assembly ("memory-safe") {
-            // The `size` big-endian bytes after the head byte (in bounds: checked above).
+            // The `size` big-endian bytes after the head byte.
             arg := shr(sub(256, shl(3, size)), calldataload(add(add(h.offset, pos), 1)))
         }
         next = pos + 1 + size;
     }
 
-    /// s[i] without Solidity's bounds check and byte conversions; callers check i < s.length.
+    /// s[i] without Solidity's bounds check and byte conversions; callers check i < s.length
+    /// (past the end, calldataload would read the next argument's bytes).
     function _byteAt(bytes calldata s, uint256 i) private pure returns (uint256 b) {
         assembly ("memory-safe") {
             b := byte(0, calldataload(add(s.offset, i)))
