@@ -56,8 +56,9 @@ module.exports = {
   defaultNetwork: 'hardhat',
   networks: {
     // Hardhat's in-process network (chain id 31337), with its default accounts, which are
-    // the same accounts as the ccevm network's below.
-    hardhat: {},
+    // the same accounts as the ccevm network's below. Osaka (Hardhat's default, pinned here)
+    // has the P256VERIFY precompile (EIP-7951) that contracts/ReceiptVerifier.sol calls.
+    hardhat: { hardfork: 'osaka' },
     // A ccevm node. Its default chain id is 1337; Hardhat refuses to send transactions if
     // the node reports a different one, so set CCEVM_CHAIN_ID to match a differently
     // configured node. Transactions are signed locally by Hardhat with the mnemonic's keys
