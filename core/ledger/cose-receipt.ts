@@ -1,6 +1,7 @@
 // COSE receipts, CCF profile (draft-ietf-cose-merkle-tree-proofs,
 // draft-birkholz-cose-receipts-ccf-profile): the JSON receipt's proof and service signature
 // as one COSE_Sign1 with a detached payload, the signed root. FORMAT.md "COSE receipt".
+import type { KeyObject } from 'node:crypto';
 import { certificatePublicKey } from '../crypto/certificates.js';
 import { sha256 } from '../crypto/hash.js';
 import { concatBytes, utf8 } from '../util/bytes.js';
@@ -56,6 +57,24 @@ export function verifyCoseReceipt(bytes: Uint8Array, serviceCertPem: string): Co
   }
 }
 
+// A batch of receipts is verified against one service certificate: parse it once.
+const serviceKeys = new Map<string, KeyObject>();
+const SERVICE_KEYS_CACHED = 16;
+
+function serviceKeyOf(pem: string): KeyObject {
+  let key = serviceKeys.get(pem);
+  if (!key) {
+    try {
+      key = certificatePublicKey(pem);
+    } catch {
+      throw new CoseError('the service certificate cannot be read');
+    }
+    if (serviceKeys.size >= SERVICE_KEYS_CACHED) serviceKeys.delete(serviceKeys.keys().next().value!);
+    serviceKeys.set(pem, key);
+  }
+  return key;
+}
+
 function verify(bytes: Uint8Array, serviceCertPem: string): CoseReceiptContents {
   if (!(bytes instanceof Uint8Array) || bytes[0] !== COSE_SIGN1_TAG) throw new CoseError('not a COSE_Sign1 (tag 18)');
   const sign1 = decodeCbor(bytes.subarray(1), 'COSE_Sign1');
@@ -87,12 +106,6 @@ function verify(bytes: Uint8Array, serviceCertPem: string): CoseReceiptContents 
   if (!evidence) throw new CoseError('commit evidence is not ce:<view>.<seqno>:<64 hex>');
   const [sigView, sigSeqno] = header.txid.split('.').map(Number);
   if (Number(evidence[3]) >= sigSeqno! || Number(evidence[2]) > sigView!) throw new CoseError(`transaction ${evidence[1]} is not before the signature ${header.txid}`);
-  let serviceKey;
-  try {
-    serviceKey = certificatePublicKey(serviceCertPem);
-  } catch {
-    throw new CoseError('the service certificate cannot be read');
-  }
-  checkServiceSignature(serviceKey, { protectedHeader, signature }, root, header.txid);
+  checkServiceSignature(serviceKeyOf(serviceCertPem), { protectedHeader, signature }, root, header.txid);
   return { txid: evidence[1]!, signatureTxid: header.txid, root, claimsDigest };
 }

@@ -124,6 +124,14 @@ export function signRoot(serviceKey: KeyPair, txid: string, root: Uint8Array, ia
   return { protectedHeader, signature: signDataP1363(serviceKey, sigStructure(protectedHeader, root)) };
 }
 
+// Exporting a key to hash it costs more than the signature check: once per key object.
+const kids = new WeakMap<KeyObject, string>();
+function serviceKid(key: KeyObject): string {
+  let kid = kids.get(key);
+  if (kid === undefined) kids.set(key, (kid = keyId(key)));
+  return kid;
+}
+
 /**
  * Check a service signature over `root`: the header is well formed, names `txid` and the
  * service key, and the signature verifies under that key. Returns the header; throws CoseError.
@@ -131,7 +139,7 @@ export function signRoot(serviceKey: KeyPair, txid: string, root: Uint8Array, ia
 export function checkServiceSignature(serviceKey: KeyObject, sig: ServiceSignature, root: Uint8Array, txid: string): ProtectedHeader {
   const header = decodeProtectedHeader(sig.protectedHeader);
   if (header.txid !== txid) throw new CoseError(`COSE protected header names txid ${header.txid}, not the signature's ${txid}`);
-  if (header.kid !== keyId(serviceKey)) throw new CoseError('COSE protected header kid is not the service key');
+  if (header.kid !== serviceKid(serviceKey)) throw new CoseError('COSE protected header kid is not the service key');
   if (!verifyDataP1363(serviceKey, sigStructure(sig.protectedHeader, root), sig.signature)) throw new CoseError('service signature does not verify');
   return header;
 }

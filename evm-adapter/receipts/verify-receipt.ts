@@ -267,7 +267,7 @@ function mapWith(value: CborValue | undefined, keys: CborKey[], what: string): C
  * The protected header (spec S1): alg ES256, kid = hex SHA-256 of the service key's SPKI,
  * verifiable data structure CCF_LEDGER_SHA256, CWT iat, and ccf.v1.txid; returns the iat.
  */
-function checkProtectedHeader(bytes: Buffer, serviceKey: KeyObject, signatureTxid: Txid): Date {
+function checkProtectedHeader(bytes: Buffer, serviceKeyId: string, signatureTxid: Txid): Date {
   let header: CborValue;
   try {
     header = StrictCbor.decode(bytes);
@@ -276,7 +276,7 @@ function checkProtectedHeader(bytes: Buffer, serviceKey: KeyObject, signatureTxi
   }
   const [alg, kid, vds, cwt, ccf] = mapWith(header, HEADER_KEYS, 'the header');
   if (alg !== COSE_ALG_ES256) fail('protected_header', `alg (1) is ${String(alg)}, not ${COSE_ALG_ES256} (ES256)`);
-  const expectedKid = Buffer.from(H(serviceKey.export({ type: 'spki', format: 'der' })).toString('hex'), 'utf8');
+  const expectedKid = Buffer.from(serviceKeyId, 'utf8');
   if (!Buffer.isBuffer(kid) || !kid.equals(expectedKid)) fail('protected_header', 'kid (4) is not the UTF-8 hex SHA-256 of the service key (SPKI DER)');
   if (vds !== VDS_CCF_LEDGER_SHA256) fail('protected_header', `verifiable data structure (395) is ${String(vds)}, not ${VDS_CCF_LEDGER_SHA256} (CCF_LEDGER_SHA256)`);
   const [iat] = mapWith(cwt, [6], 'the CWT claims (15)');
@@ -313,15 +313,51 @@ function isP256(key: KeyObject): boolean {
   return key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1';
 }
 
-function parseServiceCertificate(pem: unknown): X509Certificate {
+// A batch of receipts names the same few certificates: each PEM is parsed once, with its
+// key's id, and each endorsement (service, node) checked once; validity dates are still
+// checked at `now` every time. Bounded: the oldest goes first.
+interface Certificate {
+  x509: X509Certificate;
+  /** hex SHA-256 of the key's SPKI DER */
+  keyId: string;
+}
+const certificates = new Map<string, Certificate>();
+const endorsements = new Map<string, string>();
+const CACHED = 64;
+
+function remember<V>(map: Map<string, V>, key: string, value: V): V {
+  if (map.size >= CACHED) map.delete(map.keys().next().value!);
+  map.set(key, value);
+  return value;
+}
+
+/** The parsed certificate; throws if `pem` does not parse. */
+function certificate(pem: string): Certificate {
+  const known = certificates.get(pem);
+  if (known) return known;
+  const x509 = new X509Certificate(pem);
+  return remember(certificates, pem, { x509, keyId: H(x509.publicKey.export({ type: 'spki', format: 'der' })).toString('hex') });
+}
+
+/** Why `node` is not endorsed by `service` ('' when it is: issued and signed by it). */
+function notEndorsed(node: string, service: string): string {
+  const key = `${service}\0${node}`;
+  const known = endorsements.get(key);
+  if (known !== undefined) return known;
+  const [n, s] = [certificate(node).x509, certificate(service).x509];
+  const why = !n.checkIssued(s) ? 'cert is not issued by the service certificate' : !n.verify(s.publicKey) ? 'cert is not signed by the service key' : '';
+  return remember(endorsements, key, why);
+}
+
+function parseServiceCertificate(pem: unknown): Certificate {
   if (typeof pem !== 'string') fail('service_certificate', 'the service certificate is not a PEM string');
-  let service: X509Certificate;
+  let service: Certificate;
   try {
-    service = new X509Certificate(pem);
+    service = certificate(pem);
   } catch {
     fail('service_certificate', 'the service certificate does not parse');
   }
-  if (!isP256(service.publicKey)) fail('service_certificate', 'the service key is not ECDSA P-256');
+  if (!isP256(service.x509.publicKey)) fail('service_certificate', 'the service key is not ECDSA P-256');
   return service;
 }
 
@@ -361,7 +397,7 @@ export function verifyLedgerReceipt(receipt: unknown, serviceCertPem: string, op
   if (Number.isNaN(now.getTime())) throw new TypeError('options.now is not a valid date');
   const r = record(receipt, 'receipt', 'the receipt');
   const service = parseServiceCertificate(serviceCertPem);
-  const serviceKey = service.publicKey;
+  const serviceKey = service.x509.publicKey;
 
   // Step 1: every field in its exact form.
   const { txid, writeSet, evidence, claims } = leafFields(r);
@@ -377,19 +413,20 @@ export function verifyLedgerReceipt(receipt: unknown, serviceCertPem: string, op
   });
   const signature = base64(r.signature, 'signature', 'signature');
   if (typeof r.cert !== 'string') fail('cert', 'cert is not a PEM string');
-  let cert: X509Certificate;
+  let parsed: Certificate;
   try {
-    cert = new X509Certificate(r.cert);
+    parsed = certificate(r.cert);
   } catch {
     fail('cert', 'cert does not parse');
   }
+  const cert = parsed.x509;
   if (cert.toString().trim() !== r.cert.trim()) fail('cert', 'cert is not the canonical PEM of its certificate');
   const ss = record(r.service_signature, 'service_signature', 'service_signature');
   const protectedHeader = base64(ss.protected, 'service_signature', 'service_signature.protected');
   const serviceSignature = base64(ss.signature, 'service_signature', 'service_signature.signature');
   if (serviceSignature.length !== 64) fail('service_signature', `service_signature.signature is ${serviceSignature.length} bytes, ES256 is 64 (r || s)`);
   // The protected header binds signature_txid (and says when the service signed).
-  const signedAt = checkProtectedHeader(protectedHeader, serviceKey, sigTxid);
+  const signedAt = checkProtectedHeader(protectedHeader, service.keyId, sigTxid);
 
   // The proof has the shape of leaf seqno-1 in the tree of the sigSeqno-1 leaves signed.
   const shape = pathShape(txid.seqno - 1, sigTxid.seqno - 1);
@@ -404,16 +441,15 @@ export function verifyLedgerReceipt(receipt: unknown, serviceCertPem: string, op
   const root = h;
 
   // Step 4: the node certificate is valid at `now`, issued and signed by the service.
-  if (!cert.checkIssued(service)) fail('cert', 'cert is not issued by the service certificate');
-  if (!cert.verify(service.publicKey)) fail('cert', 'cert is not signed by the service key');
+  const why = notEndorsed(r.cert, serviceCertPem as string);
+  if (why) fail('cert', why);
   if (cert.ca) fail('cert', 'cert is a CA certificate, not a node certificate');
   if (now < new Date(cert.validFrom) || now > new Date(cert.validTo)) fail('cert', `cert is not valid at ${now.toISOString()} (valid ${cert.validFrom} to ${cert.validTo})`);
   const nodeKey = cert.publicKey;
   if (!isP256(nodeKey)) fail('cert', 'cert key is not ECDSA P-256');
 
   // Step 5: node_id names the certificate's key.
-  const nodeId = H(nodeKey.export({ type: 'spki', format: 'der' })).toString('hex');
-  if (r.node_id !== nodeId) fail('node_id', 'node_id is not the SHA-256 of the cert key (SPKI DER)');
+  if (r.node_id !== parsed.keyId) fail('node_id', 'node_id is not the SHA-256 of the cert key (SPKI DER)');
 
   // Step 6: the node's ECDSA P-256 / SHA-256 signature over the 32 root bytes, DER.
   if (!verifies(root, nodeKey, 'der', signature)) fail('signature', 'signature does not verify over the root computed from leaf_components and proof');
@@ -428,7 +464,7 @@ export function verifyLedgerReceipt(receipt: unknown, serviceCertPem: string, op
     signatureTxid: sigTxid.text,
     signedAt,
     root: root.toString('hex'),
-    nodeId,
+    nodeId: parsed.keyId,
     writeSetDigest: writeSet.toString('hex'),
     claimsDigest: claims.toString('hex'),
   };
