@@ -118,18 +118,18 @@ export interface ServiceSignature {
   signature: Uint8Array;
 }
 
-/** The service key's COSE signature over `root` for the signature transaction `txid`. */
-export function signRoot(serviceKey: KeyPair, txid: string, root: Uint8Array, iat = Math.floor(Date.now() / 1000)): ServiceSignature {
-  const protectedHeader = encodeProtectedHeader({ kid: keyId(serviceKey.publicKey), iat, txid });
-  return { protectedHeader, signature: signDataP1363(serviceKey, sigStructure(protectedHeader, root)) };
-}
-
-// Exporting a key to hash it costs more than the signature check: once per key object.
+// Exporting a key to hash it costs more than signing or checking with it: once per key object.
 const kids = new WeakMap<KeyObject, string>();
 function serviceKid(key: KeyObject): string {
   let kid = kids.get(key);
   if (kid === undefined) kids.set(key, (kid = keyId(key)));
   return kid;
+}
+
+/** The service key's COSE signature over `root` for the signature transaction `txid`. */
+export function signRoot(serviceKey: KeyPair, txid: string, root: Uint8Array, iat = Math.floor(Date.now() / 1000)): ServiceSignature {
+  const protectedHeader = encodeProtectedHeader({ kid: serviceKid(serviceKey.publicKey), iat, txid });
+  return { protectedHeader, signature: signDataP1363(serviceKey, sigStructure(protectedHeader, root)) };
 }
 
 /**
