@@ -9,6 +9,7 @@ import { createHash, createHmac, generateKeyPairSync, randomBytes, sign, webcryp
 import * as x509 from '@peculiar/x509';
 import { createNodeCertificate, createServiceCertificate } from '../../core/crypto/certificates.js';
 import { exportPrivateKey, generateKeyPair, publicKeyDer, type KeyPair } from '../../core/crypto/keys.js';
+import type { LedgerReceiptJson } from '../../evm-adapter/receipts/verify-receipt.js';
 
 const H = (...parts: Uint8Array[]) => {
   const h = createHash('sha256');
@@ -133,16 +134,7 @@ export async function oddCertificate(subject: KeyPair, curve: 'P-256' | 'P-384',
 
 export const p384KeyPair = (): KeyPair => generateKeyPairSync('ec', { namedCurve: 'P-384' });
 
-export interface LedgerReceipt {
-  txid: string;
-  leaf_components: { write_set_digest: string; commit_evidence: string; claims_digest: string };
-  proof: ({ left: string } | { right: string })[];
-  signature_txid: string;
-  node_id: string;
-  signature: string;
-  cert: string;
-  service_signature: { protected: string; signature: string };
-}
+export type LedgerReceipt = LedgerReceiptJson;
 
 export interface BuiltReceipt {
   receipt: LedgerReceipt;
