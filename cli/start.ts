@@ -50,7 +50,8 @@ export async function startNode(
     const keyFile = await saveDevMember(config.dataDir, dev);
     log(`development member ${dev.wallet.address}, private key ${dev.wallet.privateKey} (written to ${keyFile})`);
   }
-  const evm = await app.attach(node);
+  // (console.log from Solidity reaches this log on a development service only)
+  const evm = await app.attach(node, log);
   // A SIWE message must name this node: where it listens (known once it does), or a configured name.
   const signInDomains = new SignInDomains(config.signInDomains);
   const methods = allMethods(node, evm, { timeoutMs: config.forwardTimeoutMs, signInDomains, log });

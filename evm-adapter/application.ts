@@ -12,6 +12,9 @@ import { ContractProbe } from './access/contract-probe.js';
 import { CONTRACT_VISIBILITY, DEV_ACCOUNTS, EVENT_VISIBILITY } from './access/tables.js';
 import { sealBlock, systemClock, type Clock } from './blocks.js';
 import { Calls } from './calls.js';
+import { ConsoleLog } from './console-log.js';
+import { isDevService } from './dev-mode.js';
+import { sealedAt } from './dev-clock.js';
 import { createChainCommon, createTransactionCommon, keccak256 } from './common.js';
 import type { EvmConfig } from './config.js';
 import { Executor } from './executor.js';
@@ -42,13 +45,19 @@ export class EvmApplication {
   get hooks(): ApplicationHooks {
     return {
       genesis: (tx) => writeGenesis(tx, this.config, this.clock()),
-      seal: (tx, root) => void sealBlock(tx, this.common, this.headers, root, this.clock()),
+      seal: (tx, root) => {
+        const now = this.clock();
+        sealedAt(tx, sealBlock(tx, this.common, this.headers, root, now), now);
+      },
       governanceTables: [EVM_POLICY, CONTRACT_VISIBILITY, EVENT_VISIBILITY],
     };
   }
 
-  /** Build the EVM machinery for a started node. */
-  async attach(node: Node): Promise<EvmService> {
+  /**
+   * Build the EVM machinery for a started node; `consoleOutput` prints console.log from
+   * Solidity, on a development service only (console-log.ts).
+   */
+  async attach(node: Node, consoleOutput?: (line: string) => void): Promise<EvmService> {
     const machine = async () => {
       const state = new KvStateManager();
       const chain = new KvBlockchain();
@@ -57,7 +66,10 @@ export class EvmApplication {
     };
     const tx = await machine();
     const call = await machine();
-    const calls = new Calls(call.vm, call.state, call.chain, this.txCommon, this.common);
+    const devService = () => isDevService(node);
+    if (consoleOutput) ConsoleLog.ofTransactions(tx.vm, devService, consoleOutput);
+    const callConsole = consoleOutput && new ConsoleLog(call.vm, devService, consoleOutput);
+    const calls = new Calls(call.vm, call.state, call.chain, this.txCommon, this.common, callConsole);
     const probe = new ContractProbe(calls);
     return new EvmService(
       node,

@@ -10,6 +10,7 @@ import { Bloom, encodeReceipt } from '@ethereumjs/vm';
 import type { ReadOnlyTransaction } from '../core/kv/read-only.js';
 import type { Transaction } from '../core/kv/transaction.js';
 import { keccak256 } from './common.js';
+import { blockTime } from './dev-clock.js';
 import type { HeaderBuilder } from './header.js';
 import { readPolicy } from './policy.js';
 import { BLOCK_HASHES, BLOCK_TXS, BLOCKS, blockTxKey, HEAD, PENDING_BLOCK, RECEIPTS, TRANSACTIONS, type BlockRecord, type LogRecord, type PendingBlock, type ReceiptRecord } from './tables.js';
@@ -40,7 +41,8 @@ export function pendingBlock(tx: ReadOnlyTransaction, now: number): PendingBlock
   const policy = readPolicy(tx);
   return {
     number: head ? head.number + 1 : 0,
-    timestamp: Math.max(head?.timestamp ?? 0, now),
+    // (on a development service, the clock as evm_increaseTime moved it: dev-clock.ts)
+    timestamp: Math.max(head?.timestamp ?? 0, blockTime(tx, now)),
     txCount: 0,
     gasUsed: 0n,
     logCount: 0,

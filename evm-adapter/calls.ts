@@ -8,6 +8,7 @@ import type { EVMResult } from '@ethereumjs/evm';
 import type { VM } from '@ethereumjs/vm';
 import type { ReadOnlyTransaction } from '../core/kv/read-only.js';
 import { ExecutionContext, type BlockContext } from './blocks.js';
+import type { ConsoleLog } from './console-log.js';
 import { ErrorCode, EvmError, rejected } from './errors.js';
 import type { KvBlockchain } from './kv-blockchain.js';
 import { SerialQueue } from './serial-queue.js';
@@ -42,6 +43,8 @@ export class Calls {
     private readonly chain: KvBlockchain,
     private readonly common: Common,
     chainCommon: Common,
+    /** prints the calls' console.log output (a development service) */
+    private readonly console?: ConsoleLog,
   ) {
     this.context = new ExecutionContext(chainCommon);
   }
@@ -57,7 +60,7 @@ export class Calls {
   async call(snapshot: ReadOnlyTransaction, block: Block, request: CallRequest): Promise<Uint8Array> {
     request.overrides?.checkConfidentiality(snapshot);
     const gas = this.gasFor(request, block);
-    const result = await this.run(snapshot, block, request, gas - this.intrinsicGas(request));
+    const result = await this.run(snapshot, block, request, gas - this.intrinsicGas(request), true);
     throwIfFailed(result);
     return result.execResult.returnValue;
   }
@@ -73,7 +76,8 @@ export class Calls {
     const cap = this.gasFor(request, first!);
     if (cap < intrinsic) throw rejected('intrinsic gas too low');
     const limit = cap - intrinsic;
-    const full = await this.run(snapshot, first!, request, limit);
+    // (its console.log output is printed once: this run's, not the search's)
+    const full = await this.run(snapshot, first!, request, limit, true);
     throwIfFailed(full);
     let gas = await this.leastGas(snapshot, first!, request, full, limit, 0n);
     for (const block of later) {
@@ -123,11 +127,12 @@ export class Calls {
     return createTx({ to: request.to, data: request.data, value: request.value, gasLimit: TX_GAS_CAP }, { common: this.common }).getIntrinsicGas();
   }
 
-  /** `block` may be a function: a shared execution context is re-pointed only inside the queue. */
-  private run(snapshot: ReadOnlyTransaction, at: Block | (() => Block), request: CallRequest, gasLimit: bigint): Promise<EVMResult> {
+  /** `block` may be a function: a shared execution context is re-pointed only inside the queue. `echo`: print its console.log output. */
+  private run(snapshot: ReadOnlyTransaction, at: Block | (() => Block), request: CallRequest, gasLimit: bigint, echo = false): Promise<EVMResult> {
     if (gasLimit < 0n) throw rejected('intrinsic gas too low');
     return this.queue.run(async () => {
       const block = typeof at === 'function' ? at() : at;
+      this.console?.printAs(echo ? 'call' : undefined);
       this.state.bind(snapshot, request.overrides);
       this.chain.bind(snapshot);
       // runTx starts every transaction with a clean journal; runCall does not, so warm

@@ -71,7 +71,8 @@ export class EvmService {
     private readonly calls: Calls,
     readonly queries: Queries,
     private readonly probe: ContractProbe,
-    private readonly clock: Clock,
+    /** seconds since the epoch, as blocks are dated (dev-mode.ts moves blocks off it) */
+    readonly clock: Clock,
   ) {
     this.facts = new BlockFacts(queries, probe);
   }

@@ -4,6 +4,7 @@ import type { EvmService } from '../evm-adapter/service.js';
 import { SignInDomains } from './auth/domains.js';
 import { TokenResolver } from './auth/sessions.js';
 import { Forwarder, type ForwarderOptions } from './forwarder.js';
+import { devMethods } from './methods/dev.js';
 import { ethMethods, type Method } from './methods/eth.js';
 import { authenticatorFor } from './governance/submit.js';
 import { governanceMethods } from './methods/governance.js';
@@ -32,6 +33,7 @@ export function allMethods(node: Node, evm: EvmService, options: FrontEndOptions
     ...receiptMethods(node, evm),
     ...governanceMethods(node, evm, forwarder, authenticatorFor(node, evm)),
     ...sessionMethods(node, evm, forwarder, options.signInDomains ?? new SignInDomains()),
+    ...devMethods(node, evm),
   };
 }
 

@@ -37,13 +37,15 @@ export interface EvmNodeOptions {
   open?: boolean;
   /** the wallets are the service's dev accounts (a development service); default: a production one */
   devAccounts?: boolean;
+  /** where console.log from Solidity is printed (a development service only) */
+  consoleOutput?: (line: string) => void;
 }
 
 /**
  * Start a single-node service, open unless told otherwise, whose dev wallets are funded
  * users who may deploy; `genesis` adds accounts.
  */
-export async function startEvmNode(genesis: Record<string, GenesisAccount> = {}, { config = {}, open = true, devAccounts = false }: EvmNodeOptions = {}): Promise<EvmNode> {
+export async function startEvmNode(genesis: Record<string, GenesisAccount> = {}, { config = {}, open = true, devAccounts = false, consoleOutput }: EvmNodeOptions = {}): Promise<EvmNode> {
   const wallets = DEV_KEYS.slice(0, 3).map((k) => new Wallet(k));
   const evmConfig: EvmConfig = {
     ...DEFAULT_EVM_CONFIG,
@@ -60,7 +62,7 @@ export async function startEvmNode(genesis: Record<string, GenesisAccount> = {},
   const governance = usersGenesis(wallets.map((w) => w.address));
   const node = await Node.create({ dataDir, storage, application: app.hooks, governance, signatures: { milliseconds: 3_600_000 } });
   if (open) await openServiceNow(node);
-  const evm = await app.attach(node);
+  const evm = await app.attach(node, consoleOutput);
   // What eth_sendRawTransaction does: execute on the primary, answer once committed.
   const forwarder = new Forwarder(node, evm);
   return {
