@@ -1,5 +1,5 @@
 // What a development service (one with dev accounts, as `npm start` creates) lets tools
-// do besides Ethereum's methods: seal a block now (evm_mine), move the block clock
+// do besides Ethereum's methods: seal blocks now (evm_mine, hardhat_mine), move the block clock
 // (evm_increaseTime, evm_setNextBlockTimestamp: dev-clock.ts) and fund accounts
 // (hardhat_setBalance). Each is a ledger transaction of the primary, replicated and
 // signed like any other, so every node applies it and the ledger records it. A
@@ -27,11 +27,11 @@ export class DevMode {
   ) {}
 
   /**
-   * Seal the open block, or an empty one, now (at `timestamp` if given): resolves with its
-   * number once committed. The block is opened here, so that its timestamp is fixed before
+   * Seal the open block, or an empty one, now (at `timestamp` if given): resolves with it
+   * (its number and timestamp) once committed. The block is opened here, so that its timestamp is fixed before
    * the signature seals it.
    */
-  async mine(timestamp?: number): Promise<number> {
+  async mine(timestamp?: number): Promise<{ number: number; timestamp: number }> {
     await this.write('evm_mine', (kv) => {
       if (timestamp !== undefined) {
         if (kv.map(PENDING_BLOCK).has(0)) throw rejected('a block with transactions is open: its timestamp is fixed; evm_mine it without a timestamp');
@@ -46,7 +46,8 @@ export class DevMode {
     const signature = this.node.emitSignature(true);
     if (!signature) throw rejected('this node stopped being the primary before it could seal the block');
     await this.node.waitCommitted(signature);
-    return this.node.readCommitted((tx) => tx.map(HEAD).get(0)!.number);
+    const { number, timestamp: sealed } = this.node.readCommitted((tx) => tx.map(HEAD).get(0)!);
+    return { number, timestamp: sealed };
   }
 
   /** Move the clock of blocks `seconds` ahead; resolves with the total offset once committed. */

@@ -10,6 +10,8 @@ import { parseAddress, positional } from '../hex.js';
 import type { Method } from './eth.js';
 
 const HEX = /^0x[0-9a-fA-F]{1,64}$/;
+/** Most blocks one hardhat_mine seals (each is a signature, committed before the next). */
+export const MAX_MINED_BLOCKS = 1000;
 
 /** A number as Hardhat takes it: a JSON number, or hex (leading zeros allowed, as ethers' toBeHex writes them). */
 function parseAmount(value: unknown, name: string): bigint {
@@ -38,12 +40,24 @@ export function devMethods(node: Node, evm: EvmService): Record<string, Method> 
     await dev.setBalance(parseAddress(address), parseAmount(balance, 'balance'));
     return true;
   };
+  /** [blocks = 1, interval = 1 s between their timestamps] */
+  const mine: Method = async (p) => {
+    const [blocks, interval] = positional(p, 0, 2);
+    const count = blocks === undefined || blocks === null ? 1 : parseSeconds(blocks, 'blocks');
+    if (count > MAX_MINED_BLOCKS) throw invalidParams(`blocks: at most ${MAX_MINED_BLOCKS} at once`);
+    const step = interval === undefined || interval === null ? 1 : parseSeconds(interval, 'interval');
+    let last: number | undefined;
+    for (let i = 0; i < count; i++) last = (await dev.mine(last === undefined ? undefined : last + step)).timestamp;
+    return true;
+  };
   const methods: Record<string, Method> = {
     evm_mine: async (p) => {
       const [timestamp] = positional(p, 0, 1);
       await dev.mine(timestamp === undefined || timestamp === null ? undefined : parseSeconds(timestamp, 'timestamp'));
       return '0x0';
     },
+    hardhat_mine: mine,
+    anvil_mine: mine,
     // (Hardhat answers these two in decimal)
     evm_increaseTime: async (p) => {
       const [seconds] = positional(p, 1, 1);

@@ -15,7 +15,7 @@ import { CONSOLE_SOL, consoleSignatures } from '../../scripts/console-signatures
 import { contractInterface, deployData, ensureContractsCompiled } from '../support/contracts.js';
 import { address, signed, startEvmNode, type EvmNode } from './helpers.js';
 
-const DEV_METHODS = ['evm_mine', 'evm_increaseTime', 'evm_setNextBlockTimestamp', 'hardhat_setBalance', 'anvil_setBalance'];
+const DEV_METHODS = ['evm_mine', 'hardhat_mine', 'anvil_mine', 'evm_increaseTime', 'evm_setNextBlockTimestamp', 'hardhat_setBalance', 'anvil_setBalance'];
 
 const head = (n: EvmNode) => n.evm.committed((tx) => tx.map(HEAD).get(0)!);
 const balance = (n: EvmNode, who: Uint8Array) => n.evm.committed((tx) => n.evm.queries.balance(tx, who));
@@ -37,7 +37,7 @@ describe('development mode', function () {
 
     it('refuses every development method, saying why', async () => {
       const call = rpc(n);
-      const params: Record<string, unknown[]> = { evm_mine: [], evm_increaseTime: [60], evm_setNextBlockTimestamp: [2_000_000_000], hardhat_setBalance: [n.wallets[0]!.address, '0x1'], anvil_setBalance: [n.wallets[0]!.address, '0x1'] };
+      const params: Record<string, unknown[]> = { evm_mine: [], hardhat_mine: ['0x2'], anvil_mine: [], evm_increaseTime: [60], evm_setNextBlockTimestamp: [2_000_000_000], hardhat_setBalance: [n.wallets[0]!.address, '0x1'], anvil_setBalance: [n.wallets[0]!.address, '0x1'] };
       const before = head(n).number;
       for (const method of DEV_METHODS) {
         await assert.rejects(call(method, params[method]), (e: Error) => new RegExp(`^${method} is a development method: this is a production service`).test(e.message), method);
@@ -79,6 +79,16 @@ describe('development mode', function () {
       await call('evm_mine', [at]);
       assert.equal(head(n).timestamp, at);
       await assert.rejects(call('evm_mine', [at - 1]), /timestamp \d+ is earlier than the latest block's, \d+: block timestamps never go back/);
+    });
+
+    it('hardhat_mine seals several blocks, their timestamps `interval` apart', async () => {
+      const before = head(n);
+      assert.equal(await call('hardhat_mine', ['0x3', '0x3c']), true);
+      const after = head(n);
+      assert.equal(after.number, before.number + 3);
+      const stamps = [1, 2, 3].map((i) => n.evm.committed((tx) => n.evm.queries.block(tx, before.number + i)!.timestamp));
+      assert.deepEqual([stamps[1]! - stamps[0]!, stamps[2]! - stamps[1]!], [60, 60]);
+      await assert.rejects(call('hardhat_mine', ['0x3e9']), /blocks: at most 1000 at once/);
     });
 
     it('evm_increaseTime moves the timestamps of the blocks after it', async () => {
