@@ -114,8 +114,12 @@ describe('development mode', function () {
       const record = n.evm.committed((t) => n.evm.queries.transaction(t, tx.hash))!;
       const block = n.evm.committed((t) => n.evm.queries.block(t, record.record.block))!;
       assert.equal(block.timestamp, at);
-      await call('evm_mine');
-      assert.ok(head(n).timestamp >= at && head(n).timestamp <= at + 5);
+      // A second on, a block with a transaction is a second or more later.
+      await new Promise((r) => setTimeout(r, 1100));
+      const next = await signed(alice, { nonce: await nonceOf(n, alice), to: bob.address, value: 1n });
+      await n.send(next.raw);
+      const later = n.evm.committed((t) => n.evm.queries.block(t, n.evm.queries.transaction(t, next.hash)!.record.block))!;
+      assert.ok(later.timestamp >= at + 1 && later.timestamp <= at + 5, `${later.timestamp} is not a second or so after ${at}`);
       await assert.rejects(call('evm_setNextBlockTimestamp', [at - 1]), /earlier than the latest block's/);
     });
 
