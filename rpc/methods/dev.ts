@@ -72,5 +72,12 @@ export function devMethods(node: Node, evm: EvmService): Record<string, Method> 
     hardhat_setBalance: setBalance,
     anvil_setBalance: setBalance,
   };
-  return Object.fromEntries(Object.entries(methods).map(([name, m]) => [name, devOnly(name, m)]));
+  return {
+    ...Object.fromEntries(Object.entries(methods).map(([name, m]) => [name, devOnly(name, m)])),
+    // True on every service, not only a development one: a transaction is in a block as soon
+    // as it runs (there is no mempool to mine from). Tools ask it to decide how many blocks
+    // to wait for (Hardhat Ignition waits for 5 confirmations otherwise, and blocks here move
+    // only with transactions).
+    hardhat_getAutomine: (p) => (positional(p, 0, 0), true),
+  };
 }
