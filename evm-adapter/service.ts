@@ -23,14 +23,14 @@ import type { Executor, Submitted } from './executor.js';
 import { readPolicy, type ActivePolicy } from './policy.js';
 import { logMatches, type LogFilter, type LogView, type Queries, type TransactionView } from './queries.js';
 import { logLeaf, logSaltAt } from './receipts/claims.js';
-import { RECEIPTS, TRANSACTIONS, type BlockRecord, type LogRecord, type TxRecord } from './tables.js';
+import { BLOCKS, RECEIPTS, TRANSACTIONS, type BlockRecord, type LogRecord, type TxRecord } from './tables.js';
 import { BlockFacts } from './access/block-facts.js';
 
 export type BlockTag = 'latest' | 'pending' | 'safe' | 'finalized' | 'earliest' | number;
 /** Where state is read: a tag, a number, or a block hash (EIP-1898). */
 export type StateAt = BlockTag | { hash: Uint8Array };
 
-const HISTORY_UNAVAILABLE = 'historical state is not available: ccevm serves state at the latest and pending blocks';
+const HISTORY_UNAVAILABLE = 'historical state is not available';
 const ZERO_ADDRESS = new Uint8Array(20);
 
 /** A transaction as a caller sees it; `index` is its position in the caller's view of its block (undefined while pending). */
@@ -131,12 +131,25 @@ export class EvmService {
       if (typeof tag === 'number' || tag === 'earliest') {
         const number = tag === 'earliest' ? 0 : tag;
         if (!head || number > head.number) throw new EvmError(ErrorCode.InvalidParams, `block ${number} not found`);
-        if (number !== head.number) throw new EvmError(ErrorCode.ResourceUnavailable, HISTORY_UNAVAILABLE);
+        if (number !== head.number) return this.atPastBlock(tx, number, use);
       }
       const context = pending || !head ? pendingBlock(tx, this.clock()) : head;
       return await use(tx, () => executionBlock(this.common, context));
     };
     return pending ? this.node.readPending(read) : this.node.readCommitted(read);
+  }
+
+  /**
+   * `use` over the state a past block left (its seal's, as `latest` reads the head's), with
+   * that block as the execution context: the read policy then judges the caller there.
+   */
+  private atPastBlock<T>(tx: ReadOnlyTransaction, number: number, use: (tx: ReadOnlyTransaction, block: () => Block) => Promise<T> | T): Promise<T> {
+    const block = this.queries.block(tx, number)!;
+    const sealedAt = tx.map(BLOCKS).writtenAt(number)!;
+    // A store restored from a snapshot holds every key as written at the snapshot.
+    if (sealedAt <= this.node.ledgerBase) throw new EvmError(ErrorCode.ResourceUnavailable, `${HISTORY_UNAVAILABLE}: this node started from a snapshot at seqno ${this.node.ledgerBase}, after block ${number}; ask a node with the full ledger`);
+    // The signature right after the seal changes no application state, and snapshots are taken there.
+    return this.node.readAt(sealedAt + 1, (past) => use(past, () => executionBlock(this.common, block)));
   }
 
   /** A balance the caller may not read is zero, as for an account that does not exist. */

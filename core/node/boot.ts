@@ -6,6 +6,7 @@
 //            from the committed snapshot it starts after) and take part in consensus again.
 // A mode that does not fit the directory is refused. (Recovery of a service from ledger
 // files with the members' key shares will be a fourth mode, `recover`.)
+import { DEFAULT_HISTORY_LIMITS, type HistoryLimits } from './historical-state.js';
 import type { PersistentState } from '../consensus/types.js';
 import { writeGovernanceGenesis, type GovernanceGenesis } from '../governance/genesis.js';
 import { MAX_PENDING_JOINS, PENDING_JOIN_TTL_MS, trustNode, type PendingJoinLimits } from '../governance/nodes.js';
@@ -54,6 +55,8 @@ export interface NodeOptions {
   governance?: GovernanceGenesis;
   /** Take a snapshot at the first signature past every multiple of this many seqnos (default 10 000); the same on every node. */
   snapshotInterval?: number;
+  /** Bounds on the past states kept rebuilt for reads at past seqnos (default DEFAULT_HISTORY_LIMITS). */
+  historyLimits?: HistoryLimits;
   log?: (message: string) => void;
 }
 
@@ -71,6 +74,7 @@ export interface NodeSetup {
   sealer: Sealer;
   snapshotFiles: SnapshotFiles;
   snapshotInterval: number;
+  historyLimits: HistoryLimits;
   policy: SignaturePolicy;
   application: ApplicationHooks;
   raft: PersistentState<Uint8Array>;
@@ -149,6 +153,7 @@ async function bootLocked(options: BootOptions, dir: DataDir, lock: DirLock, log
       sealer,
       snapshotFiles,
       snapshotInterval: options.snapshotInterval ?? DEFAULT_SNAPSHOT_INTERVAL,
+      historyLimits: options.historyLimits ?? DEFAULT_HISTORY_LIMITS,
       policy: { ...DEFAULT_SIGNATURES, ...options.signatures },
       application: options.application ?? {},
       raft,
