@@ -88,9 +88,9 @@ export class HistoricalStates {
     return readOnly(await this.snapshotAt(seqno), read);
   }
 
-  /** Estimated bytes held, and how many stores. */
-  get usage(): { states: number; bytes: number } {
-    return { states: this.built.length, bytes: this.built.reduce((n, b) => n + b.bytes, 0) };
+  /** How many stores, their estimated bytes, and how many of their keys hold more than one version. */
+  get usage(): { states: number; bytes: number; historyKeys: number } {
+    return { states: this.built.length, bytes: this.built.reduce((n, b) => n + b.bytes, 0), historyKeys: this.built.reduce((n, b) => n + b.store.retainedHistory, 0) };
   }
 
   private snapshotAt(seqno: number): Promise<Transaction> {

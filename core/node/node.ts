@@ -261,7 +261,7 @@ export class Node {
   }
 
   /** Estimated memory of the rebuilt past states this node keeps (diagnostics). */
-  get historyUsage(): { states: number; bytes: number } {
+  get historyUsage(): HistoricalStates['usage'] {
     return this.history.usage;
   }
 

@@ -139,6 +139,10 @@ describe('node / historical state', () => {
     assert.deepEqual(await stateOf(tiny, 15), h.held[15]);
     assert.deepEqual(await stateOf(tiny, 18), h.held[18]);
     assert.equal(tiny.usage.states, 1);
+    assert.equal(tiny.usage.historyKeys, 0, 'the history below 18 was dropped');
+    const unbounded = new HistoricalStates(h.source, roomy);
+    await stateOf(unbounded, 18);
+    assert.ok(unbounded.usage.historyKeys > 0, 'within the bound, a store keeps the history of its keys');
     const reads = h.reads();
     assert.deepEqual(await stateOf(tiny, 12), h.held[12], 'rebuilt, right');
     assert.equal(h.reads(), reads + 12);
