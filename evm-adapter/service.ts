@@ -2,7 +2,7 @@
 // and history, each read for its caller (access/). State reads resolve block tags to
 // snapshots: `latest` (and `safe`, `finalized`) is the committed state of the last sealed
 // block, `pending` the node's current state including executed but not yet committed
-// transactions. The application's hooks and the building of all this are application.ts.
+// transactions, an older block the state it left (rebuilt from the ledger: Node.readAt). The application's hooks and the building of all this are application.ts.
 import type { Block } from '@ethereumjs/block';
 import type { Common } from '@ethereumjs/common';
 import { bytesToHex } from '@ethereumjs/util';

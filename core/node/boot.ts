@@ -6,7 +6,6 @@
 //            from the committed snapshot it starts after) and take part in consensus again.
 // A mode that does not fit the directory is refused. (Recovery of a service from ledger
 // files with the members' key shares will be a fourth mode, `recover`.)
-import { DEFAULT_HISTORY_LIMITS, type HistoryLimits } from './historical-state.js';
 import type { PersistentState } from '../consensus/types.js';
 import { writeGovernanceGenesis, type GovernanceGenesis } from '../governance/genesis.js';
 import { MAX_PENDING_JOINS, PENDING_JOIN_TTL_MS, trustNode, type PendingJoinLimits } from '../governance/nodes.js';
@@ -21,6 +20,7 @@ import { virtualSealer } from '../host/virtual-platform.js';
 import { EntryKind } from '../ledger/entry.js';
 import { Ledger } from '../ledger/ledger.js';
 import type { LedgerStorage } from '../ledger/storage.js';
+import { DEFAULT_HISTORY_LIMITS, type HistoryLimits } from './historical-state.js';
 import { createServiceIdentity, loadIdentity, loadVote, saveIdentity, SEALED_STATE_FILE, type NodeIdentity } from './identity.js';
 import type { PeerInfo } from './join.js';
 import type { ApplicationHooks } from './application.js';

@@ -8,7 +8,7 @@
 // Memory bound: at most `maxStates` stores, and an estimate of their bytes (keys, values and
 // a per-write overhead, for the base state and every write applied since) of at most
 // `maxBytes`. Past it, the least recently used stores go first; a single store still over
-// drops its history below the seqno just asked for.
+// drops its history below the seqno just asked for (the state there is kept, whatever its size).
 import { readOnly, type ReadOnlyTransaction } from '../kv/read-only.js';
 import { Store } from '../kv/store.js';
 import type { Transaction } from '../kv/transaction.js';
@@ -73,8 +73,7 @@ export class HistoricalStates {
   private clock = 0;
   /** builds run one at a time: each may extend a store another would read from */
   private queue: Promise<unknown> = Promise.resolve();
-  /** entries applied since construction (tests and benches see the cache at work) */
-  appliedEntries = 0;
+  private applied = 0;
 
   constructor(
     private readonly source: HistorySource,
@@ -86,6 +85,11 @@ export class HistoricalStates {
   /** Run `read` over the committed state as of `seqno` (closed when `read` settles). */
   async read<T>(seqno: number, read: (tx: ReadOnlyTransaction) => T | Promise<T>): Promise<T> {
     return readOnly(await this.snapshotAt(seqno), read);
+  }
+
+  /** Entries applied since construction (tests and benches see the cache at work). */
+  get appliedEntries(): number {
+    return this.applied;
   }
 
   /** How many stores, their estimated bytes, and how many of their keys hold more than one version. */
@@ -152,7 +156,7 @@ export class HistoricalStates {
       const bytes = writesBytes(writes);
       built.applied.set(s, bytes);
       built.bytes += bytes;
-      this.appliedEntries++;
+      this.applied++;
     }
   }
 

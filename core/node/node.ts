@@ -18,6 +18,7 @@ import type { TxID } from '../kv/txid.js';
 import type { LedgerEntry } from '../ledger/entry.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { Receipt } from '../ledger/receipt.js';
+import { verifyCommittedSnapshot } from '../ledger/snapshot.js';
 import { admit, trustedAnswer, type AdmittingNode } from './admission.js';
 import { bootNode, type NodeOptions, type NodeSetup } from './boot.js';
 import { CommitRecord } from './commit-record.js';
@@ -35,7 +36,6 @@ import { commitSignature } from './signing.js';
 import { DEFAULT_REPLICATION, Replication } from './replication.js';
 import { SignatureScheduler } from './signatures.js';
 import { Snapshotter } from './snapshotter.js';
-import { verifyCommittedSnapshot } from '../ledger/snapshot.js';
 
 export type { NodeOptions } from './boot.js';
 export type { TxStatus } from './commit-waiters.js';
