@@ -2,7 +2,7 @@
 // and history, each read for its caller (access/). State reads resolve block tags to
 // snapshots: `latest` (and `safe`, `finalized`) is the committed state of the last sealed
 // block, `pending` the node's current state including executed but not yet committed
-// transactions. The application's hooks and the building of all this are application.ts.
+// transactions, an older block the state it left (rebuilt from the ledger: Node.readAt). The application's hooks and the building of all this are application.ts.
 import type { Block } from '@ethereumjs/block';
 import type { Common } from '@ethereumjs/common';
 import { bytesToHex } from '@ethereumjs/util';
@@ -23,14 +23,14 @@ import type { Executor, Submitted } from './executor.js';
 import { readPolicy, type ActivePolicy } from './policy.js';
 import { logMatches, type LogFilter, type LogView, type Queries, type TransactionView } from './queries.js';
 import { logLeaf, logSaltAt } from './receipts/claims.js';
-import { RECEIPTS, TRANSACTIONS, type BlockRecord, type LogRecord, type TxRecord } from './tables.js';
+import { BLOCKS, RECEIPTS, TRANSACTIONS, type BlockRecord, type LogRecord, type TxRecord } from './tables.js';
 import { BlockFacts } from './access/block-facts.js';
 
 export type BlockTag = 'latest' | 'pending' | 'safe' | 'finalized' | 'earliest' | number;
 /** Where state is read: a tag, a number, or a block hash (EIP-1898). */
 export type StateAt = BlockTag | { hash: Uint8Array };
 
-const HISTORY_UNAVAILABLE = 'historical state is not available: ccevm serves state at the latest and pending blocks';
+const HISTORY_UNAVAILABLE = 'historical state is not available';
 const ZERO_ADDRESS = new Uint8Array(20);
 
 /** A transaction as a caller sees it; `index` is its position in the caller's view of its block (undefined while pending). */
@@ -119,7 +119,7 @@ export class EvmService {
   }
 
   /** Resolve a block tag to a state snapshot and the block context to execute in (built only if asked for). */
-  private atState<T>(at: StateAt, use: (tx: ReadOnlyTransaction, block: () => Block) => Promise<T> | T): Promise<T> {
+  private atState<T>(at: StateAt, use: (tx: ReadOnlyTransaction, block: () => Block, latest: ReadOnlyTransaction) => Promise<T> | T): Promise<T> {
     const pending = at === 'pending';
     const read = async (tx: ReadOnlyTransaction) => {
       const head = this.queries.head(tx);
@@ -132,25 +132,46 @@ export class EvmService {
       if (typeof tag === 'number' || tag === 'earliest') {
         const number = tag === 'earliest' ? 0 : tag;
         if (!head || number > head.number) throw new EvmError(ErrorCode.InvalidParams, `block ${number} not found`);
-        if (number !== head.number) throw new EvmError(ErrorCode.ResourceUnavailable, HISTORY_UNAVAILABLE);
+        if (number !== head.number) return this.atPastBlock(tx, number, use);
       }
       const context = pending || !head ? pendingBlock(tx, this.clock()) : head;
-      return await use(tx, () => executionBlock(this.common, context));
+      return await use(tx, () => executionBlock(this.common, context), tx);
     };
     return pending ? this.node.readPending(read) : this.node.readCommitted(read);
   }
 
+  /**
+   * `use` over the state a past block left (its seal's, as `latest` reads the head's), with
+   * that block as the execution context: the read policy then judges the caller there.
+   */
+  private atPastBlock<T>(tx: ReadOnlyTransaction, number: number, use: (tx: ReadOnlyTransaction, block: () => Block, latest: ReadOnlyTransaction) => Promise<T> | T): Promise<T> {
+    const block = this.queries.block(tx, number)!;
+    const sealedAt = tx.map(BLOCKS).writtenAt(number)!;
+    // A store restored from a snapshot holds every key as written at the snapshot.
+    if (sealedAt <= this.node.ledgerBase) throw new EvmError(ErrorCode.ResourceUnavailable, `${HISTORY_UNAVAILABLE}: this node started from a snapshot at seqno ${this.node.ledgerBase}, after block ${number}; ask a node with the full ledger`);
+    // The signature right after the seal changes no application state, and snapshots are taken there.
+    return this.node.readAt(sealedAt + 1, (past) => use(past, () => executionBlock(this.common, block), tx));
+  }
+
+  /**
+   * Whether the policy lets the caller read, at `tx` and at `latest` both: at a past block
+   * its rules of then, and the caller's standing now (a role taken away since closes it).
+   */
+  private permits(caller: Caller, tx: ReadOnlyTransaction, latest: ReadOnlyTransaction, check: (reader: Reader) => boolean): boolean {
+    return check(this.reader(caller, tx)) && (latest === tx || check(this.reader(caller, latest)));
+  }
+
   /** A balance the caller may not read is zero, as for an account that does not exist. */
   balance(address: Uint8Array, tag: StateAt, caller: Caller): Promise<bigint> {
-    return this.atState(tag, (tx) => (this.reader(caller, tx).mayReadAccount(address) ? this.queries.balance(tx, address) : 0n));
+    return this.atState(tag, (tx, _, latest) => (this.permits(caller, tx, latest, (r) => r.mayReadAccount(address)) ? this.queries.balance(tx, address) : 0n));
   }
 
   nonce(address: Uint8Array, tag: StateAt, caller: Caller): Promise<bigint> {
-    return this.atState(tag, (tx) => (this.reader(caller, tx).mayReadAccount(address) ? this.queries.nonce(tx, address) : 0n));
+    return this.atState(tag, (tx, _, latest) => (this.permits(caller, tx, latest, (r) => r.mayReadAccount(address)) ? this.queries.nonce(tx, address) : 0n));
   }
 
   code(address: Uint8Array, tag: StateAt, caller: Caller): Promise<Uint8Array> {
-    return this.atState(tag, (tx) => (this.reader(caller, tx).mayReadCode() ? this.queries.code(tx, address) : new Uint8Array(0)));
+    return this.atState(tag, (tx, _, latest) => (this.permits(caller, tx, latest, (r) => r.mayReadCode()) ? this.queries.code(tx, address) : new Uint8Array(0)));
   }
 
   call(request: CallRequest, tag: StateAt, caller: Caller): Promise<Uint8Array> {

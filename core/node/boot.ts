@@ -20,6 +20,7 @@ import { virtualSealer } from '../host/virtual-platform.js';
 import { EntryKind } from '../ledger/entry.js';
 import { Ledger } from '../ledger/ledger.js';
 import type { LedgerStorage } from '../ledger/storage.js';
+import { DEFAULT_HISTORY_LIMITS, type HistoryLimits } from './historical-state.js';
 import { createServiceIdentity, loadIdentity, loadVote, saveIdentity, SEALED_STATE_FILE, type NodeIdentity } from './identity.js';
 import type { PeerInfo } from './join.js';
 import type { ApplicationHooks } from './application.js';
@@ -54,6 +55,8 @@ export interface NodeOptions {
   governance?: GovernanceGenesis;
   /** Take a snapshot at the first signature past every multiple of this many seqnos (default 10 000); the same on every node. */
   snapshotInterval?: number;
+  /** Bounds on the past states kept rebuilt for reads at past seqnos (default DEFAULT_HISTORY_LIMITS). */
+  historyLimits?: HistoryLimits;
   log?: (message: string) => void;
 }
 
@@ -71,6 +74,7 @@ export interface NodeSetup {
   sealer: Sealer;
   snapshotFiles: SnapshotFiles;
   snapshotInterval: number;
+  historyLimits: HistoryLimits;
   policy: SignaturePolicy;
   application: ApplicationHooks;
   raft: PersistentState<Uint8Array>;
@@ -149,6 +153,7 @@ async function bootLocked(options: BootOptions, dir: DataDir, lock: DirLock, log
       sealer,
       snapshotFiles,
       snapshotInterval: options.snapshotInterval ?? DEFAULT_SNAPSHOT_INTERVAL,
+      historyLimits: options.historyLimits ?? DEFAULT_HISTORY_LIMITS,
       policy: { ...DEFAULT_SIGNATURES, ...options.signatures },
       application: options.application ?? {},
       raft,

@@ -18,6 +18,7 @@ import type { TxID } from '../kv/txid.js';
 import type { LedgerEntry } from '../ledger/entry.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { Receipt } from '../ledger/receipt.js';
+import { verifyCommittedSnapshot } from '../ledger/snapshot.js';
 import { admit, trustedAnswer, type AdmittingNode } from './admission.js';
 import { bootNode, type NodeOptions, type NodeSetup } from './boot.js';
 import { CommitRecord } from './commit-record.js';
@@ -25,6 +26,7 @@ import { CommitTracker, type TxStatus } from './commit-waiters.js';
 import { ConsensusHost } from './consensus-host.js';
 import { writeExport } from './export.js';
 import { Governance } from './governance.js';
+import { HistoricalStates } from './historical-state.js';
 import type { NodeIdentity } from './identity.js';
 import type { JoinAnswer, PeerInfo } from './join.js';
 import { PeerDirectory } from './peers.js';
@@ -76,6 +78,7 @@ export class Node {
   private readonly replication: Replication;
   private readonly snapshots: Snapshotter;
   private readonly governance: Governance;
+  private readonly history: HistoricalStates;
   /** what admission.ts may ask of this node */
   private readonly admitting: AdmittingNode;
   private readonly log: (message: string) => void;
@@ -125,6 +128,17 @@ export class Node {
       log: this.log,
     };
     this.governance = new Governance({ transact: (body) => this.transact(body), emitSignature: () => this.emitSignature(), waitCommitted: (txid) => this.waitCommitted(txid) }, this.governanceTables);
+    this.history = new HistoricalStates({
+      ledgerBase: () => this.ledger.base,
+      committed: () => this.commits.committed,
+      readEntry: async (seqno) => {
+        await this.ledger.durable(seqno);
+        return this.ledger.readEntry(seqno);
+      },
+      secrets: this.identity.secrets,
+      snapshotSeqnos: () => setup.snapshotFiles.list(),
+      loadSnapshot: async (seqno) => verifyCommittedSnapshot(await setup.snapshotFiles.read(seqno), this.identity.serviceCert, this.identity.secrets).snapshot,
+    }, setup.historyLimits);
     this.store.onCommit((committed) => this.consensus.localCommit(committed));
     this.ledger.onWritten((seqno) => this.replication.persisted(seqno));
   }
@@ -235,6 +249,20 @@ export class Node {
   /** Read the committed state (closed when `read` returns, or its promise settles). */
   readCommitted<T>(read: (tx: ReadOnlyTransaction) => T): T {
     return readOnly(this.store.snapshot(Math.min(this.commits.committed, this.store.txid.seqno)), read);
+  }
+
+  /**
+   * Read the committed state as it was at `seqno`, rebuilt from the ledger (see
+   * historical-state.ts); rejects with HistoryUnavailableError past the committed seqno or
+   * before what this node's ledger holds.
+   */
+  readAt<T>(seqno: number, read: (tx: ReadOnlyTransaction) => T | Promise<T>): Promise<T> {
+    return this.history.read(seqno, read);
+  }
+
+  /** Estimated memory of the rebuilt past states this node keeps (diagnostics). */
+  get historyUsage(): HistoricalStates['usage'] {
+    return this.history.usage;
   }
 
   /** Read this node's current state, including what is not committed yet. */

@@ -510,6 +510,10 @@ describe('e2e cluster: a node joins after the log was compacted', function () {
     assert.ok(seqnoOf((await receiptOn(late, hashes[0]!)).ledgerTxid) <= base);
     await assert.rejects(late.rpc('ccevm_getLedgerReceipt', [hashes[0]]), (e: unknown) => e instanceof RpcError && e.code === -32002 && /started from a snapshot/.test(e.message));
     assert.equal((await primary.rpc('ccevm_getLedgerReceipt', [hashes[0]])).status, 'committed');
+    // Nor has it the state of a block sealed before its snapshot; the primary has.
+    const firstBlock = (await receiptOn(primary, hashes[0]!)).blockNumber;
+    await assert.rejects(late.rpc('eth_getTransactionCount', [sender.address, firstBlock]), (e: unknown) => e instanceof RpcError && e.code === -32002 && /started from a snapshot/.test(e.message));
+    assert.equal(await primary.rpc('eth_getTransactionCount', [sender.address, firstBlock]), '0x1');
 
     // It takes part: a write through it commits everywhere.
     hashes.push(await sendRaw(late, await signTransfer(sender, 60, to, VALUE)));

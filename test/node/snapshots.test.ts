@@ -1,7 +1,8 @@
 // Snapshots across three (then four) nodes in one process over TLS, with a small interval:
 // every node takes the same snapshots, the primary records their evidence, committed
 // snapshot files verify; a late joiner and a backup left far behind catch up from one;
-// a node restarts from its snapshot; a tampered snapshot is refused.
+// a node restarts from its snapshot; past states rebuild from a snapshot; a tampered
+// snapshot is refused.
 import { strict as assert } from 'node:assert';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +15,9 @@ import { SnapshotFiles } from '../../core/host/snapshot-files.js';
 import { identityFromJoin } from '../../core/node/join.js';
 import { startMode } from '../../core/node/boot.js';
 import { Node } from '../../core/node/node.js';
-import { utf8 } from '../../core/util/bytes.js';
+import { fromUtf8, utf8 } from '../../core/util/bytes.js';
+import type { ReadOnlyTransaction } from '../../core/kv/read-only.js';
+import { HistoryUnavailableError } from '../../core/node/historical-state.js';
 import { freePort } from '../support/node-process.js';
 import { data, joinTrusted, read, until } from './helpers.js';
 
@@ -129,6 +132,21 @@ describe('node / snapshots (catch-up, restart, verification)', function () {
     await assert.rejects(d.receipt(d.txidAt(2)!), /started from a snapshot/);
     assert.equal(d.status(d.txidAt(2)!), 'Committed', 'the view history still knows every txid');
     assert.ok(logs.get('d')!.some((m) => /installed the primary's snapshot/.test(m)));
+  });
+
+  it('serves past states from the snapshot its ledger starts after, and none before it', async () => {
+    const d = nodes.get('d')!;
+    const a = nodes.get('a')!;
+    const written = a.readCommitted((tx) => tx.map(data).writtenAt(utf8('after-d2')))!;
+    assert.ok(written > d.ledgerBase);
+    const keys = (tx: ReadOnlyTransaction) => [...tx.map(data).entries()].map(([k]) => fromUtf8(k)).sort();
+    for (const seqno of [d.ledgerBase, written - 1, written]) {
+      assert.deepEqual(await d.readAt(seqno, keys), await a.readAt(seqno, keys), `the same state at ${seqno} on d (from its snapshot) and a`);
+    }
+    assert.equal(await d.readAt(written - 1, (tx) => tx.map(data).has(utf8('after-d2'))), false);
+    assert.equal(await d.readAt(written, (tx) => tx.map(data).has(utf8('after-d2'))), true);
+    await assert.rejects(d.readAt(d.ledgerBase - 1, keys), (e: unknown) => e instanceof HistoryUnavailableError && /starts after a snapshot/.test((e as Error).message));
+    await assert.rejects(d.readAt(d.committed + 1, keys), HistoryUnavailableError);
   });
 
   it('restarts from the snapshot its ledger starts after', async () => {
