@@ -12,6 +12,9 @@
 'use strict';
 
 const { subtask } = require('hardhat/config');
+// What a DApp project loads: ethers on hre, the chai matchers and Ignition (with ethers).
+require('@nomicfoundation/hardhat-chai-matchers');
+require('@nomicfoundation/hardhat-ignition-ethers');
 const { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } = require('hardhat/builtin-tasks/task-names');
 
 const SOLC_VERSION = require('solc/package.json').version;
@@ -52,6 +55,9 @@ module.exports = {
     artifacts: 'artifacts',
     cache: 'cache',
     scripts: 'scripts',
+    tests: 'hardhat-tests',
+    // Ignition's modules; it journals each deployment under ignition/deployments/<id>.
+    ignition: 'ignition',
   },
   defaultNetwork: 'hardhat',
   networks: {
