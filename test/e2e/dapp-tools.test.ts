@@ -5,7 +5,7 @@
 // confirmations). The deployment's journal is removed afterwards.
 import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { contractInterface, ensureContractsCompiled, PROJECT_ROOT } from '../support/contracts.js';
 import { runHardhat, type RunResult } from '../support/hardhat.js';
@@ -26,7 +26,9 @@ describe('e2e: DApp tools against a ccevm node (Hardhat chai matchers, Hardhat I
 
   after(async () => {
     await node?.dispose();
-    rmSync(join(PROJECT_ROOT, 'ignition', 'deployments', deploymentId), { recursive: true, force: true });
+    const deployments = join(PROJECT_ROOT, 'ignition', 'deployments');
+    rmSync(join(deployments, deploymentId), { recursive: true, force: true });
+    if (existsSync(deployments) && readdirSync(deployments).length === 0) rmdirSync(deployments);
   });
 
   const env = () => ({ CCEVM_URL: node.url, CCEVM_CHAIN_ID: '1337' });
