@@ -34,15 +34,6 @@ async function fingerprintOf(pem: string): Promise<string> {
   return `0x${Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('')}`;
 }
 
-/** The service certificate: ccevm_getServiceIdentity's, or on a node without it ccevm_nodeInfo's. */
-async function serviceCertificate(): Promise<string> {
-  try {
-    return (await rpc<{ cert: string }>('ccevm_getServiceIdentity')).cert;
-  } catch {
-    return (await rpc<{ serviceCertificate: string }>('ccevm_nodeInfo')).serviceCertificate;
-  }
-}
-
 function setStatus(text: string, error = false): void {
   const status = $('status');
   status.textContent = text;
@@ -166,7 +157,7 @@ async function acknowledge(): Promise<void> {
 }
 
 async function start(): Promise<void> {
-  const [chainId, cert] = await Promise.all([rpc<string>('eth_chainId'), serviceCertificate()]);
+  const [chainId, cert] = await Promise.all([rpc<string>('eth_chainId'), rpc<{ cert: string }>('ccevm_getServiceIdentity').then((identity) => identity.cert)]);
   const fingerprint = await fingerprintOf(cert);
   domain = domainOf(BigInt(chainId), fingerprint);
   $('fingerprint').textContent = fingerprint;

@@ -101,7 +101,12 @@ describe("the members' console in headless Chromium: two members propose and vot
       assert.equal(res.status, 200, path);
       assert.equal(res.headers.get('content-security-policy'), CONSOLE_CSP, path);
       assert.equal(res.headers.get('x-content-type-options'), 'nosniff', path);
+      assert.equal(res.headers.get('referrer-policy'), 'no-referrer', path);
+      assert.equal(res.headers.get('cache-control'), 'no-cache', path);
     }
+    const head = await fetch(`${node.url}/console`, { method: 'HEAD' });
+    assert.equal(head.status, 200);
+    assert.equal(head.headers.get('content-type'), 'text/html; charset=utf-8');
     assert.match(CONSOLE_CSP, /default-src 'none'/);
     assert.match(CONSOLE_CSP, /script-src 'self'(;|$)/);
     assert.equal((await fetch(`${node.url}/console/nothing-here`)).status, 404);
@@ -122,6 +127,16 @@ describe("the members' console in headless Chromium: two members propose and vot
     assert.ok(members.some((m) => m.includes(bob.address.toLowerCase()) && m.includes('Active')), members.join('\n'));
     assert.ok(members.some((m) => m.includes(alice.address.toLowerCase()) && m.includes('Accepted')), members.join('\n'));
     assert.ok((await page.locator('#nodes tbody tr').count()) >= 1);
+    // The browser enforces the policy: a script written into the page does not run.
+    // (the function runs in the page, as text: Node's types know no document there)
+    const ran = await page.evaluate(`(async () => {
+      const script = document.createElement('script');
+      script.textContent = 'window.inlineRan = true';
+      document.body.append(script);
+      await new Promise((r) => setTimeout(r, 100));
+      return window.inlineRan === true;
+    })()`);
+    assert.equal(ran, false, 'an inline script ran');
   });
 
   it('member 1 acknowledges and proposes a user, members 1 and 2 approve, the page shows it Accepted and the user', async () => {
@@ -155,11 +170,44 @@ describe("the members' console in headless Chromium: two members propose and vot
     assert.deepEqual(record.ballots, { [alice.address.toLowerCase()]: true, [bob.address.toLowerCase()]: true });
   });
 
-  it('a wallet that is no member may not propose or vote', async () => {
+  it('a member rejects and the proposer withdraws through the page; actions that are not JSON are refused', async () => {
+    const alicePage = await openConsole(node.url, alice);
+    await connected(alicePage, alice, 'Active');
+    await alicePage.locator('#actions').fill('[{"name": "set_user"');
+    await alicePage.locator('#propose').click();
+    await alicePage.locator('#status.error', { hasText: /^the actions are not valid: / }).waitFor();
+    await alicePage.locator('#actions').fill(JSON.stringify([{ name: 'set_user_data', args: { user_id: newUser.address.toLowerCase(), data: { note: 'rejected' } } }]));
+    await alicePage.locator('#propose').click();
+    const proposalId = (await outcome(alicePage, /^proposal 0x[0-9a-f]{64}: Open$/)).split(' ')[1]!.replace(/:$/, '');
+
+    const bobPage = await openConsole(node.url, bob);
+    await connected(bobPage, bob, 'Active');
+    assert.equal(await bobPage.locator(`[data-proposal="${proposalId}"] button.withdraw`).count(), 0, 'only the proposer may withdraw');
+    // One of two against: a majority can no longer approve.
+    await bobPage.locator(`[data-proposal="${proposalId}"] button.reject`).click();
+    assert.equal(await outcome(bobPage, /^ballot /), `ballot ${proposalId}: Rejected`);
+    await bobPage.locator(`[data-proposal="${proposalId}"] .ballots`, { hasText: `${bob.address.toLowerCase()}: reject` }).waitFor();
+
+    await alicePage.locator('#actions').fill(JSON.stringify([{ name: 'set_user_data', args: { user_id: newUser.address.toLowerCase(), data: { note: 'withdrawn' } } }]));
+    await alicePage.locator('#propose').click();
+    const second = (await outcome(alicePage, /^proposal 0x[0-9a-f]{64}: Open$/)).split(' ')[1]!.replace(/:$/, '');
+    await alicePage.locator(`[data-proposal="${second}"] button.withdraw`).click();
+    assert.equal(await outcome(alicePage, /^withdrawal /), `withdrawal ${second}: Withdrawn`);
+    assert.equal(await alicePage.locator(`[data-proposal="${second}"] .state`).textContent(), 'Withdrawn');
+  });
+
+  it('a wallet that is no member may not propose or vote; a wallet on another chain is told so', async () => {
     const stranger = new Wallet(Wallet.createRandom().privateKey);
     const page = await openConsole(node.url, stranger);
     await page.locator('#connect').click();
     await page.locator('#account', { hasText: 'not a member of this consortium' }).waitFor();
+    const elsewhere = await browser.newPage();
+    pages.push(elsewhere);
+    await injectWallet(elsewhere, new TestWallet(stranger, 1));
+    await elsewhere.goto(`${node.url}/console`);
+    await elsewhere.locator('#status', { hasText: 'ready' }).waitFor();
+    await elsewhere.locator('#connect').click();
+    await elsewhere.locator('#status.error', { hasText: `the wallet is on chain 1, this service is chain ${CHAIN_ID}: switch networks to sign` }).waitFor();
     assert.equal(await page.locator('#propose').isDisabled(), true);
     assert.equal(await page.locator('button.approve').count(), 0);
   });
