@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { Wallet } from 'ethers';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { GovClient } from '../../cli/gov-client.js';
 import { CONSOLE_CSP } from '../../rpc/console/route.js';
 import { governanceDomain } from '../../rpc/governance/typed-data.js';
@@ -65,9 +65,15 @@ describe("the members' console in headless Chromium: two members propose and vot
     await page.locator('#connect').click();
     await page.locator('#account', { hasText: `${wallet.address.toLowerCase()}: member, ${status}` }).waitFor();
   };
-  /** Wait for the page's outcome line, failing with the page's status line if signing or submitting failed. */
-  const outcome = async (page: Page, pattern: RegExp) => {
-    await Promise.race([page.locator('#outcome', { hasText: pattern }).waitFor(), page.locator('#status.error').waitFor().then(async () => assert.fail(String(await page.locator('#status').textContent())))]);
+  /**
+   * Click `button` and wait for the page's outcome line to say something new that matches
+   * `pattern`; fails with the page's status line if signing or submitting failed.
+   */
+  const outcome = async (page: Page, button: Locator, pattern: RegExp) => {
+    const before = await page.locator('#outcome').textContent();
+    await button.click();
+    const changed = page.locator('#outcome').filter({ hasText: pattern }).filter({ hasNotText: before || '\u0000never' });
+    await Promise.race([changed.waitFor(), page.locator('#status.error').waitFor().then(async () => assert.fail(String(await page.locator('#status').textContent())))]);
     return (await page.locator('#outcome').textContent())!;
   };
 
@@ -142,26 +148,22 @@ describe("the members' console in headless Chromium: two members propose and vot
   it('member 1 acknowledges and proposes a user, members 1 and 2 approve, the page shows it Accepted and the user', async () => {
     const alicePage = await openConsole(node.url, alice);
     await connected(alicePage, alice, 'Accepted');
-    await alicePage.locator('#ack').click();
-    assert.equal(await outcome(alicePage, /acknowledged/), 'acknowledged: you are Active');
+    assert.equal(await outcome(alicePage, alicePage.locator('#ack'), /acknowledged/), 'acknowledged: you are Active');
     await alicePage.locator('#account', { hasText: 'member, Active' }).waitFor();
 
     const user = newUser.address.toLowerCase();
     await alicePage.locator('#actions').fill(JSON.stringify([{ name: 'set_user', args: { user_id: user, roles: [] } }]));
-    await alicePage.locator('#propose').click();
-    const proposed = await outcome(alicePage, /^proposal 0x[0-9a-f]{64}: Open$/);
+    const proposed = await outcome(alicePage, alicePage.locator('#propose'), /^proposal 0x[0-9a-f]{64}: Open$/);
     const proposalId = proposed.split(' ')[1]!.replace(/:$/, '');
     const aliceBox = alicePage.locator(`[data-proposal="${proposalId}"]`);
     assert.match((await aliceBox.locator('.actions').textContent())!, new RegExp(user));
-    await aliceBox.locator('button.approve').click();
-    await outcome(alicePage, new RegExp(`^ballot ${proposalId}: Open$`));
+    await outcome(alicePage, aliceBox.locator('button.approve'), new RegExp(`^ballot ${proposalId}: Open$`));
     await aliceBox.locator('.ballots', { hasText: `${alice.address.toLowerCase()}: approve` }).waitFor();
 
     const bobPage = await openConsole(node.url, bob);
     await connected(bobPage, bob, 'Active');
     const bobBox = bobPage.locator(`[data-proposal="${proposalId}"]`);
-    await bobBox.locator('button.approve').click();
-    assert.equal(await outcome(bobPage, /^ballot /), `ballot ${proposalId}: Accepted`);
+    assert.equal(await outcome(bobPage, bobBox.locator('button.approve'), /^ballot /), `ballot ${proposalId}: Accepted`);
     assert.equal(await bobBox.locator('.state').textContent(), 'Accepted');
     await bobPage.locator('#users tbody tr', { hasText: user }).waitFor();
     // What the page did is what the node holds: the CLI's view agrees.
@@ -177,22 +179,18 @@ describe("the members' console in headless Chromium: two members propose and vot
     await alicePage.locator('#propose').click();
     await alicePage.locator('#status.error', { hasText: /^the actions are not valid: / }).waitFor();
     await alicePage.locator('#actions').fill(JSON.stringify([{ name: 'set_user_data', args: { user_id: newUser.address.toLowerCase(), data: { note: 'rejected' } } }]));
-    await alicePage.locator('#propose').click();
-    const proposalId = (await outcome(alicePage, /^proposal 0x[0-9a-f]{64}: Open$/)).split(' ')[1]!.replace(/:$/, '');
+    const proposalId = (await outcome(alicePage, alicePage.locator('#propose'), /^proposal 0x[0-9a-f]{64}: Open$/)).split(' ')[1]!.replace(/:$/, '');
 
     const bobPage = await openConsole(node.url, bob);
     await connected(bobPage, bob, 'Active');
     assert.equal(await bobPage.locator(`[data-proposal="${proposalId}"] button.withdraw`).count(), 0, 'only the proposer may withdraw');
     // One of two against: a majority can no longer approve.
-    await bobPage.locator(`[data-proposal="${proposalId}"] button.reject`).click();
-    assert.equal(await outcome(bobPage, /^ballot /), `ballot ${proposalId}: Rejected`);
+    assert.equal(await outcome(bobPage, bobPage.locator(`[data-proposal="${proposalId}"] button.reject`), /^ballot /), `ballot ${proposalId}: Rejected`);
     await bobPage.locator(`[data-proposal="${proposalId}"] .ballots`, { hasText: `${bob.address.toLowerCase()}: reject` }).waitFor();
 
     await alicePage.locator('#actions').fill(JSON.stringify([{ name: 'set_user_data', args: { user_id: newUser.address.toLowerCase(), data: { note: 'withdrawn' } } }]));
-    await alicePage.locator('#propose').click();
-    const second = (await outcome(alicePage, /^proposal 0x[0-9a-f]{64}: Open$/)).split(' ')[1]!.replace(/:$/, '');
-    await alicePage.locator(`[data-proposal="${second}"] button.withdraw`).click();
-    assert.equal(await outcome(alicePage, /^withdrawal /), `withdrawal ${second}: Withdrawn`);
+    const second = (await outcome(alicePage, alicePage.locator('#propose'), /^proposal 0x[0-9a-f]{64}: Open$/)).split(' ')[1]!.replace(/:$/, '');
+    assert.equal(await outcome(alicePage, alicePage.locator(`[data-proposal="${second}"] button.withdraw`), /^withdrawal /), `withdrawal ${second}: Withdrawn`);
     assert.equal(await alicePage.locator(`[data-proposal="${second}"] .state`).textContent(), 'Withdrawn');
   });
 
