@@ -195,10 +195,13 @@ describe("the members' console in headless Chromium: two members propose and vot
   });
 
   it('a wallet that is no member may not propose or vote; a wallet on another chain is told so', async () => {
+    const open = await (await GovClient.connect(node.url, { signer: alice })).propose([{ name: 'set_user_data', args: { user_id: newUser.address.toLowerCase(), data: { note: 'open' } } }]);
+    assert.ok(open.kind === 'proposal' && open.state === 'Open', JSON.stringify(open));
     const stranger = new Wallet(Wallet.createRandom().privateKey);
     const page = await openConsole(node.url, stranger);
     await page.locator('#connect').click();
     await page.locator('#account', { hasText: 'not a member of this consortium' }).waitFor();
+    await page.locator(`[data-proposal="${open.proposalId}"] .state`, { hasText: 'Open' }).waitFor();
     const elsewhere = await browser.newPage();
     pages.push(elsewhere);
     await injectWallet(elsewhere, new TestWallet(stranger, 1));
@@ -207,7 +210,7 @@ describe("the members' console in headless Chromium: two members propose and vot
     await elsewhere.locator('#connect').click();
     await elsewhere.locator('#status.error', { hasText: `the wallet is on chain 1, this service is chain ${CHAIN_ID}: switch networks to sign` }).waitFor();
     assert.equal(await page.locator('#propose').isDisabled(), true);
-    assert.equal(await page.locator('button.approve').count(), 0);
+    assert.equal(await page.locator('button.approve, button.reject, button.withdraw').count(), 0);
   });
 
   it('works over HTTPS under the service certificate', async () => {
