@@ -6,15 +6,13 @@
 import type { GovernanceOutcome } from '../core/governance/engine.js';
 import type { ProposalAction, ProposalRecord } from '../core/governance/tables.js';
 import { JsonRpcClient, httpTransport, type Transport } from '../rpc/client.js';
-import { governanceDomain, signGovernanceMessage, type GovernanceDomain } from '../rpc/governance/typed-data.js';
+import { governanceDomain, governanceMessage, signGovernanceMessage, type GovernanceDomain } from '../rpc/governance/typed-data.js';
 import type { Signer } from './client-flags.js';
 import { ConfigError } from './config.js';
 
 export type { Signer } from './client-flags.js';
 
 export type ProposalView = ProposalRecord & { proposalId: string };
-
-const now = () => Math.floor(Date.now() / 1000);
 
 export class GovClient {
   private constructor(
@@ -40,22 +38,21 @@ export class GovClient {
   }
 
   async propose(actions: ProposalAction[]): Promise<GovernanceOutcome> {
-    const message = { actions: actions.map((a) => ({ name: a.name, args: JSON.stringify(a.args ?? {}) })), createdAt: now() };
-    return this.rpc.call('ccevm_govPropose', [await signGovernanceMessage(this.requireSigner(), 'proposal', message, this.domain)]);
+    return this.rpc.call('ccevm_govPropose', [await signGovernanceMessage(this.requireSigner(), 'proposal', governanceMessage.proposal(actions), this.domain)]);
   }
 
   async vote(proposalId: string, approve: boolean): Promise<GovernanceOutcome> {
-    return this.rpc.call('ccevm_govVote', [await signGovernanceMessage(this.requireSigner(), 'ballot', { proposalId, approve, createdAt: now() }, this.domain)]);
+    return this.rpc.call('ccevm_govVote', [await signGovernanceMessage(this.requireSigner(), 'ballot', governanceMessage.ballot(proposalId, approve), this.domain)]);
   }
 
   async withdraw(proposalId: string): Promise<GovernanceOutcome> {
-    return this.rpc.call('ccevm_govWithdraw', [await signGovernanceMessage(this.requireSigner(), 'withdrawal', { proposalId, createdAt: now() }, this.domain)]);
+    return this.rpc.call('ccevm_govWithdraw', [await signGovernanceMessage(this.requireSigner(), 'withdrawal', governanceMessage.withdrawal(proposalId), this.domain)]);
   }
 
   /** Acknowledge the consortium's current state: an Accepted member becomes Active. */
   async ack(): Promise<GovernanceOutcome> {
     const { digest } = await this.rpc.call<{ digest: string }>('ccevm_govStateDigest');
-    return this.rpc.call('ccevm_govAck', [await signGovernanceMessage(this.requireSigner(), 'ack', { stateDigest: digest, createdAt: now() }, this.domain)]);
+    return this.rpc.call('ccevm_govAck', [await signGovernanceMessage(this.requireSigner(), 'ack', governanceMessage.ack(digest), this.domain)]);
   }
 
   /**

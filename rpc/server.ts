@@ -12,6 +12,7 @@ import { EvmError } from '../evm-adapter/errors.js';
 import { INVALID_SESSION, INVALID_SESSION_MESSAGE } from './auth/errors.js';
 import { tokenInRequest } from './auth/token.js';
 import { JsonRpcError, type Transport } from './client.js';
+import { isConsoleRequest, serveConsole } from './console/route.js';
 import { UnavailableError } from './forwarder.js';
 import type { Method } from './methods/eth.js';
 
@@ -105,6 +106,7 @@ export class RpcServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (isConsoleRequest(req)) return serveConsole(req, res, this.log);
     res.setHeader('Access-Control-Allow-Origin', '*');
     res.setHeader('Access-Control-Allow-Methods', 'POST, GET, OPTIONS');
     res.setHeader('Access-Control-Allow-Headers', 'Content-Type, Authorization');

@@ -12,114 +12,25 @@ import { Signature, TypedDataEncoder, concat, keccak256, recoverAddress, type Ty
 import { sha256 } from '../../core/crypto/hash.js';
 import { GovernanceError, type AuthenticatedMessage, type MessageBody } from '../../core/governance/messages.js';
 import type { MessageKind, ProposalAction } from '../../core/governance/tables.js';
+import {
+  DOMAIN_TYPE,
+  PRIMARY_TYPES,
+  domainOf,
+  governanceTypes,
+  typedDataFor,
+  type GovernanceDomain,
+  type GovernanceEnvelope,
+  type GovernanceMessages,
+  type PrimaryType,
+} from './typed-data-definitions.js';
 
-export const DOMAIN_NAME = 'ccevm governance';
-export const DOMAIN_VERSION = '1';
-
-export interface GovernanceDomain {
-  name: string;
-  version: string;
-  /** a number (what wallets expect), or decimal text beyond Number.MAX_SAFE_INTEGER */
-  chainId: number | string;
-  /** 0x + SHA-256 of the service certificate's DER */
-  salt: string;
-}
+export * from './typed-data-definitions.js';
 
 export function governanceDomain(chainId: bigint, serviceCertPem: string): GovernanceDomain {
-  const salt = `0x${Buffer.from(sha256(new X509Certificate(serviceCertPem).raw)).toString('hex')}`;
-  return { name: DOMAIN_NAME, version: DOMAIN_VERSION, chainId: chainIdValue(chainId), salt };
+  return domainOf(chainId, `0x${Buffer.from(sha256(new X509Certificate(serviceCertPem).raw)).toString('hex')}`);
 }
 
-const chainIdValue = (chainId: bigint): number | string => (chainId <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(chainId) : chainId.toString());
-
-/** The EIP712Domain type of the governance domain (field order as EIP-712 prescribes). */
-const DOMAIN_TYPE: readonly TypedDataField[] = [
-  { name: 'name', type: 'string' },
-  { name: 'version', type: 'string' },
-  { name: 'chainId', type: 'uint256' },
-  { name: 'salt', type: 'bytes32' },
-];
-
-const GOVERNANCE_TYPES = {
-  Proposal: [
-    { name: 'actions', type: 'Action[]' },
-    { name: 'createdAt', type: 'uint64' },
-  ],
-  /** args: the JSON text of the action's arguments, so that a wallet shows them */
-  Action: [
-    { name: 'name', type: 'string' },
-    { name: 'args', type: 'string' },
-  ],
-  Ballot: [
-    { name: 'proposalId', type: 'bytes32' },
-    { name: 'approve', type: 'bool' },
-    { name: 'createdAt', type: 'uint64' },
-  ],
-  Withdrawal: [
-    { name: 'proposalId', type: 'bytes32' },
-    { name: 'createdAt', type: 'uint64' },
-  ],
-  Ack: [
-    { name: 'stateDigest', type: 'bytes32' },
-    { name: 'createdAt', type: 'uint64' },
-  ],
-} as const satisfies Record<string, readonly TypedDataField[]>;
-
-export type PrimaryType = 'Proposal' | 'Ballot' | 'Withdrawal' | 'Ack';
-
-export const PRIMARY_TYPES: Readonly<Record<MessageKind, PrimaryType>> = { proposal: 'Proposal', ballot: 'Ballot', withdrawal: 'Withdrawal', ack: 'Ack' };
 const KINDS = new Map<string, MessageKind>(Object.entries(PRIMARY_TYPES).map(([kind, type]) => [type, kind as MessageKind]));
-
-/** What a member signs (createdAt: seconds since the epoch; uint64 as a number or decimal text). */
-export interface GovernanceMessages {
-  proposal: { actions: { name: string; args: string }[]; createdAt: number | string };
-  ballot: { proposalId: string; approve: boolean; createdAt: number | string };
-  withdrawal: { proposalId: string; createdAt: number | string };
-  ack: { stateDigest: string; createdAt: number | string };
-}
-
-/** The types of one kind of message, without EIP712Domain: what ethers' and viem's signTypedData take. */
-export function governanceTypes(kind: MessageKind): Record<string, TypedDataField[]> {
-  const primary = PRIMARY_TYPES[kind];
-  const types: Record<string, TypedDataField[]> = { [primary]: [...GOVERNANCE_TYPES[primary]] };
-  if (primary === 'Proposal') types.Action = [...GOVERNANCE_TYPES.Action];
-  return types;
-}
-
-export interface GovernanceTypedData<K extends MessageKind = MessageKind> {
-  types: Record<string, TypedDataField[]>;
-  primaryType: PrimaryType;
-  domain: GovernanceDomain;
-  message: GovernanceMessages[K];
-}
-
-/** The whole eth_signTypedData_v4 payload of a message. */
-export function typedDataFor<K extends MessageKind>(kind: K, message: GovernanceMessages[K], domain: GovernanceDomain): GovernanceTypedData<K> {
-  const { primaryType, types } = definitionOf(kind);
-  return { types, primaryType, domain, message };
-}
-
-/** What a wallet needs to sign any governance message for `domain`: each kind's primary type and eth_signTypedData_v4 types. */
-export function signingDefinitions(domain: GovernanceDomain): { domain: GovernanceDomain; messages: Record<MessageKind, SigningDefinition> } {
-  const kinds = Object.keys(PRIMARY_TYPES) as MessageKind[];
-  return { domain, messages: Object.fromEntries(kinds.map((kind) => [kind, definitionOf(kind)])) as Record<MessageKind, SigningDefinition> };
-}
-
-interface SigningDefinition {
-  primaryType: PrimaryType;
-  /** with EIP712Domain, as eth_signTypedData_v4 takes them */
-  types: Record<string, TypedDataField[]>;
-}
-
-function definitionOf(kind: MessageKind): SigningDefinition {
-  return { primaryType: PRIMARY_TYPES[kind], types: { EIP712Domain: [...DOMAIN_TYPE], ...governanceTypes(kind) } };
-}
-
-export interface GovernanceEnvelope<K extends MessageKind = MessageKind> {
-  typedData: GovernanceTypedData<K>;
-  /** 0x + 65 bytes: r, s, v */
-  signature: string;
-}
 
 export interface TypedDataSigner {
   signTypedData(domain: TypedDataDomain, types: Record<string, TypedDataField[]>, value: Record<string, unknown>): Promise<string>;

@@ -1,9 +1,10 @@
 // An injected test wallet for the browser tests: `window.ethereum`, a minimal EIP-1193
-// provider (eth_requestAccounts, eth_accounts, eth_chainId, personal_sign) backed by an
+// provider (eth_requestAccounts, eth_accounts, eth_chainId, personal_sign,
+// eth_signTypedData_v4) backed by an
 // ethers Wallet with a test key. As in a wallet extension, the key never enters the page:
 // the init script's `request` forwards to a function exposed by the test process, which
 // answers with the wallet.
-import { getBytes, isHexString, type Wallet } from 'ethers';
+import { getBytes, isHexString, type TypedDataDomain, type TypedDataField, type Wallet } from 'ethers';
 import type { Page } from 'playwright-core';
 
 /** EIP-1193 provider errors (and the JSON-RPC one for malformed requests). */
@@ -53,6 +54,8 @@ export class TestWallet {
         return `0x${this.chainId.toString(16)}`;
       case 'personal_sign':
         return this.personalSign(params ?? []);
+      case 'eth_signTypedData_v4':
+        return this.signTypedData(params ?? []);
       default:
         throw new ProviderError(UNSUPPORTED_METHOD, `the test wallet does not support ${method}`);
     }
@@ -63,9 +66,33 @@ export class TestWallet {
     const [data, address] = params;
     if (!isHexString(data)) throw new ProviderError(INVALID_PARAMS, 'personal_sign: the message must be 0x-prefixed hex of its bytes');
     if (typeof address !== 'string') throw new ProviderError(INVALID_PARAMS, 'personal_sign: the second parameter must be the signing address');
-    if (!this.connected) throw new ProviderError(UNAUTHORIZED, 'personal_sign: not connected (call eth_requestAccounts first)');
-    if (address.toLowerCase() !== this.wallet.address.toLowerCase()) throw new ProviderError(UNAUTHORIZED, `personal_sign: this wallet holds no key for ${address}`);
+    this.checkSigner('personal_sign', address);
     return this.wallet.signMessage(getBytes(data));
+  }
+
+  /** eth_signTypedData_v4 [address, typed data as JSON text]: an EIP-712 signature, as MetaMask makes it. */
+  private async signTypedData(params: unknown[]): Promise<string> {
+    const [address, json] = params;
+    if (typeof address !== 'string' || typeof json !== 'string') throw new ProviderError(INVALID_PARAMS, 'eth_signTypedData_v4: expected [address, typed data as JSON text]');
+    this.checkSigner('eth_signTypedData_v4', address);
+    let typedData: { domain: TypedDataDomain; types: Record<string, TypedDataField[]>; message: Record<string, unknown> };
+    try {
+      typedData = JSON.parse(json);
+    } catch {
+      throw new ProviderError(INVALID_PARAMS, 'eth_signTypedData_v4: the typed data is not JSON');
+    }
+    const { EIP712Domain: _, ...types } = typedData.types ?? {};
+    if (Number(typedData.domain?.chainId) !== this.chainId) throw new ProviderError(INVALID_PARAMS, `eth_signTypedData_v4: domain chain id ${typedData.domain?.chainId} is not the wallet's ${this.chainId}`);
+    try {
+      return await this.wallet.signTypedData(typedData.domain, types, typedData.message);
+    } catch (e) {
+      throw new ProviderError(INVALID_PARAMS, `eth_signTypedData_v4: ${(e as Error).message}`);
+    }
+  }
+
+  private checkSigner(method: string, address: string): void {
+    if (!this.connected) throw new ProviderError(UNAUTHORIZED, `${method}: not connected (call eth_requestAccounts first)`);
+    if (address.toLowerCase() !== this.wallet.address.toLowerCase()) throw new ProviderError(UNAUTHORIZED, `${method}: this wallet holds no key for ${address}`);
   }
 }
 
