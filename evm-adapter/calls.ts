@@ -3,7 +3,7 @@
 import type { Block } from '@ethereumjs/block';
 import type { Common } from '@ethereumjs/common';
 import { createTx } from '@ethereumjs/tx';
-import { Address, bytesToHex } from '@ethereumjs/util';
+import { Address, bytesToHex, hexToBytes } from '@ethereumjs/util';
 import type { EVMResult } from '@ethereumjs/evm';
 import type { VM } from '@ethereumjs/vm';
 import type { ReadOnlyTransaction } from '../core/kv/read-only.js';
@@ -29,6 +29,25 @@ export interface CallRequest {
 const TX_GAS_CAP = 1n << 24n;
 const ZERO_ADDRESS = new Uint8Array(20);
 const ERROR_SELECTOR = '0x08c379a0';
+
+/** An EIP-2930 access list entry, 0x hex. */
+export interface AccessListItem {
+  address: string;
+  storageKeys: string[];
+}
+
+/** eth_createAccessList's answer: the list, the gas the message uses with it, and why it failed if it did. */
+export interface AccessListResult {
+  accessList: AccessListItem[];
+  gasUsed: bigint;
+  error?: string;
+}
+
+/** What a run warms before it starts, and where it reports what it touched. */
+interface AccessOptions {
+  warm?: AccessListItem[];
+  touched?: Map<string, Set<string>>;
+}
 
 export class Calls {
   private readonly queue = new SerialQueue();
@@ -107,6 +126,34 @@ export class Calls {
   }
 
   /**
+   * The accounts and storage slots the message touches, as geth lists them (not the
+   * precompiles, nor its sender, target or created contract unless for their slots), and the gas it uses with that
+   * list. `showSlots` says whose slots may be listed: the others' addresses are listed
+   * without them (which slots a contract touches can tell of its state).
+   */
+  async accessList(snapshot: ReadOnlyTransaction, block: Block, request: CallRequest, showSlots: (address: Uint8Array) => boolean | Promise<boolean>): Promise<AccessListResult> {
+    request.overrides?.checkConfidentiality(snapshot);
+    const touched = new Map<string, Set<string>>();
+    const first = await this.run(snapshot, block, request, this.gasFor(request, block) - this.intrinsicGas(request), { touched });
+    const excluded = new Set([request.from ?? ZERO_ADDRESS, request.to, first.createdAddress?.bytes].filter((a) => a !== undefined).map((a) => bytesToHex(a).slice(2)));
+    const accessList: AccessListItem[] = [];
+    for (const [address, slots] of touched) {
+      // (as geth: an excluded account is still listed with the slots it touched)
+      if (this.vm.evm.precompiles.has(address) || (excluded.has(address) && slots.size === 0)) continue;
+      const shown = await showSlots(hexToBytes(`0x${address}`));
+      accessList.push({ address: `0x${address}`, storageKeys: shown ? [...slots].map((k) => `0x${k}`) : [] });
+    }
+    const intrinsic = this.intrinsicGas(request, accessList);
+    const result = await this.run(snapshot, block, request, this.gasFor(request, block) - intrinsic, { warm: accessList });
+    const error = result.execResult.exceptionError;
+    return {
+      accessList,
+      gasUsed: intrinsic + result.execResult.executionGasUsed,
+      ...(error ? { error: error.error === 'revert' ? revertMessage(bytesToHex(result.execResult.returnValue)) : error.error } : {}),
+    };
+  }
+
+  /**
    * What `to` returns for `data` from the zero address with at most `gas`, or undefined if
    * it fails: the read policy asking a contract (checkAccess, eventVisibility).
    */
@@ -119,12 +166,13 @@ export class Calls {
     return !(await this.run(snapshot, block, request, gas)).execResult.exceptionError;
   }
 
-  private intrinsicGas(request: CallRequest): bigint {
-    return createTx({ to: request.to, data: request.data, value: request.value, gasLimit: TX_GAS_CAP }, { common: this.common }).getIntrinsicGas();
+  private intrinsicGas(request: CallRequest, accessList?: AccessListItem[]): bigint {
+    const fields = { to: request.to, data: request.data, value: request.value, gasLimit: TX_GAS_CAP };
+    return createTx(accessList ? { ...fields, type: 1, accessList: accessList as never } : fields, { common: this.common }).getIntrinsicGas();
   }
 
   /** `block` may be a function: a shared execution context is re-pointed only inside the queue. */
-  private run(snapshot: ReadOnlyTransaction, at: Block | (() => Block), request: CallRequest, gasLimit: bigint): Promise<EVMResult> {
+  private run(snapshot: ReadOnlyTransaction, at: Block | (() => Block), request: CallRequest, gasLimit: bigint, access: AccessOptions = {}): Promise<EVMResult> {
     if (gasLimit < 0n) throw rejected('intrinsic gas too low');
     return this.queue.run(async () => {
       const block = typeof at === 'function' ? at() : at;
@@ -132,7 +180,13 @@ export class Calls {
       this.chain.bind(snapshot);
       // runTx starts every transaction with a clean journal; runCall does not, so warm
       // addresses and slots of one run would make the next look cheaper than it is.
-      this.vm.evm.journal.cleanJournal();
+      const journal = this.vm.evm.journal;
+      journal.cleanJournal();
+      if (access.touched) journal.startReportingAccessList();
+      for (const { address, storageKeys } of access.warm ?? []) {
+        journal.addAlwaysWarmAddress(address);
+        for (const key of storageKeys) journal.addAlwaysWarmSlot(address, key);
+      }
       try {
         const caller = new Address(request.from ?? ZERO_ADDRESS);
         return await this.vm.evm.runCall({
@@ -146,6 +200,8 @@ export class Calls {
           gasPrice: request.gasPrice ?? 0n,
         });
       } finally {
+        if (journal.accessList) for (const [address, slots] of journal.accessList) access.touched?.set(address, slots);
+        delete journal.accessList;
         this.state.unbind();
       }
     });

@@ -12,7 +12,7 @@ import type { Receipt } from '../core/ledger/receipt.js';
 import { NotPrimaryError, type Node } from '../core/node/node.js';
 import { fromHex } from '../core/util/bytes.js';
 import { executionBlock, landingBlocks, pendingBlock, type Clock } from './blocks.js';
-import type { Calls, CallRequest } from './calls.js';
+import type { AccessListResult, Calls, CallRequest } from './calls.js';
 import type { EvmConfig } from './config.js';
 import { ErrorCode, EvmError, notPermitted } from './errors.js';
 import type { Caller } from './access/caller.js';
@@ -25,6 +25,7 @@ import { logMatches, type LogFilter, type LogView, type Queries, type Transactio
 import { logLeaf, logSaltAt } from './receipts/claims.js';
 import { RECEIPTS, TRANSACTIONS, type BlockRecord, type LogRecord, type TxRecord } from './tables.js';
 import { BlockFacts } from './access/block-facts.js';
+import { classify } from './access/contract-rules.js';
 
 export type BlockTag = 'latest' | 'pending' | 'safe' | 'finalized' | 'earliest' | number;
 /** Where state is read: a tag, a number, or a block hash (EIP-1898). */
@@ -154,6 +155,14 @@ export class EvmService {
 
   call(request: CallRequest, tag: StateAt, caller: Caller): Promise<Uint8Array> {
     return this.atState(tag, (tx, block) => this.calls.call(tx, block(), this.asCaller(request, caller, tx)));
+  }
+
+  /** eth_createAccessList: run as eth_call runs; storage slots listed only of contracts the caller may read. */
+  createAccessList(request: CallRequest, tag: StateAt, caller: Caller): Promise<AccessListResult> {
+    return this.atState(tag, (tx, block) => {
+      const reader = this.reader(caller, tx);
+      return this.calls.accessList(tx, block(), this.asCaller(request, caller, tx), (address) => reader.seesContract(classify(tx, this.probe, address)));
+    });
   }
 
   /**
