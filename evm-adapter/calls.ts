@@ -13,6 +13,7 @@ import type { KvBlockchain } from './kv-blockchain.js';
 import { SerialQueue } from './serial-queue.js';
 import type { KvStateManager } from './state-manager.js';
 import type { StateOverride } from './state-override.js';
+import type { TraceRecorder } from './tracing.js';
 
 export interface CallRequest {
   from?: Uint8Array;
@@ -43,10 +44,11 @@ export interface AccessListResult {
   error?: string;
 }
 
-/** What a run warms before it starts, and where it reports what it touched. */
-interface AccessOptions {
+/** What a run warms before it starts, where it reports what it touched, and who records its trace. */
+interface RunOptions {
   warm?: AccessListItem[];
   touched?: Map<string, Set<string>>;
+  recorder?: TraceRecorder;
 }
 
 export class Calls {
@@ -153,6 +155,15 @@ export class Calls {
     };
   }
 
+  /** Run the message as eth_call does, `recorder` recording it; its limit and the gas it used (intrinsic included). */
+  async trace(snapshot: ReadOnlyTransaction, block: Block, request: CallRequest, recorder: TraceRecorder): Promise<{ result: EVMResult; gasLimit: bigint; gasUsed: bigint }> {
+    request.overrides?.checkConfidentiality(snapshot);
+    const gasLimit = this.gasFor(request, block);
+    const intrinsic = this.intrinsicGas(request);
+    const result = await this.run(snapshot, block, request, gasLimit - intrinsic, { recorder });
+    return { result, gasLimit, gasUsed: intrinsic + result.execResult.executionGasUsed };
+  }
+
   /**
    * What `to` returns for `data` from the zero address with at most `gas`, or undefined if
    * it fails: the read policy asking a contract (checkAccess, eventVisibility).
@@ -172,7 +183,7 @@ export class Calls {
   }
 
   /** `block` may be a function: a shared execution context is re-pointed only inside the queue. */
-  private run(snapshot: ReadOnlyTransaction, at: Block | (() => Block), request: CallRequest, gasLimit: bigint, access: AccessOptions = {}): Promise<EVMResult> {
+  private run(snapshot: ReadOnlyTransaction, at: Block | (() => Block), request: CallRequest, gasLimit: bigint, access: RunOptions = {}): Promise<EVMResult> {
     if (gasLimit < 0n) throw rejected('intrinsic gas too low');
     return this.queue.run(async () => {
       const block = typeof at === 'function' ? at() : at;
@@ -187,6 +198,7 @@ export class Calls {
         journal.addAlwaysWarmAddress(address);
         for (const key of storageKeys) journal.addAlwaysWarmSlot(address, key);
       }
+      const detach = access.recorder?.attach(this.vm.evm);
       try {
         const caller = new Address(request.from ?? ZERO_ADDRESS);
         return await this.vm.evm.runCall({
@@ -200,6 +212,7 @@ export class Calls {
           gasPrice: request.gasPrice ?? 0n,
         });
       } finally {
+        detach?.();
         if (journal.accessList) for (const [address, slots] of journal.accessList) access.touched?.set(address, slots);
         delete journal.accessList;
         this.state.unbind();

@@ -26,6 +26,7 @@ import { logLeaf, logSaltAt } from './receipts/claims.js';
 import { RECEIPTS, TRANSACTIONS, type BlockRecord, type LogRecord, type TxRecord } from './tables.js';
 import { BlockFacts } from './access/block-facts.js';
 import { classify } from './access/contract-rules.js';
+import { showTrace, TraceRecorder, type TraceOptions } from './tracing.js';
 
 export type BlockTag = 'latest' | 'pending' | 'safe' | 'finalized' | 'earliest' | number;
 /** Where state is read: a tag, a number, or a block hash (EIP-1898). */
@@ -163,6 +164,36 @@ export class EvmService {
       const reader = this.reader(caller, tx);
       return this.calls.accessList(tx, block(), this.asCaller(request, caller, tx), (address) => reader.seesContract(classify(tx, this.probe, address)));
     });
+  }
+
+  /** debug_traceCall: run as eth_call runs, traced as far as the caller may read (tracing.ts). */
+  traceCall(request: CallRequest, tag: StateAt, caller: Caller, options: TraceOptions): Promise<Record<string, unknown>> {
+    return this.atState(tag, async (tx, block) => {
+      const reader = this.reader(caller, tx);
+      const recorder = new TraceRecorder(options);
+      const { result, gasLimit, gasUsed } = await this.calls.trace(tx, block(), this.asCaller(request, caller, tx), recorder);
+      return showTrace(recorder, result, gasLimit, gasUsed, (address) => {
+        const contract = classify(tx, this.probe, fromHex(address));
+        return contract.kind === 'account' || reader.seesContract(contract);
+      });
+    });
+  }
+
+  /**
+   * debug_traceTransaction, for a caller who may see the transaction (else undefined, as for
+   * an unknown one): re-executed on the state before it, which stateBefore provides.
+   */
+  async traceTransaction(hash: Uint8Array, caller: Caller, _options: TraceOptions): Promise<Record<string, unknown> | undefined> {
+    if (!(await this.transaction(hash, caller))) return undefined;
+    return this.stateBefore(hash);
+  }
+
+  /**
+   * The state a transaction executed on: the one place historical state would answer from.
+   * This node keeps only the current state, so there is none to re-execute on.
+   */
+  private stateBefore(hash: Uint8Array): never {
+    throw new EvmError(ErrorCode.ResourceUnavailable, `cannot trace ${bytesToHex(hash)}: ${HISTORY_UNAVAILABLE}, not the state before a transaction; trace a message on current state with debug_traceCall`);
   }
 
   /**

@@ -6,6 +6,7 @@ import { TokenResolver } from './auth/sessions.js';
 import { Forwarder, type ForwarderOptions } from './forwarder.js';
 import { accessListMethods } from './methods/access-list.js';
 import { blockReceiptMethods } from './methods/block-receipts.js';
+import { debugMethods } from './methods/debug.js';
 import { ethMethods, type Method } from './methods/eth.js';
 import { authenticatorFor } from './governance/submit.js';
 import { governanceMethods } from './methods/governance.js';
@@ -33,6 +34,7 @@ export function allMethods(node: Node, evm: EvmService, options: FrontEndOptions
     ...ethMethods(evm, (raw) => forwarder.sendRawTransaction(raw)),
     ...blockReceiptMethods(evm),
     ...accessListMethods(evm),
+    ...debugMethods(evm),
     ...unsupportedMethods(),
     ...nodeMethods(node, evm, forwarder),
     ...receiptMethods(node, evm),

@@ -11,6 +11,7 @@ import { ErrorCode } from '../../evm-adapter/errors.js';
 import { MULTICALL3_ADDRESS, MULTICALL3_RUNTIME } from '../../evm-adapter/multicall3.js';
 import { accessListMethods } from '../../rpc/methods/access-list.js';
 import { blockReceiptMethods } from '../../rpc/methods/block-receipts.js';
+import { debugMethods } from '../../rpc/methods/debug.js';
 import { ethMethods, type Method } from '../../rpc/methods/eth.js';
 import { unsupportedMethods } from '../../rpc/methods/unsupported.js';
 import { TEST_AUDITOR } from '../support/auditor-reads.js';
@@ -45,7 +46,7 @@ describe('evm / standard methods (issue 12), per caller', function () {
   before(async () => {
     ensureContractsCompiled();
     n = await startEvmNode();
-    methods = { ...ethMethods(n.evm, n.send), ...blockReceiptMethods(n.evm), ...accessListMethods(n.evm), ...unsupportedMethods() };
+    methods = { ...ethMethods(n.evm, n.send), ...blockReceiptMethods(n.evm), ...accessListMethods(n.evm), ...debugMethods(n.evm), ...unsupportedMethods() };
     [alice, bob, carol] = n.wallets as [Wallet, Wallet, Wallet];
     as = { anonymous: ANONYMOUS, alice: sessionCaller(alice.address), bob: sessionCaller(bob.address), carol: sessionCaller(carol.address), auditor: sessionCaller(TEST_AUDITOR) };
     const deployPrivate = await send(alice, { data: deployData('PrivateToken', ['Private', 'PRV', SUPPLY, TEST_AUDITOR]) });
@@ -166,6 +167,60 @@ describe('evm / standard methods (issue 12), per caller', function () {
       assert.ok(BigInt(direct) >= 3n);
       assert.equal(BigInt(out[1]!.returnData), 0n);
       assert.equal(out[2]!.success, false, 'the private token refuses Multicall3 as reader');
+    });
+  });
+
+  describe('debug_traceCall and debug_traceTransaction', () => {
+    // A public contract (Multicall3) calling a public token and a private one.
+    const batch = () => {
+      const call = (target: string, of: string) => ({ target: target as `0x${string}`, allowFailure: true, callData: token.encodeFunctionData('balanceOf', [of]) as `0x${string}` });
+      return { to: MULTICALL3_ADDRESS, data: encodeFunctionData({ abi: multicall3Abi, functionName: 'aggregate3', args: [[call(publicToken, carol.address), call(privateToken, carol.address)]] }) };
+    };
+
+    it("callTracer: the tree of calls; a private contract's frame, to whoever may not read it, without input, output or sub-calls", async () => {
+      const full = await rpc(as.auditor, 'debug_traceCall', batch(), 'latest', { tracer: 'callTracer' });
+      assert.equal(full.type, 'CALL');
+      assert.equal(full.to, MULTICALL3_ADDRESS);
+      assert.equal(full.input, batch().data);
+      assert.equal(full.output, await rpc(as.auditor, 'eth_call', batch(), 'latest'), 'the top frame answers as eth_call');
+      assert.deepEqual(full.calls.map((c: { type: string; to: string }) => [c.type, c.to]), [['CALL', publicToken], ['CALL', privateToken]]);
+      assert.ok(full.calls[1].input && !full.calls[1].redacted, 'the auditor reads the private token: its frame whole');
+      const carols = await rpc(as.carol, 'debug_traceCall', batch(), 'latest', { tracer: 'callTracer' });
+      assert.deepEqual(carols.calls[0], full.calls[0], 'carol reads the public token: its frame whole');
+      const hidden = carols.calls[1];
+      assert.equal(hidden.to, privateToken);
+      assert.equal(hidden.redacted, true);
+      for (const field of ['input', 'output', 'value', 'error', 'calls']) assert.equal(hidden[field], undefined, `no ${field}`);
+      const top = await rpc(as.carol, 'debug_traceCall', batch(), 'latest', { tracer: 'callTracer', tracerConfig: { onlyTopCall: true } });
+      assert.equal(top.calls, undefined);
+    });
+
+    it("struct logger: the opcode steps, none of them inside a contract the caller may not read", async () => {
+      const full = await rpc(as.auditor, 'debug_traceCall', batch(), 'latest');
+      assert.equal(full.failed, false);
+      assert.ok(full.structLogs.length > 100);
+      const first = full.structLogs[0];
+      assert.deepEqual([first.pc, first.op, first.depth], [0, 'PUSH1', 1]);
+      assert.ok(Array.isArray(first.stack) && first.memory === undefined);
+      const depth2 = (t: { structLogs: { depth: number }[] }) => t.structLogs.filter((s) => s.depth === 2).length;
+      const carols = await rpc(as.carol, 'debug_traceCall', batch(), 'latest');
+      assert.ok(depth2(carols) > 0, 'the public token steps');
+      assert.ok(depth2(carols) < depth2(full), 'not the private token steps');
+      assert.equal(carols.structLogs.filter((s: { depth: number }) => s.depth === 1).length, full.structLogs.filter((s: { depth: number }) => s.depth === 1).length, "Multicall3's own steps, all");
+      const bare = await rpc(as.carol, 'debug_traceCall', batch(), 'latest', { disableStack: true, enableMemory: true });
+      assert.ok(bare.structLogs[0].stack === undefined && Array.isArray(bare.structLogs[5].memory));
+    });
+
+    it('runs as eth_call runs (as its caller); bad tracers and configs are refused', async () => {
+      await assert.rejects(rpc(as.carol, 'debug_traceCall', { ...batch(), from: bob.address }, 'latest'), /not the signed-in address/);
+      await assert.rejects(rpc(as.carol, 'debug_traceCall', batch(), 'latest', { tracer: 'prestateTracer' }), /not supported here/);
+      await assert.rejects(rpc(as.carol, 'debug_traceCall', batch(), 'latest', { disableStack: 'yes' }), { code: ErrorCode.InvalidParams });
+    });
+
+    it('traceTransaction: to who may see the transaction, historical state unavailable (-32002); to others, as an unknown one', async () => {
+      await assert.rejects(rpc(as.bob, 'debug_traceTransaction', privateTransfer, { tracer: 'callTracer' }), { code: ErrorCode.ResourceUnavailable });
+      await assert.rejects(rpc(as.carol, 'debug_traceTransaction', privateTransfer), { message: 'transaction not found' });
+      await assert.rejects(rpc(as.carol, 'debug_traceTransaction', `0x${'ab'.repeat(32)}`), { message: 'transaction not found' });
     });
   });
 
