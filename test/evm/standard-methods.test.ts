@@ -4,9 +4,11 @@
 // test/access/read-policy.test.ts.
 import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'mocha';
-import { Wallet } from 'ethers';
+import { Wallet, id as eventTopic } from 'ethers';
 import { decodeFunctionResult, encodeFunctionData, multicall3Abi } from 'viem';
 import { ANONYMOUS, sessionCaller, type Caller } from '../../evm-adapter/access/caller.js';
+import { EventRule } from '../../evm-adapter/access/event-rules.js';
+import { EVENT_VISIBILITY, eventVisibilityKey } from '../../evm-adapter/access/tables.js';
 import { ErrorCode } from '../../evm-adapter/errors.js';
 import { MULTICALL3_ADDRESS, MULTICALL3_RUNTIME } from '../../evm-adapter/multicall3.js';
 import { accessListMethods } from '../../rpc/methods/access-list.js';
@@ -221,6 +223,20 @@ describe('evm / standard methods (issue 12), per caller', function () {
       await assert.rejects(rpc(as.bob, 'debug_traceTransaction', privateTransfer, { tracer: 'callTracer' }), { code: ErrorCode.ResourceUnavailable });
       await assert.rejects(rpc(as.carol, 'debug_traceTransaction', privateTransfer), { message: 'transaction not found' });
       await assert.rejects(rpc(as.carol, 'debug_traceTransaction', `0x${'ab'.repeat(32)}`), { message: 'transaction not found' });
+    });
+  });
+
+  // Last: the members' mark below changes who sees the private token's events.
+  describe('eth_getBlockReceipts, a transaction of which the caller sees only a log', () => {
+    it('is left out: its receipt is not the caller\'s', async () => {
+      const { txid } = await n.node.transact((tx) => tx.map(EVENT_VISIBILITY).set(eventVisibilityKey(privateToken, eventTopic('Transfer(address,address,uint256)')), EventRule.Everyone));
+      n.node.emitSignature();
+      await n.node.waitCommitted(txid!);
+      const later = await send(alice, { to: privateToken, data: token.encodeFunctionData('transfer', [bob.address, 1n]) });
+      const number = (await rpc(as.auditor, 'eth_getTransactionReceipt', later)).blockNumber;
+      assert.equal((await rpc(as.carol, 'eth_getLogs', { fromBlock: number, toBlock: number })).length, 1, 'carol sees the now public Transfer');
+      assert.deepEqual(await rpc(as.carol, 'eth_getBlockReceipts', number), [], 'not its receipt');
+      assert.equal((await rpc(as.alice, 'eth_getBlockReceipts', number))[0].transactionHash, later, 'its sender\'s');
     });
   });
 
