@@ -83,6 +83,8 @@ export class TraceRecorder {
     };
   }
 
+  // (the EVM's message does not name its opcode: a static message under a non-static frame
+  // is a STATICCALL, one under a STATICCALL is shown as CALL, and CALLCODE as CALL)
   private enter(message: Message): void {
     const frame: RawFrame = {
       type: message.to === undefined ? 'CREATE' : message.delegatecall ? 'DELEGATECALL' : message.isStatic && this.stack.at(-1)?.type !== 'STATICCALL' ? 'STATICCALL' : 'CALL',
