@@ -21,6 +21,7 @@ import { Executor } from './executor.js';
 import { HeaderBuilder } from './header.js';
 import { KvBlockchain } from './kv-blockchain.js';
 import { EVM_POLICY, writeGenesisPolicy } from './policy.js';
+import { STANDARD_GENESIS } from './multicall3.js';
 import { Queries } from './queries.js';
 import { EvmService } from './service.js';
 import { KvStateManager } from './state-manager.js';
@@ -86,7 +87,7 @@ export class EvmApplication {
 
 function writeGenesis(tx: Transaction, config: EvmConfig, now: number): void {
   const accounts = tx.map(ACCOUNTS);
-  for (const [address, spec] of Object.entries(config.genesis)) {
+  for (const [address, spec] of Object.entries({ ...STANDARD_GENESIS, ...config.genesis })) {
     const account = new Account(spec.nonce ?? 0n, spec.balance);
     if (spec.code && spec.code.length > 0) {
       account.codeHash = keccak256(spec.code);

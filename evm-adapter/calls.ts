@@ -3,7 +3,7 @@
 import type { Block } from '@ethereumjs/block';
 import type { Common } from '@ethereumjs/common';
 import { createTx } from '@ethereumjs/tx';
-import { Address, bytesToHex } from '@ethereumjs/util';
+import { Address, bytesToHex, hexToBytes } from '@ethereumjs/util';
 import type { EVMResult } from '@ethereumjs/evm';
 import type { VM } from '@ethereumjs/vm';
 import type { ReadOnlyTransaction } from '../core/kv/read-only.js';
@@ -14,6 +14,7 @@ import type { KvBlockchain } from './kv-blockchain.js';
 import { SerialQueue } from './serial-queue.js';
 import type { KvStateManager } from './state-manager.js';
 import type { StateOverride } from './state-override.js';
+import type { TraceRecorder } from './tracing.js';
 
 export interface CallRequest {
   from?: Uint8Array;
@@ -30,6 +31,27 @@ export interface CallRequest {
 const TX_GAS_CAP = 1n << 24n;
 const ZERO_ADDRESS = new Uint8Array(20);
 const ERROR_SELECTOR = '0x08c379a0';
+
+/** An EIP-2930 access list entry, 0x hex. */
+export interface AccessListItem {
+  address: string;
+  storageKeys: string[];
+}
+
+/** eth_createAccessList's answer: the list, the gas the message uses with it, and why it failed if it did. */
+export interface AccessListResult {
+  accessList: AccessListItem[];
+  gasUsed: bigint;
+  error?: string;
+}
+
+/** What a run warms before it starts, where it reports what it touched, who records its trace, and whether it prints its console.log output. */
+interface RunOptions {
+  echo?: boolean;
+  warm?: AccessListItem[];
+  touched?: Map<string, Set<string>>;
+  recorder?: TraceRecorder;
+}
 
 export class Calls {
   private readonly queue = new SerialQueue();
@@ -60,7 +82,7 @@ export class Calls {
   async call(snapshot: ReadOnlyTransaction, block: Block, request: CallRequest): Promise<Uint8Array> {
     request.overrides?.checkConfidentiality(snapshot);
     const gas = this.gasFor(request, block);
-    const result = await this.run(snapshot, block, request, gas - this.intrinsicGas(request), true);
+    const result = await this.run(snapshot, block, request, gas - this.intrinsicGas(request), { echo: true });
     throwIfFailed(result);
     return result.execResult.returnValue;
   }
@@ -77,7 +99,7 @@ export class Calls {
     if (cap < intrinsic) throw rejected('intrinsic gas too low');
     const limit = cap - intrinsic;
     // (its console.log output is printed once: this run's, not the search's)
-    const full = await this.run(snapshot, first!, request, limit, true);
+    const full = await this.run(snapshot, first!, request, limit, { echo: true });
     throwIfFailed(full);
     let gas = await this.leastGas(snapshot, first!, request, full, limit, 0n);
     for (const block of later) {
@@ -111,6 +133,43 @@ export class Calls {
   }
 
   /**
+   * The accounts and storage slots the message touches, as geth lists them (not the
+   * precompiles, nor its sender, target or created contract unless for their slots), and the gas it uses with that
+   * list. `showSlots` says whose slots may be listed: the others' addresses are listed
+   * without them (which slots a contract touches can tell of its state).
+   */
+  async accessList(snapshot: ReadOnlyTransaction, block: Block, request: CallRequest, showSlots: (address: Uint8Array) => boolean | Promise<boolean>): Promise<AccessListResult> {
+    request.overrides?.checkConfidentiality(snapshot);
+    const touched = new Map<string, Set<string>>();
+    const first = await this.run(snapshot, block, request, this.gasFor(request, block) - this.intrinsicGas(request), { touched });
+    const excluded = new Set([request.from ?? ZERO_ADDRESS, request.to, first.createdAddress?.bytes].filter((a) => a !== undefined).map((a) => bytesToHex(a).slice(2)));
+    const accessList: AccessListItem[] = [];
+    for (const [address, slots] of touched) {
+      // (as geth: an excluded account is still listed with the slots it touched)
+      if (this.vm.evm.precompiles.has(address) || (excluded.has(address) && slots.size === 0)) continue;
+      const shown = await showSlots(hexToBytes(`0x${address}`));
+      accessList.push({ address: `0x${address}`, storageKeys: shown ? [...slots].map((k) => `0x${k}`) : [] });
+    }
+    const intrinsic = this.intrinsicGas(request, accessList);
+    const result = await this.run(snapshot, block, request, this.gasFor(request, block) - intrinsic, { warm: accessList });
+    const error = result.execResult.exceptionError;
+    return {
+      accessList,
+      gasUsed: intrinsic + result.execResult.executionGasUsed,
+      ...(error ? { error: error.error === 'revert' ? revertMessage(bytesToHex(result.execResult.returnValue)) : error.error } : {}),
+    };
+  }
+
+  /** Run the message as eth_call does, `recorder` recording it; its limit and the gas it used (intrinsic included). */
+  async trace(snapshot: ReadOnlyTransaction, block: Block, request: CallRequest, recorder: TraceRecorder): Promise<{ result: EVMResult; gasLimit: bigint; gasUsed: bigint }> {
+    request.overrides?.checkConfidentiality(snapshot);
+    const gasLimit = this.gasFor(request, block);
+    const intrinsic = this.intrinsicGas(request);
+    const result = await this.run(snapshot, block, request, gasLimit - intrinsic, { recorder });
+    return { result, gasLimit, gasUsed: intrinsic + result.execResult.executionGasUsed };
+  }
+
+  /**
    * What `to` returns for `data` from the zero address with at most `gas`, or undefined if
    * it fails: the read policy asking a contract (checkAccess, eventVisibility).
    */
@@ -123,12 +182,14 @@ export class Calls {
     return !(await this.run(snapshot, block, request, gas)).execResult.exceptionError;
   }
 
-  private intrinsicGas(request: CallRequest): bigint {
-    return createTx({ to: request.to, data: request.data, value: request.value, gasLimit: TX_GAS_CAP }, { common: this.common }).getIntrinsicGas();
+  private intrinsicGas(request: CallRequest, accessList?: AccessListItem[]): bigint {
+    const fields = { to: request.to, data: request.data, value: request.value, gasLimit: TX_GAS_CAP };
+    return createTx(accessList ? { ...fields, type: 1, accessList: accessList as never } : fields, { common: this.common }).getIntrinsicGas();
   }
 
-  /** `block` may be a function: a shared execution context is re-pointed only inside the queue. `echo`: print its console.log output. */
-  private run(snapshot: ReadOnlyTransaction, at: Block | (() => Block), request: CallRequest, gasLimit: bigint, echo = false): Promise<EVMResult> {
+  /** `block` may be a function: a shared execution context is re-pointed only inside the queue. */
+  private run(snapshot: ReadOnlyTransaction, at: Block | (() => Block), request: CallRequest, gasLimit: bigint, access: RunOptions = {}): Promise<EVMResult> {
+    const echo = access.echo ?? false;
     if (gasLimit < 0n) throw rejected('intrinsic gas too low');
     return this.queue.run(async () => {
       const block = typeof at === 'function' ? at() : at;
@@ -137,7 +198,14 @@ export class Calls {
       this.chain.bind(snapshot);
       // runTx starts every transaction with a clean journal; runCall does not, so warm
       // addresses and slots of one run would make the next look cheaper than it is.
-      this.vm.evm.journal.cleanJournal();
+      const journal = this.vm.evm.journal;
+      journal.cleanJournal();
+      if (access.touched) journal.startReportingAccessList();
+      for (const { address, storageKeys } of access.warm ?? []) {
+        journal.addAlwaysWarmAddress(address);
+        for (const key of storageKeys) journal.addAlwaysWarmSlot(address, key);
+      }
+      const detach = access.recorder?.attach(this.vm.evm);
       try {
         const caller = new Address(request.from ?? ZERO_ADDRESS);
         return await this.vm.evm.runCall({
@@ -151,6 +219,9 @@ export class Calls {
           gasPrice: request.gasPrice ?? 0n,
         });
       } finally {
+        detach?.();
+        if (journal.accessList) for (const [address, slots] of journal.accessList) access.touched?.set(address, slots);
+        delete journal.accessList;
         this.state.unbind();
       }
     });

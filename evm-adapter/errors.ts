@@ -13,6 +13,8 @@ export const enum ErrorCode {
    * service is not open, the sender is no user, may not deploy), whatever the transaction.
    */
   TransactionRejected = -32003,
+  /** EIP-1474 "method not supported": a standard method that makes no sense on this node */
+  MethodNotSupported = -32004,
 }
 
 export class EvmError extends Error {
@@ -30,3 +32,4 @@ export class EvmError extends Error {
 export const rejected = (message: string) => new EvmError(ErrorCode.Rejected, message);
 export const notPermitted = (message: string) => new EvmError(ErrorCode.TransactionRejected, message);
 export const invalidParams = (message: string) => new EvmError(ErrorCode.InvalidParams, message);
+export const unsupported = (message: string) => new EvmError(ErrorCode.MethodNotSupported, message);

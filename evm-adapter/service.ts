@@ -12,7 +12,7 @@ import type { Receipt } from '../core/ledger/receipt.js';
 import { NotPrimaryError, type Node } from '../core/node/node.js';
 import { fromHex } from '../core/util/bytes.js';
 import { executionBlock, landingBlocks, pendingBlock, type Clock } from './blocks.js';
-import type { Calls, CallRequest } from './calls.js';
+import type { AccessListResult, Calls, CallRequest } from './calls.js';
 import type { EvmConfig } from './config.js';
 import { ErrorCode, EvmError, notPermitted } from './errors.js';
 import type { Caller } from './access/caller.js';
@@ -25,6 +25,8 @@ import { logMatches, type LogFilter, type LogView, type Queries, type Transactio
 import { logLeaf, logSaltAt } from './receipts/claims.js';
 import { BLOCKS, RECEIPTS, TRANSACTIONS, type BlockRecord, type LogRecord, type TxRecord } from './tables.js';
 import { BlockFacts } from './access/block-facts.js';
+import { classify } from './access/contract-rules.js';
+import { showTrace, TraceRecorder, type TraceOptions } from './tracing.js';
 
 export type BlockTag = 'latest' | 'pending' | 'safe' | 'finalized' | 'earliest' | number;
 /** Where state is read: a tag, a number, or a block hash (EIP-1898). */
@@ -176,6 +178,44 @@ export class EvmService {
 
   call(request: CallRequest, tag: StateAt, caller: Caller): Promise<Uint8Array> {
     return this.atState(tag, (tx, block) => this.calls.call(tx, block(), this.asCaller(request, caller, tx)));
+  }
+
+  /** eth_createAccessList: run as eth_call runs; storage slots listed only of contracts the caller may read. */
+  createAccessList(request: CallRequest, tag: StateAt, caller: Caller): Promise<AccessListResult> {
+    return this.atState(tag, (tx, block) => {
+      const reader = this.reader(caller, tx);
+      return this.calls.accessList(tx, block(), this.asCaller(request, caller, tx), (address) => reader.seesContract(classify(tx, this.probe, address)));
+    });
+  }
+
+  /** debug_traceCall: run as eth_call runs, traced as far as the caller may read (tracing.ts). */
+  traceCall(request: CallRequest, tag: StateAt, caller: Caller, options: TraceOptions): Promise<Record<string, unknown>> {
+    return this.atState(tag, async (tx, block) => {
+      const reader = this.reader(caller, tx);
+      const recorder = new TraceRecorder(options);
+      const { result, gasLimit, gasUsed } = await this.calls.trace(tx, block(), this.asCaller(request, caller, tx), recorder);
+      return showTrace(recorder, result, gasLimit, gasUsed, (address) => {
+        const contract = classify(tx, this.probe, fromHex(address));
+        return contract.kind === 'account' || reader.seesContract(contract);
+      });
+    });
+  }
+
+  /**
+   * debug_traceTransaction, for a caller who may see the transaction (else undefined, as for
+   * an unknown one): re-executed on the state before it, which stateBefore provides.
+   */
+  async traceTransaction(hash: Uint8Array, caller: Caller, _options: TraceOptions): Promise<Record<string, unknown> | undefined> {
+    if (!(await this.transaction(hash, caller))) return undefined;
+    return this.stateBefore(hash);
+  }
+
+  /**
+   * The state a transaction executed on: the one place historical state would answer from.
+   * This node keeps only the current state, so there is none to re-execute on.
+   */
+  private stateBefore(hash: Uint8Array): never {
+    throw new EvmError(ErrorCode.ResourceUnavailable, `cannot trace ${bytesToHex(hash)}: ${HISTORY_UNAVAILABLE}, not the state before a transaction; trace a message on current state with debug_traceCall`);
   }
 
   /**

@@ -1,16 +1,19 @@
-// eth_newFilter / eth_newBlockFilter state: per node, in memory, polled by clients, each
+// eth_newFilter / eth_newBlockFilter / eth_newPendingTransactionFilter state: per node, in memory, polled by clients, each
 // filter its installer's.
 // A filter remembers the last block it reported; one unused for five minutes is dropped
 // (geth does the same).
 import { randomBytes } from 'node:crypto';
 import type { LogFilter } from '../evm-adapter/queries.js';
 import { invalidParams } from '../evm-adapter/errors.js';
+import type { TxCursor } from '../evm-adapter/executed-transactions.js';
 
 const IDLE_TIMEOUT_MS = 5 * 60_000;
 const MAX_FILTERS = 1024;
 
 export type NewFilter =
   | { kind: 'block'; lastBlock: number }
+  /** transactions executed from `next` on */
+  | { kind: 'transactions'; next: TxCursor }
   | { kind: 'logs'; filter: LogFilter; followLatest: boolean; lastBlock: number };
 
 export type InstalledFilter = NewFilter & { lastUsed: number; owner: string };

@@ -4,6 +4,9 @@ import type { EvmService } from '../evm-adapter/service.js';
 import { SignInDomains } from './auth/domains.js';
 import { TokenResolver } from './auth/sessions.js';
 import { Forwarder, type ForwarderOptions } from './forwarder.js';
+import { accessListMethods } from './methods/access-list.js';
+import { blockReceiptMethods } from './methods/block-receipts.js';
+import { debugMethods } from './methods/debug.js';
 import { devMethods } from './methods/dev.js';
 import { ethMethods, type Method } from './methods/eth.js';
 import { authenticatorFor } from './governance/submit.js';
@@ -11,6 +14,7 @@ import { governanceMethods } from './methods/governance.js';
 import { nodeMethods } from './methods/node.js';
 import { receiptMethods } from './methods/receipts.js';
 import { sessionMethods } from './methods/session.js';
+import { unsupportedMethods } from './methods/unsupported.js';
 import { servePeerCalls } from './peer-calls.js';
 
 export { RpcServer, type RpcServerOptions } from './server.js';
@@ -29,6 +33,10 @@ export function allMethods(node: Node, evm: EvmService, options: FrontEndOptions
   servePeerCalls(node, evm, options.log ?? (() => {}));
   return {
     ...ethMethods(evm, (raw) => forwarder.sendRawTransaction(raw)),
+    ...blockReceiptMethods(evm),
+    ...accessListMethods(evm),
+    ...debugMethods(evm),
+    ...unsupportedMethods(),
     ...nodeMethods(node, evm, forwarder),
     ...receiptMethods(node, evm),
     ...governanceMethods(node, evm, forwarder, authenticatorFor(node, evm)),

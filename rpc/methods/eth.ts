@@ -5,6 +5,7 @@ import type { CallRequest } from '../../evm-adapter/calls.js';
 import type { LogFilter } from '../../evm-adapter/queries.js';
 import type { BlockTag, EvmService } from '../../evm-adapter/service.js';
 import { ownerKey } from '../../evm-adapter/access/caller.js';
+import { executedCursor, executedSince } from '../../evm-adapter/executed-transactions.js';
 import type { BlockView } from '../../evm-adapter/access/views.js';
 import { FilterRegistry } from '../filters.js';
 import { formatBlock, formatLog, formatReceipt, formatTransaction } from '../format.js';
@@ -92,9 +93,6 @@ export function ethMethods(evm: EvmService, send: (raw: Uint8Array) => Promise<U
       const [raw] = positional(p, 1, 1);
       return data(await send(parseData(raw, 'transaction')));
     },
-    eth_sendTransaction: () => {
-      throw rejected('eth_sendTransaction is not supported: the node holds no user keys; sign locally and use eth_sendRawTransaction');
-    },
 
     eth_getTransactionByHash: async (p, caller) => {
       const [hash] = positional(p, 1, 1);
@@ -149,9 +147,16 @@ export function ethMethods(evm: EvmService, send: (raw: Uint8Array) => Promise<U
       return filters.install(ownerKey(caller), { kind: 'logs', filter: parsed, followLatest, lastBlock: Math.max(parsed.fromBlock - 1, evm.blockNumber()) });
     },
     eth_newBlockFilter: (p, caller) => (positional(p, 0, 0), filters.install(ownerKey(caller), { kind: 'block', lastBlock: evm.blockNumber() })),
+    // Hashes of the transactions the caller may see, as this node executes them (before they commit).
+    eth_newPendingTransactionFilter: (p, caller) => (positional(p, 0, 0), filters.install(ownerKey(caller), { kind: 'transactions', next: executedCursor(evm) })),
     eth_getFilterChanges: async (p, caller) => {
       const [id] = positional(p, 1, 1);
       const f = filters.get(ownerKey(caller), id);
+      if (f.kind === 'transactions') {
+        const { hashes, next } = await executedSince(evm, f.next, caller);
+        f.next = next;
+        return hashes.map(data);
+      }
       const latest = evm.blockNumber();
       if (f.kind === 'block') {
         const hashes: string[] = [];
@@ -179,7 +184,7 @@ export function ethMethods(evm: EvmService, send: (raw: Uint8Array) => Promise<U
   };
 }
 /** A call's message and, as geth's third parameter, its state overrides. */
-function parseCallRequest(value: unknown, overrides: unknown): CallRequest {
+export function parseCallRequest(value: unknown, overrides: unknown): CallRequest {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidParams('call request must be an object');
   const r = value as Record<string, unknown>;
   const input = r.input ?? r.data;

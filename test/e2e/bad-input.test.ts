@@ -303,7 +303,7 @@ describe('e2e: bad input', function () {
     it('answers an unknown method with -32601', async () => {
       const error = await rpcError('eth_thisDoesNotExist', []);
       assert.equal(error.code, -32601);
-      assert.equal((await rpcError('debug_traceTransaction', [`0x${'00'.repeat(32)}`])).code, -32601);
+      assert.equal((await rpcError('debug_storageRangeAt', [])).code, -32601);
     });
 
     it('answers wrong parameters with -32602', async () => {
