@@ -211,11 +211,11 @@ export class EvmService {
   }
 
   /**
-   * The state a transaction executed on: the one place historical state would answer from.
-   * This node keeps only the current state, so there is none to re-execute on.
+   * Re-executing a signed transaction, traced, on the state before it (node.readAt of its
+   * seqno - 1) is not built yet: refused, with what to use instead.
    */
   private stateBefore(hash: Uint8Array): never {
-    throw new EvmError(ErrorCode.ResourceUnavailable, `cannot trace ${bytesToHex(hash)}: ${HISTORY_UNAVAILABLE}, not the state before a transaction; trace a message on current state with debug_traceCall`);
+    throw new EvmError(ErrorCode.ResourceUnavailable, `cannot trace ${bytesToHex(hash)}: re-executing a committed transaction is not supported yet; trace the same message at the block before with debug_traceCall`);
   }
 
   /**
