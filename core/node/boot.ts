@@ -24,6 +24,7 @@ import { createServiceIdentity, loadIdentity, loadVote, saveIdentity, SEALED_STA
 import type { PeerInfo } from './join.js';
 import type { ApplicationHooks } from './application.js';
 import { Node } from './node.js';
+import type { NodeObserver } from './observer.js';
 import { holdsNothing, reopen } from './replay.js';
 import { DEFAULT_SIGNATURES, type SignaturePolicy } from './signatures.js';
 import { DEFAULT_SNAPSHOT_INTERVAL } from './snapshotter.js';
@@ -55,6 +56,8 @@ export interface NodeOptions {
   /** Take a snapshot at the first signature past every multiple of this many seqnos (default 10 000); the same on every node. */
   snapshotInterval?: number;
   log?: (message: string) => void;
+  /** Told of elections, votes, ledger entries and snapshots (logs, metrics). */
+  observe?: NodeObserver;
 }
 
 export type BootOptions = NodeOptions &
@@ -80,6 +83,7 @@ export interface NodeSetup {
   rpcAddress: string | undefined;
   pendingJoins: PendingJoinLimits;
   log: (message: string) => void;
+  observe: NodeObserver;
 }
 
 export class BootError extends Error {
@@ -125,6 +129,7 @@ async function bootLocked(options: BootOptions, dir: DataDir, lock: DirLock, log
       identity = mode === 'join' ? options.joined.identity : await createServiceIdentity(options);
       await saveIdentity(dir, sealer, identity);
       log(mode === 'join' ? `joined service as ${identity.nodeId.slice(0, 16)} in ${dir.path}` : `created service ${identity.nodeId.slice(0, 16)} in ${dir.path}`);
+      if (mode === 'join') options.observe?.({ kind: 'joined', nodeId: identity.nodeId });
     }
     const creating = mode === 'create';
     const replayed = await reopen(storage, snapshotFiles, identity, log);
@@ -157,6 +162,7 @@ async function bootLocked(options: BootOptions, dir: DataDir, lock: DirLock, log
       rpcAddress: options.rpcAddress,
       pendingJoins: { max: options.pendingJoins?.max ?? MAX_PENDING_JOINS, ttlMs: options.pendingJoins?.ttlMs ?? PENDING_JOIN_TTL_MS },
       log,
+      observe: options.observe ?? (() => {}),
     });
     for (const h of replayed.held) if (h.seqno >= (replayed.base?.index ?? 0)) await node.adoptSnapshot(h.seqno, h.bytes);
     const { alone } = await node.launch(options.network);
