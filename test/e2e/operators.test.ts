@@ -13,7 +13,7 @@ import { runCli } from '../support/cli.js';
 import { DEV_KEYS, NodeProcess } from '../support/node-process.js';
 import { waitFor } from './helpers.js';
 
-/** Prometheus text format, parsed strictly: `name{labels} value` samples, each family with HELP and TYPE. */
+/** Prometheus text format, parsed strictly (NaN in any case, as Prometheus reads it): `name{labels} value` samples, each family with HELP and TYPE. */
 function parseMetrics(text: string): Map<string, number> {
   const samples = new Map<string, number>();
   const typed = new Set<string>();
@@ -24,7 +24,7 @@ function parseMetrics(text: string): Map<string, number> {
       if (meta[1] === 'TYPE') typed.add(meta[2]!);
       continue;
     }
-    const sample = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",?)*\})? (-?[0-9.]+(?:e[+-]?[0-9]+)?|NaN|[+-]Inf)$/.exec(line);
+    const sample = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",?)*\})? (-?[0-9.]+(?:e[+-]?[0-9]+)?|[Nn]a[Nn]|[+-]Inf)$/.exec(line);
     assert.ok(sample, `not a Prometheus sample line: ${line}`);
     const family = sample[1]!.replace(/_(bucket|sum|count|total)$/, '');
     assert.ok(typed.has(sample[1]!) || typed.has(family) || typed.has(`${family}_total`), `no TYPE for ${sample[1]}`);
