@@ -10,7 +10,7 @@ import { TransportError } from './client.js';
 import type { Route } from './server.js';
 
 export interface Health {
-  /** primary, or a backup following a primary it is connected to; and the service is open */
+  /** primary, or a backup following a primary; and the service is open in its committed state */
   ready: boolean;
   nodeId: string;
   role: string;
@@ -33,7 +33,8 @@ export function healthOf(node: Node): Health {
     .filter((p) => p.nodeId !== node.nodeId)
     .map((p) => ({ id: p.nodeId, connected: connected.has(p.nodeId), primary: p.nodeId === primary }));
   const serviceStatus = node.readCommitted((tx) => tx.map(SERVICE_INFO).get(0)?.status ?? null);
-  const following = node.role === 'backup' && primary !== null && connected.has(primary);
+  // (a backup that stops hearing from its primary becomes a (pre-)candidate within an election timeout)
+  const following = node.role === 'backup' && primary !== null;
   const txid = (seqno: number) => formatTxID(node.txidAt(seqno) ?? { view: 0, seqno: 0 });
   return {
     ready: serviceStatus === 'Open' && (node.role === 'primary' || following),

@@ -11,6 +11,7 @@ import { fetchHealth } from '../../rpc/health.js';
 import { signInMessage } from '../../cli/sign-in.js';
 import { runCli } from '../support/cli.js';
 import { DEV_KEYS, NodeProcess } from '../support/node-process.js';
+import { Cluster } from './cluster-helpers.js';
 import { waitFor } from './helpers.js';
 
 /** Prometheus text format, parsed strictly (NaN in any case, as Prometheus reads it): `name{labels} value` samples, each family with HELP and TYPE. */
@@ -206,3 +207,43 @@ async function signedInToken(node: NodeProcess): Promise<{ token: string }> {
   const text = signInMessage(node.url, wallet.address, 1337, await node.rpc('ccevm_signInNonce'), {});
   return node.rpc('ccevm_signIn', [text, await wallet.signMessage(text)]);
 }
+
+describe('e2e: /health and /metrics of a backup', function () {
+  this.timeout(180_000);
+  let cluster: Cluster;
+  before(async () => {
+    cluster = await Cluster.start(2, 'ops');
+  });
+  after(async () => {
+    await cluster?.dispose();
+  });
+
+  it('a backup following its primary is ready, with its peer connected; cut off from it, 503', async () => {
+    const [primary, backup] = [cluster.node(0), cluster.node(1)];
+    const [primaryId, backupId] = [(await primary.info()).nodeId, (await backup.info()).nodeId];
+    const ready = await waitFor(async () => {
+      const h = await health(backup.url);
+      return h.status === 200 && h;
+    }, 'the backup ready');
+    assert.equal(ready.body.role, 'backup');
+    assert.equal(ready.body.primary, primaryId);
+    assert.deepEqual(ready.body.peers, [{ id: primaryId, connected: true, primary: true }]);
+    const m = parseMetrics(await (await fetch(`${backup.url}/metrics`)).text());
+    assert.equal(m.get('ccevm_role{role="backup"}'), 1);
+    assert.equal(m.get(`ccevm_peer_connected{peer="${primaryId}"}`), 1);
+    assert.equal(m.get('ccevm_peers_connected'), 1);
+    const status = await runCli(['status', backup.url]);
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, /: ready \(service Open\)\nnode [0-9a-f]{64} \(ccevm [\d.]+\): backup in view \d+/);
+    assert.match(status.stdout, new RegExp(`network: 2 nodes\\n(.*\\n)*  ${primaryId.slice(0, 16)}  Trusted .* connected  primary`));
+    assert.match(status.stdout, new RegExp(`  ${backupId.slice(0, 16)}  Trusted .* this node`));
+    // Alone, the backup cannot elect a primary: not ready
+    await primary.stop('SIGKILL');
+    const down = await waitFor(async () => {
+      const h = await health(backup.url);
+      return h.status === 503 && h;
+    }, 'the backup not ready');
+    assert.equal(down.body.ready, false);
+    assert.deepEqual(down.body.peers.map((p: { connected: boolean }) => p.connected), [false]);
+  });
+});
