@@ -56,7 +56,8 @@ describe('e2e: operating a node', function () {
   const raws: string[] = [];
 
   before(async () => {
-    node = await NodeProcess.start({ https: true, args: ['--log-format', 'json'] });
+    // (snapshots often enough for the load below to make one)
+    node = await NodeProcess.start({ https: true, args: ['--log-format', 'json', '--snapshot-interval', '10'] });
   });
   after(async () => {
     await node?.dispose();
@@ -117,6 +118,11 @@ describe('e2e: operating a node', function () {
     assert.ok(grew('ccevm_ledger_appended_entries_total') >= 5);
     assert.ok(grew('ccevm_committed_seqno') >= 5);
     assert.ok(grew('ccevm_http_responses_total{status="200"}') >= 7);
+    const snapshotted = await waitFor(async () => {
+      const m = await metrics(node);
+      return (m.get('ccevm_snapshots_total{source="taken"}') ?? 0) >= 1 && m;
+    }, 'a snapshot taken');
+    assert.ok(snapshotted.get('ccevm_snapshot_last_bytes')! > 0);
     // Only known method names as labels: never what a client sent
     const text = await (await fetch(`${node.url}/metrics`)).text();
     assert.ok(!text.toLowerCase().includes(asked.slice(2).toLowerCase()), 'a param in the metrics');
@@ -146,6 +152,7 @@ describe('e2e: operating a node', function () {
     assert.ok(requests.some((r) => r.methods[0] === 'GET /health'));
     assert.ok(lines.some((l) => l.event === 'role' && l.role === 'primary' && typeof l.view === 'number'), 'the election logged');
     assert.ok(lines.some((l) => l.event === 'vote'), 'the vote logged');
+    assert.ok(lines.some((l) => l.event === 'snapshot' && l.source === 'taken' && l.bytes > 0), 'the snapshot logged');
     const output = node.output.toLowerCase();
     for (const secret of [sender.address, recipient, asked].map((a) => a.slice(2).toLowerCase())) assert.ok(!output.includes(secret), `address ${secret} in the logs`);
     for (const raw of raws) assert.ok(!output.includes(raw.slice(2, 66).toLowerCase()), 'a raw transaction in the logs');
