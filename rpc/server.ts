@@ -161,8 +161,8 @@ export class RpcServer {
     } catch {
       parsed = false;
     }
-    // (a single request's id goes back with a refusal, so that a client can match it)
     if (parsed) record.methods = this.methodNames(request);
+    // (a single request's id goes back with a refusal, so that a client can match it)
     const id = parsed && typeof request === 'object' && request !== null && !Array.isArray(request) ? ((request as { id?: unknown }).id ?? null) : null;
     const carried = tokenInRequest(req);
     if ('refused' in carried) {
