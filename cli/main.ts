@@ -8,7 +8,7 @@ import { IdentityError } from '../core/node/identity.js';
 import { JoinError } from '../core/node/join.js';
 import { LedgerIntegrityError } from '../core/ledger/errors.js';
 import { JsonRpcError, TransportError } from '../rpc/client.js';
-import { ConfigError, loadStartConfig, type Flags } from './config.js';
+import { ConfigError, loadStartConfig, type Flags, type StartConfig } from './config.js';
 import { AuditInputError, runAudit } from './audit.js';
 import { EthereumClaimsCheck } from '../evm-adapter/receipts/audit-claims.js';
 import { runCluster } from './cluster.js';
@@ -16,6 +16,8 @@ import { runGov } from './gov.js';
 import { runSignIn } from './sign-in.js';
 import { ReceiptRejected, runVerifyReceipt } from './verify-receipt.js';
 import { describeStart, joinNode, startNode } from './start.js';
+import { LOG_FORMATS, nodeLog, type LogFormat, type NodeLog } from './logging.js';
+import { runStatus } from './status.js';
 
 const HELP = `ccevm — a confidential consortium ledger node that speaks Ethereum
 
@@ -35,6 +37,7 @@ commands:
                    members, users, nodes (ccevm gov for details)
   sign-in          sign in as a user (Sign-In with Ethereum): prints the RPC URL with the
                    session token in its path, and the Authorization header form
+  status URL       a node and its network at a glance: /health, ccevm_nodeInfo and the nodes table
   verify-receipt <file | ->
                    verify offline, against --service-cert, a ledger receipt or a
                    ccevm_getLedgerReceipt answer (file, or - for standard input), and print
@@ -82,6 +85,10 @@ options:
        --actions FILE, --service-cert FILE (see ccevm gov)
   sign-in: --rpc URL (default http://127.0.0.1:8545), --service-cert FILE (for https://),
        the user's key: --key-file FILE | CCEVM_USER_KEY | --mnemonic "…" [--account N]; --json
+  --log-format FORMAT  start, join: pretty (default: one message a line) or json (JSON lines:
+                       time, level, msg and the event's fields; requests: method, status, duration)
+  status: ccevm status URL [--service-cert FILE] [--json]: the node's health, role and
+       commit, and its network (the nodes table)
   -h, --help           this text
   --version            the version of ccevm
 `;
@@ -118,6 +125,7 @@ const OPTIONS = {
   'ledger-secrets': { type: 'string' },
   progress: { type: 'boolean' },
   at: { type: 'string' },
+  'log-format': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } satisfies ParseArgsConfig['options'];
@@ -170,14 +178,27 @@ function nodeOptions() {
   };
 }
 
-function runUntilSignalled(running: { stop: () => Promise<void> }): void {
+function runUntilSignalled(running: { stop: () => Promise<void> }, log: NodeLog): void {
   const stop = async (signal: string) => {
-    process.stdout.write(`${signal}: stopping\n`);
+    log(`${signal}: stopping`);
     await running.stop();
     process.exit(0);
   };
   process.once('SIGINT', () => void stop('SIGINT'));
   process.once('SIGTERM', () => void stop('SIGTERM'));
+}
+
+/** The running node's log, as --log-format says. */
+function startLog(): { log: NodeLog; json: boolean } {
+  const format = values['log-format'] ?? 'pretty';
+  if (!(LOG_FORMATS as readonly string[]).includes(format)) fail(`--log-format must be ${LOG_FORMATS.join(' or ')}`);
+  return { log: nodeLog(format as LogFormat), json: format === 'json' };
+}
+
+/** Say where the node listens: the banner for people, one log line in JSON (the banner lists keys). */
+function announce(config: StartConfig, urls: string[], { log, json }: ReturnType<typeof startLog>): void {
+  if (json) log(`ccevm node listening on ${urls.join(' and ')}`);
+  else process.stdout.write(`${describeStart(config, urls)}\n`);
 }
 
 async function start(): Promise<void> {
@@ -186,17 +207,19 @@ async function start(): Promise<void> {
     return runCluster(count, process.argv.slice(3));
   }
   const config = await loadStartConfig(values as Flags);
-  const running = await startNode(config, (m) => process.stdout.write(`${m}\n`));
-  process.stdout.write(`${describeStart(config, running.urls)}\n`);
-  runUntilSignalled(running);
+  const logging = startLog();
+  const running = await startNode(config, logging.log);
+  announce(config, running.urls, logging);
+  runUntilSignalled(running, logging.log);
 }
 
 async function join(): Promise<void> {
   const target = values.target ?? fail('join needs --target URL (a node of the service)');
   const config = await loadStartConfig(values as Flags);
-  const running = await joinNode(config, target, values['service-cert'], (m) => process.stdout.write(`${m}\n`));
-  process.stdout.write(`${describeStart(config, running.urls)}\n`);
-  runUntilSignalled(running);
+  const logging = startLog();
+  const running = await joinNode(config, target, values['service-cert'], logging.log);
+  announce(config, running.urls, logging);
+  runUntilSignalled(running, logging.log);
 }
 
 async function exportLedger(): Promise<void> {
@@ -215,7 +238,7 @@ const gov = () => runGov(positionals.slice(1), values);
 
 const audit = () => runAudit(positionals.slice(1), values, () => new EthereumClaimsCheck());
 
-const commands: Record<string, () => Promise<void>> = { start, join, export: exportLedger, audit, gov, 'sign-in': () => runSignIn(values), 'verify-receipt': () => runVerifyReceipt(positionals.slice(1), values) };
+const commands: Record<string, () => Promise<void>> = { start, join, export: exportLedger, audit, gov, 'sign-in': () => runSignIn(values), 'verify-receipt': () => runVerifyReceipt(positionals.slice(1), values), status: () => runStatus(positionals.slice(1), values) };
 
 if (values.version) {
   process.stdout.write(`ccevm ${packageJson.version}\n`);

@@ -11,7 +11,11 @@ import { virtualMeasurement } from '../core/host/virtual-platform.js';
 import { EvmApplication } from '../evm-adapter/application.js';
 import { JsonRpcClient, JsonRpcError, TransportError, httpTransport } from '../rpc/client.js';
 import { allMethods, RpcServer, sessionAuthenticator, SignInDomains } from '../rpc/index.js';
+import type { RequestRecord } from '../rpc/server.js';
 import { UNAVAILABLE } from '../rpc/forwarder.js';
+import { healthRoute } from '../rpc/health.js';
+import { NodeMetrics } from '../rpc/metrics.js';
+import type { NodeLog } from './logging.js';
 import { ConfigError, devAccounts, type StartConfig } from './config.js';
 import { DEV_MEMBER_KEY_FILE, genesisConsortium, loadDevMember, newDevMember, openAsDevMember, saveDevMember } from './consortium.js';
 
@@ -22,7 +26,7 @@ function publicRpcAddress(config: StartConfig): string {
 
 export async function startNode(
   config: StartConfig,
-  log: (m: string) => void,
+  log: NodeLog,
   joined?: { identity: NodeIdentity; peers: PeerInfo[] },
 ): Promise<{ stop: () => Promise<void>; urls: string[] }> {
   const app = new EvmApplication(config.evm);
@@ -32,6 +36,7 @@ export async function startNode(
   const creating = mode.mode === 'create';
   // A new service without members in its config gets a development member.
   const dev = creating ? (config.consortium.members.length === 0 ? newDevMember() : undefined) : await loadDevMember(config.dataDir);
+  const metrics = new NodeMetrics();
   const node = await bootNode({
     ...mode,
     ...(creating ? { governance: await genesisConsortium(config, dev) } : {}),
@@ -45,7 +50,12 @@ export async function startNode(
     subjectAltNames: [...new Set(['localhost', '127.0.0.1', config.host])],
     ...(config.snapshotInterval ? { snapshotInterval: config.snapshotInterval } : {}),
     log,
+    observe: (event) => {
+      metrics.observe(event);
+      log.event?.(event);
+    },
   });
+  metrics.attach(node);
   if (dev && creating) {
     const keyFile = await saveDevMember(config.dataDir, dev);
     log(`development member ${dev.wallet.address}, private key ${dev.wallet.privateKey} (written to ${keyFile})`);
@@ -54,12 +64,20 @@ export async function startNode(
   const evm = await app.attach(node, log);
   // A SIWE message must name this node: where it listens (known once it does), or a configured name.
   const signInDomains = new SignInDomains(config.signInDomains);
-  const methods = allMethods(node, evm, { timeoutMs: config.forwardTimeoutMs, signInDomains, log });
+  const methods = allMethods(node, evm, { timeoutMs: config.forwardTimeoutMs, signInDomains, log, executed: metrics.transactionExecuted });
   const authenticate = sessionAuthenticator(node);
+  // Both ports answer GET /health and /metrics (operators' tools), without a token.
+  const operators = {
+    routes: { '/health': healthRoute(node), '/metrics': metrics.route() },
+    observeRequest: (record: RequestRecord) => {
+      metrics.request(record);
+      log.request?.(record);
+    },
+  };
   // Plain HTTP is for local tools (loopback unless allowed: see config.ts); HTTPS
   // terminates inside the node, with the node certificate the service endorsed.
-  const servers = [new RpcServer(methods, { host: config.httpHost, port: config.port, authenticate, log })];
-  if (config.httpsPort > 0) servers.push(new RpcServer(methods, { host: config.host, port: config.httpsPort, tls: node.tlsCredentials(), authenticate, log }));
+  const servers = [new RpcServer(methods, { host: config.httpHost, port: config.port, authenticate, log, ...operators })];
+  if (config.httpsPort > 0) servers.push(new RpcServer(methods, { host: config.host, port: config.httpsPort, tls: node.tlsCredentials(), authenticate, log, ...operators }));
   const urls: string[] = [];
   try {
     // The development member opens its service before clients can reach it (also a
@@ -122,7 +140,7 @@ const JOIN_POLL_MS = 500;
  * answer says which service this node now belongs to, and that must come from the
  * service. A node that already joined restarts.
  */
-export async function joinNode(config: StartConfig, target: string, serviceCertFile: string | undefined, log: (m: string) => void) {
+export async function joinNode(config: StartConfig, target: string, serviceCertFile: string | undefined, log: NodeLog) {
   if (await new DataDir(config.dataDir).exists(SEALED_STATE_FILE)) return startNode(config, log);
   if (config.peerPort === 0) throw new ConfigError('a joining node needs a fixed --peer-port');
   if (!/^https:\/\//.test(target)) throw new ConfigError(`join --target must be an https:// URL (a node's HTTPS port), not ${target}: joining never travels in clear`);

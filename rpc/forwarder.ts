@@ -90,6 +90,8 @@ function ambiguous(e: { code: number; message: string }): boolean {
 export interface ForwarderOptions {
   timeoutMs?: number;
   log?: (message: string) => void;
+  /** As primary, this node executed a transaction submitted at `submittedAt` (performance.now()); metrics. */
+  executed?: (txid: TxID, submittedAt: number) => void;
 }
 
 export class Forwarder {
@@ -100,7 +102,7 @@ export class Forwarder {
   constructor(
     private readonly node: Node,
     private readonly evm: EvmService,
-    options: ForwarderOptions = {},
+    private readonly options: ForwarderOptions = {},
   ) {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_FORWARD_TIMEOUT_MS;
     this.txCommon = createTransactionCommon(evm.chainId);
@@ -205,6 +207,7 @@ export class Forwarder {
   /** As primary: execute, then wait for the commit (abandoned if this node loses the role). */
   private async executeHere(raw: Uint8Array, signal: AbortSignal, deadline: number): Promise<Attempt> {
     let txid: TxID;
+    const submittedAt = performance.now();
     try {
       ({ txid } = await this.evm.sendRawTransaction(raw, nonceWait(deadline)));
     } catch (e) {
@@ -212,6 +215,7 @@ export class Forwarder {
       if (e instanceof EvmError && ambiguous(e)) return { kind: 'ambiguous', error: e };
       throw e;
     }
+    this.options.executed?.(txid, submittedAt);
     try {
       await abortable(this.node.waitCommitted(txid), signal);
       return { kind: 'done' };

@@ -26,6 +26,22 @@ export interface RpcServerOptions {
   /** The caller a session token stands for now; undefined: none (the request gets 401). Without it, no token is accepted. */
   authenticate?: (token: string) => Caller | undefined;
   log?: (message: string) => void;
+  /** GET paths served besides JSON-RPC (/health, /metrics), without authentication */
+  routes?: Record<string, Route>;
+  /** Told of every request once answered (the request log, metrics): never its params or token. */
+  observeRequest?: (request: RequestRecord) => void;
+}
+
+/** A GET endpoint's answer. */
+export type Route = () => Promise<{ status: number; contentType: string; body: string }>;
+
+/** What is told of an answered request: known method names (others as "other"), HTTP status, JSON-RPC error codes. */
+export interface RequestRecord {
+  /** `GET /path` for a route */
+  methods: string[];
+  status: number;
+  errors: number[];
+  durationMs: number;
 }
 
 const DEFAULT_MAX_BODY = 5 * 1024 * 1024; // geth's limit
@@ -58,8 +74,10 @@ export class RpcServer {
   private readonly server: Server;
   private readonly maxBodyBytes: number;
   private readonly log: (m: string) => void;
+  /** what a request's answer is told as (observeRequest), filled in as it is handled */
+  private readonly records = new WeakMap<ServerResponse, Omit<RequestRecord, 'status' | 'durationMs'>>();
 
-  constructor(methods: Record<string, Method>, private readonly options: RpcServerOptions) {
+  constructor(private readonly methods: Record<string, Method>, private readonly options: RpcServerOptions) {
     this.log = options.log ?? (() => {});
     const wrapped = Object.fromEntries(Object.entries(methods).map(([name, m]) => [name, guarded(name, m, this.log)]));
     this.jayson = new jayson.Server(wrapped, { maxBatchLength: options.maxBatchLength ?? DEFAULT_MAX_BATCH, useContext: true });
@@ -106,12 +124,29 @@ export class RpcServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const record = { methods: [] as string[], errors: [] as number[] };
+    this.records.set(res, record);
+    const started = performance.now();
+    res.once('finish', () => this.options.observeRequest?.({ ...record, status: res.statusCode, durationMs: performance.now() - started }));
     if (isConsoleRequest(req)) return serveConsole(req, res, this.log);
     res.setHeader('Access-Control-Allow-Origin', '*');
     res.setHeader('Access-Control-Allow-Methods', 'POST, GET, OPTIONS');
     res.setHeader('Access-Control-Allow-Headers', 'Content-Type, Authorization');
     res.setHeader('Access-Control-Max-Age', '86400');
     if (req.method === 'OPTIONS') return void res.writeHead(204).end();
+    const route = req.method === 'GET' ? this.options.routes?.[(req.url ?? '').split('?')[0]!] : undefined;
+    if (route) {
+      record.methods = [`GET ${(req.url ?? '').split('?')[0]}`];
+      let answer: Awaited<ReturnType<Route>>;
+      try {
+        answer = await route();
+      } catch (e) {
+        this.log(`GET ${record.methods[0]} failed: ${(e as Error).message}`);
+        answer = { status: 500, contentType: 'text/plain', body: 'internal error\n' };
+      }
+      const { status, contentType, body } = answer;
+      return void res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body) }).end(body);
+    }
     if (req.method !== 'POST') {
       return void res.writeHead(405, { 'Content-Type': 'text/plain', Allow: 'POST, OPTIONS' }).end('JSON-RPC: send a POST request\n');
     }
@@ -128,6 +163,7 @@ export class RpcServer {
     } catch {
       parsed = false;
     }
+    if (parsed) record.methods = this.methodNames(request);
     // (a single request's id goes back with a refusal, so that a client can match it)
     const id = parsed && typeof request === 'object' && request !== null && !Array.isArray(request) ? ((request as { id?: unknown }).id ?? null) : null;
     const carried = tokenInRequest(req);
@@ -180,7 +216,17 @@ export class RpcServer {
     });
   }
 
+  /** The methods a request calls, by name if this server has them (a name sent is not logged otherwise). */
+  private methodNames(request: unknown): string[] {
+    return (Array.isArray(request) ? request : [request]).map((r) => {
+      const name = typeof r === 'object' && r !== null ? (r as { method?: unknown }).method : undefined;
+      return typeof name === 'string' && Object.hasOwn(this.methods, name) ? name : 'other';
+    });
+  }
+
   private reply(res: ServerResponse, status: number, body: unknown): void {
+    const record = this.records.get(res);
+    if (record) record.errors = (Array.isArray(body) ? body : [body]).flatMap((r) => (typeof r?.error?.code === 'number' ? [r.error.code as number] : []));
     const text = JSON.stringify(body);
     res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...(status === 401 ? { 'WWW-Authenticate': 'Bearer' } : {}) });
     res.end(text);

@@ -12,6 +12,7 @@ import type { Transaction } from '../kv/transaction.js';
 import type { TxID } from '../kv/txid.js';
 import type { NodeIdentity } from './identity.js';
 import { JoinError, joinResponse, parseJoinRequest, type JoinAnswer, type JoinRequest } from './join.js';
+import type { NodeObserver } from './observer.js';
 import type { PeerDirectory } from './peers.js';
 
 export interface AdmittingNode {
@@ -25,6 +26,7 @@ export interface AdmittingNode {
   sign(): void;
   waitCommitted(txid: TxID): Promise<void>;
   log(message: string): void;
+  observe: NodeObserver;
 }
 
 type ParsedRequest = JoinRequest & { nodeId: string };
@@ -52,6 +54,7 @@ export async function admit(node: AdmittingNode, request: unknown): Promise<Join
   node.sign();
   await node.waitCommitted(txid!);
   node.log(`node ${parsed.nodeId.slice(0, 16)} at ${peerAddress} asks to join: pending until the members trust it`);
+  node.observe({ kind: 'join-requested', nodeId: parsed.nodeId });
   return { status: 'Pending', nodeId: parsed.nodeId };
 }
 

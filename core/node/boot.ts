@@ -25,6 +25,7 @@ import { createServiceIdentity, loadIdentity, loadVote, saveIdentity, SEALED_STA
 import type { PeerInfo } from './join.js';
 import type { ApplicationHooks } from './application.js';
 import { Node } from './node.js';
+import type { NodeObserver } from './observer.js';
 import { holdsNothing, reopen } from './replay.js';
 import { DEFAULT_SIGNATURES, type SignaturePolicy } from './signatures.js';
 import { DEFAULT_SNAPSHOT_INTERVAL } from './snapshotter.js';
@@ -58,6 +59,8 @@ export interface NodeOptions {
   /** Bounds on the past states kept rebuilt for reads at past seqnos (default DEFAULT_HISTORY_LIMITS). */
   historyLimits?: HistoryLimits;
   log?: (message: string) => void;
+  /** Told of elections, votes, ledger entries and snapshots (logs, metrics). */
+  observe?: NodeObserver;
 }
 
 export type BootOptions = NodeOptions &
@@ -84,6 +87,7 @@ export interface NodeSetup {
   rpcAddress: string | undefined;
   pendingJoins: PendingJoinLimits;
   log: (message: string) => void;
+  observe: NodeObserver;
 }
 
 export class BootError extends Error {
@@ -129,6 +133,7 @@ async function bootLocked(options: BootOptions, dir: DataDir, lock: DirLock, log
       identity = mode === 'join' ? options.joined.identity : await createServiceIdentity(options);
       await saveIdentity(dir, sealer, identity);
       log(mode === 'join' ? `joined service as ${identity.nodeId.slice(0, 16)} in ${dir.path}` : `created service ${identity.nodeId.slice(0, 16)} in ${dir.path}`);
+      if (mode === 'join') options.observe?.({ kind: 'joined', nodeId: identity.nodeId });
     }
     const creating = mode === 'create';
     const replayed = await reopen(storage, snapshotFiles, identity, log);
@@ -162,6 +167,7 @@ async function bootLocked(options: BootOptions, dir: DataDir, lock: DirLock, log
       rpcAddress: options.rpcAddress,
       pendingJoins: { max: options.pendingJoins?.max ?? MAX_PENDING_JOINS, ttlMs: options.pendingJoins?.ttlMs ?? PENDING_JOIN_TTL_MS },
       log,
+      observe: options.observe ?? (() => {}),
     });
     for (const h of replayed.held) if (h.seqno >= (replayed.base?.index ?? 0)) await node.adoptSnapshot(h.seqno, h.bytes);
     const { alone } = await node.launch(options.network);

@@ -21,6 +21,7 @@ import { configAfter, trustedNodes } from './membership.js';
 import type { PendingWrites } from './pending-writes.js';
 import type { Replication, ReplicationHost } from './replication.js';
 import type { SignatureScheduler } from './signatures.js';
+import type { NodeObserver } from './observer.js';
 import type { SnapshotHost, Snapshotter } from './snapshotter.js';
 
 /** The node's parts the glue works on. */
@@ -36,6 +37,7 @@ export interface NodeParts {
   readonly signatures: SignatureScheduler;
   readonly writes: PendingWrites;
   readonly log: (message: string) => void;
+  readonly observe: NodeObserver;
 }
 
 /** What the glue asks of the node itself. */
@@ -79,6 +81,7 @@ export class ConsensusHost implements ReplicationHost {
     const { ledger, store, signatures } = this.parts;
     const previousSignature = ledger.lastSigned;
     const entry = ledger.appendLocal(committed);
+    this.parts.observe({ kind: 'appended', seqno: committed.txid.seqno, bytes: entry.bytes.length, signature: committed.kind === 'signature' });
     // A local commit still has its write set: no need to decode the entry to see it.
     const config = committed.writes.has(NODES_INFO.name) ? trustedNodes(store) : undefined;
     this.replication.propose(committed.kind === 'signature' ? 'signature' : 'data', entry.bytes, config);
@@ -90,7 +93,7 @@ export class ConsensusHost implements ReplicationHost {
 
   /** What the snapshotter may ask of the node. */
   snapshotHost(): SnapshotHost {
-    const { store, ledger, commits, log } = this.parts;
+    const { store, ledger, commits, log, observe } = this.parts;
     return {
       store,
       ledger,
@@ -110,6 +113,7 @@ export class ConsensusHost implements ReplicationHost {
         this.compactIfCommitted();
       },
       log,
+      observe,
     };
   }
 
@@ -123,6 +127,7 @@ export class ConsensusHost implements ReplicationHost {
       if (entry.seqno !== e.index || entry.view !== e.term) throw new Error(`replicated entry ${e.term}.${e.index} holds ${entry.view}.${entry.seqno}`);
       const previousSignature = ledger.lastSigned;
       ledger.appendReplicated(entry);
+      this.parts.observe({ kind: 'appended', seqno: entry.seqno, bytes: e.payload.length, signature: entry.kind === EntryKind.Signature });
       if (configAfter(entry, store)) this.node.peersChanged();
       if (entry.kind === EntryKind.Signature) this.snapshots.signed(entry.seqno, previousSignature);
       const evidence = entry.publicDomain.length > 0 ? readEvidence(entry) : undefined;
@@ -165,6 +170,7 @@ export class ConsensusHost implements ReplicationHost {
     writes.track(this.snapshots.adopt(index, data)).catch((e: Error) => log(`snapshot files: ${e.message}`));
     this.node.peersChanged();
     log(`installed the primary's snapshot at ${txid.view}.${txid.seqno}`);
+    this.parts.observe({ kind: 'snapshot', seqno: index, bytes: data.length, source: 'installed' });
   }
 
   commitAdvanced(index: number): void {
@@ -184,6 +190,7 @@ export class ConsensusHost implements ReplicationHost {
     // The verifier of replicated entries tracks the ledger's end; as primary the node
     // appended its own entries, so start a fresh one from wherever the ledger now ends.
     this.verifier = undefined;
+    this.parts.observe({ kind: 'role', role, view: term });
     if (role === 'primary') {
       this.parts.store.setView(term);
       this.node.becamePrimary();
@@ -198,6 +205,7 @@ export class ConsensusHost implements ReplicationHost {
   }
 
   saveVote(term: number, votedFor: NodeId | undefined): Promise<void> {
+    this.parts.observe({ kind: 'vote', view: term, votedFor });
     return this.parts.writes.track(saveVote(this.parts.dir, this.parts.sealer, { term, votedFor }));
   }
 

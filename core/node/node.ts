@@ -41,6 +41,7 @@ export type { NodeOptions } from './boot.js';
 export type { TxStatus } from './commit-waiters.js';
 export { DEFAULT_SIGNATURES, type SignaturePolicy } from './signatures.js';
 export type { ApplicationHooks } from './application.js';
+export type { NodeEvent, NodeObserver } from './observer.js';
 
 
 export class NotPrimaryError extends Error {
@@ -126,6 +127,7 @@ export class Node {
       sign: () => this.emitSignature(),
       waitCommitted: (txid) => this.waitCommitted(txid),
       log: this.log,
+      observe: setup.observe,
     };
     this.governance = new Governance({ transact: (body) => this.transact(body), emitSignature: () => this.emitSignature(), waitCommitted: (txid) => this.waitCommitted(txid) }, this.governanceTables);
     this.history = new HistoricalStates({
@@ -395,7 +397,12 @@ export class Node {
 
   /** How many other nodes this node is connected to right now. */
   get connectedPeers(): number {
-    return this.network?.connectedPeers().length ?? 0;
+    return this.connectedPeerIds.length;
+  }
+
+  /** The other nodes this node is connected to right now. */
+  get connectedPeerIds(): NodeId[] {
+    return this.network?.connectedPeers() ?? [];
   }
 
   /** The JSON-RPC URL of the current primary, if known (for forwarding writes). */

@@ -12,6 +12,7 @@ import type { Ledger } from '../ledger/ledger.js';
 import type { Receipt } from '../ledger/receipt.js';
 import { encodeCommittedSnapshot, encodeSnapshot, snapshotDigest, type SnapshotEvidence } from '../ledger/snapshot.js';
 import { toHex } from '../util/bytes.js';
+import type { NodeObserver } from './observer.js';
 
 export interface SnapshotHost {
   readonly store: Store;
@@ -25,6 +26,7 @@ export interface SnapshotHost {
   /** Consensus may forget the entries up to `seqno`: this committed snapshot replaces them. */
   compact(seqno: number, committed: Uint8Array): void;
   log(message: string): void;
+  observe: NodeObserver;
 }
 
 export const DEFAULT_SNAPSHOT_INTERVAL = 10_000;
@@ -115,6 +117,7 @@ export class Snapshotter {
     const bytes = encodeCommittedSnapshot(snapshot.bytes, evidence.bytes, receipt);
     await this.files.write(seqno, bytes);
     this.host.log(`committed snapshot at seqno ${seqno} (${bytes.length} bytes, evidence ${txid.view}.${evidenceAt})`);
+    this.host.observe({ kind: 'snapshot', seqno, bytes: bytes.length, source: 'taken' });
     await this.adopt(seqno, bytes);
   }
 

@@ -299,5 +299,10 @@ describe('e2e: signing in (session tokens)', function () {
     assert.ok(tokens.length > 20, `${tokens.length} tokens issued`);
     for (const token of tokens) assert.ok(!node.output.includes(token), `token ${token.slice(0, 6)}… in the output`);
     assert.ok(node.output.length > 0);
+    // The request log saw those requests (by method and status, never their path).
+    assert.match(node.output, /^ccevm_whoAmI 200 [\d.]+ ms$/m);
+    assert.match(node.output, /^ccevm_signIn 200 [\d.]+ ms$/m);
+    assert.match(node.output, /^(-|eth_chainId) 401 [\d.]+ ms$/m);
+    assert.doesNotMatch(node.output, /\/rpc\//);
   });
 });
