@@ -6,6 +6,7 @@
 import type { Block } from '@ethereumjs/block';
 import type { Common } from '@ethereumjs/common';
 import { bytesToHex } from '@ethereumjs/util';
+import { Transaction as EthersTransaction } from 'ethers';
 import type { ReadOnlyTransaction } from '../core/kv/read-only.js';
 import type { TxID } from '../core/kv/txid.js';
 import type { Receipt } from '../core/ledger/receipt.js';
@@ -190,32 +191,45 @@ export class EvmService {
 
   /** debug_traceCall: run as eth_call runs, traced as far as the caller may read (tracing.ts). */
   traceCall(request: CallRequest, tag: StateAt, caller: Caller, options: TraceOptions): Promise<Record<string, unknown>> {
-    return this.atState(tag, async (tx, block) => {
-      const reader = this.reader(caller, tx);
-      const recorder = new TraceRecorder(options);
-      const { result, gasLimit, gasUsed } = await this.calls.trace(tx, block(), this.asCaller(request, caller, tx), recorder);
-      return showTrace(recorder, result, gasLimit, gasUsed, (address) => {
-        const contract = classify(tx, this.probe, fromHex(address));
-        return contract.kind === 'account' || reader.seesContract(contract);
-      });
+    return this.atState(tag, (tx, block) => this.traced(tx, block(), this.asCaller(request, caller, tx), caller, options));
+  }
+
+  private async traced(tx: ReadOnlyTransaction, block: Block, request: CallRequest, caller: Caller, options: TraceOptions): Promise<Record<string, unknown>> {
+    const reader = this.reader(caller, tx);
+    const recorder = new TraceRecorder(options);
+    const { result, gasLimit, gasUsed } = await this.calls.trace(tx, block, request, recorder);
+    return showTrace(recorder, result, gasLimit, gasUsed, (address) => {
+      const contract = classify(tx, this.probe, fromHex(address));
+      return contract.kind === 'account' || reader.seesContract(contract);
     });
   }
 
   /**
    * debug_traceTransaction, for a caller who may see the transaction (else undefined, as for
-   * an unknown one): re-executed on the state before it, which stateBefore provides.
+   * an unknown one): its message (sender, recipient, value, data, gas limit) re-executed in
+   * its block's context on the state just before it (the ledger entry before its own), traced
+   * as far as the caller may read. The fee and nonce are not charged again, so a contract
+   * reading its sender's balance sees it before the fee. Only once its block is committed.
    */
-  async traceTransaction(hash: Uint8Array, caller: Caller, _options: TraceOptions): Promise<Record<string, unknown> | undefined> {
+  async traceTransaction(hash: Uint8Array, caller: Caller, options: TraceOptions): Promise<Record<string, unknown> | undefined> {
     if (!(await this.transaction(hash, caller))) return undefined;
-    return this.stateBefore(hash);
-  }
-
-  /**
-   * Re-executing a signed transaction, traced, on the state before it (node.readAt of its
-   * seqno - 1) is not built yet: refused, with what to use instead.
-   */
-  private stateBefore(hash: Uint8Array): never {
-    throw new EvmError(ErrorCode.ResourceUnavailable, `cannot trace ${bytesToHex(hash)}: re-executing a committed transaction is not supported yet; trace the same message at the block before with debug_traceCall`);
+    const found = await this.committed((tx) => {
+      const record = tx.map(TRANSACTIONS).get(hash);
+      const block = record && this.queries.block(tx, record.block);
+      return record && block ? { record, block, seqno: block.txSeqnos[record.index]! } : undefined;
+    });
+    if (!found) throw new EvmError(ErrorCode.ResourceUnavailable, `cannot trace ${bytesToHex(hash)} yet: its block is not committed`);
+    const { record, block, seqno } = found;
+    if (seqno - 1 <= this.node.ledgerBase) throw new EvmError(ErrorCode.ResourceUnavailable, `${HISTORY_UNAVAILABLE}: this node started from a snapshot at seqno ${this.node.ledgerBase}; ask a node with the full ledger`);
+    const signed = EthersTransaction.from(bytesToHex(record.raw));
+    const request: CallRequest = {
+      from: record.from,
+      ...(record.to ? { to: record.to } : {}),
+      data: fromHex(signed.data),
+      value: signed.value,
+      gas: signed.gasLimit,
+    };
+    return this.node.readAt(seqno - 1, (past) => this.traced(past, executionBlock(this.common, block), request, caller, options));
   }
 
   /**

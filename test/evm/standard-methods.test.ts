@@ -219,8 +219,16 @@ describe('evm / standard methods (issue 12), per caller', function () {
       await assert.rejects(rpc(as.carol, 'debug_traceCall', batch(), 'latest', { disableStack: 'yes' }), { code: ErrorCode.InvalidParams });
     });
 
-    it('traceTransaction: to who may see the transaction, historical state unavailable (-32002); to others, as an unknown one', async () => {
-      await assert.rejects(rpc(as.bob, 'debug_traceTransaction', privateTransfer, { tracer: 'callTracer' }), { code: ErrorCode.ResourceUnavailable });
+    it('traceTransaction: to who may see the transaction, its calls re-executed on the state before it; to others, as an unknown one', async () => {
+      const trace = await rpc(as.bob, 'debug_traceTransaction', privateTransfer, { tracer: 'callTracer' });
+      const receipt = await rpc(as.bob, 'eth_getTransactionReceipt', privateTransfer);
+      assert.equal(trace.type, 'CALL');
+      assert.equal(trace.to, privateToken.toLowerCase());
+      assert.equal(trace.from, receipt.from);
+      assert.equal(trace.error, undefined, 'it succeeded, as it did');
+      assert.equal(trace.gasUsed, receipt.gasUsed, 'the gas it used then');
+      const steps = await rpc(as.auditor, 'debug_traceTransaction', privateTransfer);
+      assert.ok(steps.structLogs.some((s: { op: string }) => s.op === 'SSTORE'), 'a transfer writes balances (the auditor reads the private token)');
       await assert.rejects(rpc(as.carol, 'debug_traceTransaction', privateTransfer), { message: 'transaction not found' });
       await assert.rejects(rpc(as.carol, 'debug_traceTransaction', `0x${'ab'.repeat(32)}`), { message: 'transaction not found' });
     });
