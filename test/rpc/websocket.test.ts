@@ -1,0 +1,205 @@
+// JSON-RPC over WebSocket against an RpcServer with stand-in methods (the real node's
+// methods are test/e2e/websocket.test.ts's): the caller fixed at the upgrade, refusals,
+// bad frames, subscriptions delivered per caller in order and stopped by eth_unsubscribe,
+// the per-connection limits, slow and dead peers, and sessions that end.
+import { strict as assert } from 'node:assert';
+import { connect } from 'node:net';
+import WebSocket from 'ws';
+import { sessionCaller, type Caller } from '../../evm-adapter/access/caller.js';
+import { quantity } from '../../rpc/hex.js';
+import { RpcServer } from '../../rpc/server.js';
+import { SESSION_ENDED, TOO_SLOW } from '../../rpc/websocket.js';
+import { freePort } from '../support/node-process.js';
+import { waitFor } from '../e2e/helpers.js';
+
+const TOKEN = 'T'.repeat(43);
+const ALICE = '0x00000000000000000000000000000000000000aa';
+
+/** A client that keeps every message it gets. */
+class Client {
+  readonly messages: any[] = [];
+  private nextId = 1;
+  closed: { code: number; reason: string } | undefined;
+
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (d) => this.messages.push(JSON.parse(d.toString())));
+    ws.on('close', (code, reason) => (this.closed = { code, reason: reason.toString() }));
+  }
+
+  static open(url: string, headers: Record<string, string> = {}): Promise<Client> {
+    const ws = new WebSocket(url, { headers });
+    return new Promise((resolve, reject) => {
+      ws.once('open', () => resolve(new Client(ws)));
+      ws.once('unexpected-response', (_req, res) => reject(Object.assign(new Error(`HTTP ${res.statusCode}`), { status: res.statusCode })));
+      ws.once('error', reject);
+    });
+  }
+
+  async request(method: string, params: unknown[] = []): Promise<any> {
+    const id = this.nextId++;
+    this.ws.send(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
+    return waitFor(() => this.messages.find((m) => m.id === id), `the answer to ${method}`, 5_000, 5);
+  }
+
+  async raw(text: string): Promise<any> {
+    const before = this.messages.length;
+    this.ws.send(text);
+    return waitFor(() => this.messages.length > before && this.messages[before], 'an answer', 5_000, 5);
+  }
+
+  notifications(id: string): any[] {
+    return this.messages.filter((m) => m.method === 'eth_subscription' && m.params.subscription === id).map((m) => m.params.result);
+  }
+}
+
+describe('rpc / JSON-RPC over WebSocket', () => {
+  let head = 0;
+  let signedIn = true;
+  let server: RpcServer;
+  let url: string;
+  const clients: Client[] = [];
+  const logged: string[] = [];
+  const who = (c: Caller) => (c.kind === 'session' ? c.address : 'anonymous');
+
+  // Stand-ins: a block's logs say who asked (as the real eth_getLogs filters per caller).
+  const methods = {
+    who: (_p: unknown, caller: Caller) => caller,
+    big: () => 'x'.repeat(256 * 1024),
+    eth_blockNumber: () => quantity(head),
+    eth_getBlockByNumber: (p: unknown, caller: Caller) => {
+      const [n] = p as [string];
+      return { number: n, hash: `0x${Number(n).toString(16).padStart(64, '0')}`, gasUsed: who(caller) === ALICE ? '0x5' : '0x0', transactions: [], uncles: [], size: '0x1' };
+    },
+    eth_getLogs: (p: unknown, caller: Caller) => {
+      const [{ fromBlock, toBlock, address }] = p as [{ fromBlock: string; toBlock: string; address?: unknown }];
+      return Number(fromBlock) === Number(toBlock) ? [{ blockNumber: fromBlock, seenBy: who(caller), address: address ?? null }] : [];
+    },
+  };
+
+  before(async () => {
+    const authenticate = (token: string) => (token === TOKEN && signedIn ? sessionCaller(ALICE) : undefined);
+    server = new RpcServer(methods, { host: '127.0.0.1', port: await freePort(), authenticate, maxBodyBytes: 64 * 1024, log: (m) => logged.push(m), websocket: { maxSubscriptions: 3, headPollMs: 10, pingIntervalMs: 200, maxBufferedBytes: 512 * 1024 } });
+    url = (await server.listen()).replace('http', 'ws');
+  });
+  afterEach(() => {
+    for (const c of clients.splice(0)) c.ws.terminate();
+    signedIn = true;
+  });
+  after(() => server.close());
+
+  const open = async (path = '/', headers: Record<string, string> = {}) => {
+    const client = await Client.open(`${url}${path}`, headers);
+    clients.push(client);
+    return client;
+  };
+
+  it('fixes the caller at the upgrade: anonymous, a token in the path or in an Authorization header', async () => {
+    assert.deepEqual((await (await open('/')).request('who')).result, { kind: 'anonymous' });
+    assert.deepEqual((await (await open(`/rpc/${TOKEN}`)).request('who')).result, { kind: 'session', address: ALICE });
+    assert.deepEqual((await (await open('/rpc', { Authorization: `Bearer ${TOKEN}` })).request('who')).result, { kind: 'session', address: ALICE });
+  });
+
+  it('refuses the upgrade as a POST is refused: 401 for a token it does not accept, 404 elsewhere', async () => {
+    await assert.rejects(open(`/rpc/${'U'.repeat(43)}`), { status: 401 });
+    await assert.rejects(open('/', { Authorization: 'Bearer nope' }), { status: 401 });
+    await assert.rejects(open('/somewhere/else'), { status: 404 });
+    await assert.rejects(open(`/rpc/${TOKEN}`, { Authorization: `Bearer ${'U'.repeat(43)}` }), { status: 400 });
+  });
+
+  it('answers batches and bad frames with JSON-RPC errors and goes on serving', async () => {
+    const c = await open();
+    const batch = await c.raw(JSON.stringify([{ jsonrpc: '2.0', id: 7, method: 'eth_blockNumber', params: [] }, { jsonrpc: '2.0', id: 8, method: 'nope', params: [] }]));
+    assert.deepEqual(batch.map((r: any) => [r.id, r.result ?? r.error.code]), [[7, quantity(head)], [8, -32601]]);
+    assert.equal((await c.raw('{not json')).error.code, -32700);
+    assert.equal((await c.raw('[]')).error.code, -32600);
+    assert.equal((await c.raw('42')).error.code, -32600);
+    assert.equal((await c.request('eth_subscribe', ['pendingTransactions'])).error.code, -32602);
+    assert.equal((await c.request('eth_subscribe', ['logs', { fromBlock: '0x0' }])).error.code, -32602);
+    assert.equal((await c.request('eth_subscribe', [])).error.code, -32602);
+    assert.equal((await c.request('eth_unsubscribe', ['0x1234'])).error.code, -32602);
+    assert.equal((await c.request('who')).result.kind, 'anonymous');
+  });
+
+  it('eth_subscribe over HTTP says it needs a WebSocket connection', async () => {
+    const res = await fetch(url.replace('ws', 'http'), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_subscribe', params: ['newHeads'] }) });
+    const body = (await res.json()) as any;
+    assert.equal(body.error.code, -32602);
+    assert.match(body.error.message, /WebSocket/);
+  });
+
+  it('delivers newHeads and logs per caller, each new block in order, and nothing after eth_unsubscribe', async () => {
+    const anonymous = await open();
+    const alice = await open(`/rpc/${TOKEN}`);
+    const start = head;
+    const heads = { anonymous: (await anonymous.request('eth_subscribe', ['newHeads'])).result, alice: (await alice.request('eth_subscribe', ['newHeads'])).result };
+    const logs = { anonymous: (await anonymous.request('eth_subscribe', ['logs', { address: '0xabc' }])).result, alice: (await alice.request('eth_subscribe', ['logs'])).result };
+    head += 3;
+    await waitFor(() => alice.notifications(logs.alice).length === 3 && anonymous.notifications(heads.anonymous).length === 3, 'three blocks delivered');
+    const numbers = [1, 2, 3].map((i) => quantity(start + i));
+    assert.deepEqual(alice.notifications(heads.alice).map((h) => [h.number, h.gasUsed]), numbers.map((n) => [n, '0x5']));
+    assert.deepEqual(anonymous.notifications(heads.anonymous).map((h) => [h.number, h.gasUsed]), numbers.map((n) => [n, '0x0']));
+    assert.equal(alice.notifications(heads.alice)[0].transactions, undefined, 'a header, not a block');
+    assert.deepEqual(alice.notifications(logs.alice).map((l) => [l.blockNumber, l.seenBy]), numbers.map((n) => [n, ALICE]));
+    assert.deepEqual(anonymous.notifications(logs.anonymous).map((l) => [l.blockNumber, l.seenBy, l.address]), numbers.map((n) => [n, 'anonymous', '0xabc']));
+
+    assert.deepEqual((await alice.request('eth_unsubscribe', [heads.alice])).result, true);
+    // (another connection's subscription does not exist here)
+    assert.equal((await alice.request('eth_unsubscribe', [heads.anonymous])).error.code, -32602);
+    head += 1;
+    await waitFor(() => alice.notifications(logs.alice).length === 4 && anonymous.notifications(heads.anonymous).length === 4, 'the next block delivered');
+    assert.equal(alice.notifications(heads.alice).length, 3);
+  });
+
+  it('bounds the subscriptions of a connection', async () => {
+    const c = await open();
+    for (let i = 0; i < 3; i++) assert.ok((await c.request('eth_subscribe', ['newHeads'])).result);
+    assert.equal((await c.request('eth_subscribe', ['newHeads'])).error.code, -32005);
+  });
+
+  it('closes a connection whose message is larger than an HTTP body may be (1009)', async () => {
+    const c = await open();
+    c.ws.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'who', params: ['y'.repeat(70 * 1024)] }));
+    await waitFor(() => c.closed, 'the close');
+    assert.equal(c.closed!.code, 1009);
+  });
+
+  it('drops a peer that does not read what it is sent, with TOO_SLOW', async () => {
+    const c = await open();
+    (c.ws as any)._socket.pause();
+    for (let i = 0; i < 64; i++) c.ws.send(JSON.stringify({ jsonrpc: '2.0', id: i, method: 'big', params: [] }));
+    await waitFor(() => logged.some((m) => m.includes('too slow')), 'the drop', 10_000);
+    (c.ws as any)._socket.resume();
+    await waitFor(() => c.closed, 'the close at the client', 10_000);
+    assert.equal(c.closed!.code, TOO_SLOW);
+  });
+
+  it('drops a peer that does not answer pings, keeps one that does', async () => {
+    const port = Number(new URL(url).port);
+    const silent = connect(port, '127.0.0.1');
+    let upgraded = false;
+    let ended = false;
+    silent.on('data', (d) => (upgraded ||= d.toString().startsWith('HTTP/1.1 101')));
+    silent.on('close', () => (ended = true));
+    silent.write(`GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+    const answering = await open();
+    await waitFor(() => upgraded, 'the upgrade');
+    await waitFor(() => ended, 'the silent peer dropped', 5_000);
+    assert.equal(answering.closed, undefined);
+    assert.equal((await answering.request('who')).result.kind, 'anonymous');
+  });
+
+  it('closes a connection whose session ended (SESSION_ENDED), on its next request or before the next block', async () => {
+    const idle = await open(`/rpc/${TOKEN}`);
+    await idle.request('eth_subscribe', ['newHeads']);
+    const asking = await open(`/rpc/${TOKEN}`);
+    signedIn = false;
+    asking.ws.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'who', params: [] }));
+    await waitFor(() => asking.closed, 'the asking connection closed');
+    assert.equal(asking.closed!.code, SESSION_ENDED);
+    assert.equal(asking.messages.length, 0);
+    head += 1;
+    await waitFor(() => idle.closed, 'the subscribed connection closed');
+    assert.equal(idle.closed!.code, SESSION_ENDED);
+    assert.equal(idle.messages.filter((m) => m.method).length, 0);
+  });
+});
