@@ -4,60 +4,23 @@
 // the per-connection limits, slow and dead peers, and sessions that end.
 import { strict as assert } from 'node:assert';
 import { connect } from 'node:net';
-import WebSocket from 'ws';
 import { sessionCaller, type Caller } from '../../evm-adapter/access/caller.js';
 import { quantity } from '../../rpc/hex.js';
 import { RpcServer } from '../../rpc/server.js';
 import { SESSION_ENDED, TOO_SLOW } from '../../rpc/websocket.js';
 import { freePort } from '../support/node-process.js';
 import { waitFor } from '../e2e/helpers.js';
+import { WsClient } from '../support/ws-client.js';
 
 const TOKEN = 'T'.repeat(43);
 const ALICE = '0x00000000000000000000000000000000000000aa';
-
-/** A client that keeps every message it gets. */
-class Client {
-  readonly messages: any[] = [];
-  private nextId = 1;
-  closed: { code: number; reason: string } | undefined;
-
-  private constructor(readonly ws: WebSocket) {
-    ws.on('message', (d) => this.messages.push(JSON.parse(d.toString())));
-    ws.on('close', (code, reason) => (this.closed = { code, reason: reason.toString() }));
-  }
-
-  static open(url: string, headers: Record<string, string> = {}): Promise<Client> {
-    const ws = new WebSocket(url, { headers });
-    return new Promise((resolve, reject) => {
-      ws.once('open', () => resolve(new Client(ws)));
-      ws.once('unexpected-response', (_req, res) => reject(Object.assign(new Error(`HTTP ${res.statusCode}`), { status: res.statusCode })));
-      ws.once('error', reject);
-    });
-  }
-
-  async request(method: string, params: unknown[] = []): Promise<any> {
-    const id = this.nextId++;
-    this.ws.send(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
-    return waitFor(() => this.messages.find((m) => m.id === id), `the answer to ${method}`, 5_000, 5);
-  }
-
-  async raw(text: string): Promise<any> {
-    const before = this.messages.length;
-    this.ws.send(text);
-    return waitFor(() => this.messages.length > before && this.messages[before], 'an answer', 5_000, 5);
-  }
-
-  notifications(id: string): any[] {
-    return this.messages.filter((m) => m.method === 'eth_subscription' && m.params.subscription === id).map((m) => m.params.result);
-  }
-}
 
 describe('rpc / JSON-RPC over WebSocket', () => {
   let head = 0;
   let signedIn = true;
   let server: RpcServer;
   let url: string;
-  const clients: Client[] = [];
+  const clients: WsClient[] = [];
   const logged: string[] = [];
   const who = (c: Caller) => (c.kind === 'session' ? c.address : 'anonymous');
 
@@ -88,7 +51,7 @@ describe('rpc / JSON-RPC over WebSocket', () => {
   after(() => server.close());
 
   const open = async (path = '/', headers: Record<string, string> = {}) => {
-    const client = await Client.open(`${url}${path}`, headers);
+    const client = await WsClient.open(`${url}${path}`, { headers });
     clients.push(client);
     return client;
   };
