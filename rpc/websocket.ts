@@ -185,6 +185,7 @@ class Connection {
   readonly subscriptions: Subscriptions;
   private alive = true;
   private inFlight = 0;
+  private readonly waiting: RawData[] = [];
   private head = -1;
   private delivering = false;
   private closing = false;
@@ -220,6 +221,7 @@ class Connection {
 
   terminate(): void {
     this.subscriptions.clear();
+    this.waiting.length = 0;
     this.ws.terminate();
   }
 
@@ -245,23 +247,37 @@ class Connection {
     }
   }
 
-  private async onMessage(data: RawData): Promise<void> {
+  // Past MAX_IN_FLIGHT, messages wait and the socket is not read (what arrived already in
+  // the same read still comes: it waits in order).
+  private onMessage(data: RawData): void {
     this.alive = true;
-    if (!this.stillSignedIn()) return;
-    let message: unknown;
-    try {
-      message = JSON.parse(rawText(data));
-    } catch {
-      return this.send({ jsonrpc: '2.0', id: null, error: { code: PARSE_ERROR, message: 'parse error: message is not JSON' } });
+    if (this.inFlight >= MAX_IN_FLIGHT) {
+      this.waiting.push(data);
+      this.ws.pause();
+      return;
     }
-    if (++this.inFlight >= MAX_IN_FLIGHT) this.ws.pause();
+    void this.answer(data);
+  }
+
+  private async answer(data: RawData): Promise<void> {
+    this.inFlight++;
     try {
+      if (!this.stillSignedIn()) return;
+      let message: unknown;
+      try {
+        message = JSON.parse(rawText(data));
+      } catch {
+        return this.send({ jsonrpc: '2.0', id: null, error: { code: PARSE_ERROR, message: 'parse error: message is not JSON' } });
+      }
       const { response, made } = await this.endpoint.run(message, this);
       if (response !== undefined && !(Array.isArray(response) && response.length === 0)) this.send(response);
       for (const s of made) s.active = true;
       if (made.length > 0 && this.head >= 0) this.newHead(this.head);
     } finally {
-      if (this.inFlight-- === MAX_IN_FLIGHT) this.ws.resume();
+      this.inFlight--;
+      const next = this.waiting.shift();
+      if (next) void this.answer(next);
+      else if (this.ws.isPaused) this.ws.resume();
     }
   }
 
@@ -293,6 +309,7 @@ class Connection {
     this.closing = true;
     this.endpoint.settings.log(`closing a WebSocket connection (${code}): ${reason}`);
     this.subscriptions.clear();
+    this.waiting.length = 0;
     this.ws.close(code, reason);
     setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS).unref();
   }

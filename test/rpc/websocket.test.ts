@@ -3,6 +3,7 @@
 // bad frames, subscriptions delivered per caller in order and stopped by eth_unsubscribe,
 // the per-connection limits, slow and dead peers, and sessions that end.
 import { strict as assert } from 'node:assert';
+import { request } from 'node:http';
 import { connect } from 'node:net';
 import { sessionCaller, type Caller } from '../../evm-adapter/access/caller.js';
 import { quantity } from '../../rpc/hex.js';
@@ -18,6 +19,7 @@ const ALICE = '0x00000000000000000000000000000000000000aa';
 describe('rpc / JSON-RPC over WebSocket', () => {
   let head = 0;
   let signedIn = true;
+  const running = { now: 0, most: 0 };
   let server: RpcServer;
   let url: string;
   const clients: WsClient[] = [];
@@ -28,6 +30,13 @@ describe('rpc / JSON-RPC over WebSocket', () => {
   const methods = {
     who: (_p: unknown, caller: Caller) => caller,
     big: () => 'x'.repeat(256 * 1024),
+    slow: async () => {
+      running.now++;
+      running.most = Math.max(running.most, running.now);
+      await new Promise((r) => setTimeout(r, 100));
+      running.now--;
+      return 'done';
+    },
     eth_blockNumber: () => quantity(head),
     eth_getBlockByNumber: (p: unknown, caller: Caller) => {
       const [n] = p as [string];
@@ -111,6 +120,41 @@ describe('rpc / JSON-RPC over WebSocket', () => {
     head += 1;
     await waitFor(() => alice.notifications(logs.alice).length === 4 && anonymous.notifications(heads.anonymous).length === 4, 'the next block delivered');
     assert.equal(alice.notifications(heads.alice).length, 3);
+  });
+
+  it('sends the eth_subscribe answer before any notification of it', async () => {
+    const c = await open();
+    c.ws.send(JSON.stringify([{ jsonrpc: '2.0', id: 1, method: 'eth_subscribe', params: ['newHeads'] }, { jsonrpc: '2.0', id: 2, method: 'slow', params: [] }]));
+    // (a block while the batch is still being answered)
+    await new Promise((r) => setTimeout(r, 30));
+    head += 1;
+    await waitFor(() => c.messages.length >= 2, 'the answer and the notification');
+    assert.ok(Array.isArray(c.messages[0]), 'the batch answer first');
+    assert.equal(c.messages[1].params.subscription, c.messages[0][0].result);
+  });
+
+  it('runs at most 32 requests of a connection at once, and answers them all', async () => {
+    const c = await open();
+    running.most = 0;
+    for (let i = 0; i < 100; i++) c.ws.send(JSON.stringify({ jsonrpc: '2.0', id: i, method: 'slow', params: [] }));
+    await waitFor(() => c.messages.length === 100, 'every answer', 10_000);
+    assert.ok(running.most <= 32 && running.most > 1, `${running.most} at once`);
+  });
+
+  it('answers another upgrade than WebSocket with 400', async () => {
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(url.replace('ws', 'http'), { headers: { Connection: 'Upgrade', Upgrade: 'h2c' } }, (res) => resolve(res.statusCode!));
+      req.on('error', reject);
+      req.end();
+    });
+    assert.equal(status, 400);
+  });
+
+  it('closes its connections when the server closes', async () => {
+    const other = new RpcServer(methods, { host: '127.0.0.1', port: await freePort() });
+    const c = await WsClient.open((await other.listen()).replace('http', 'ws'));
+    await other.close();
+    await waitFor(() => c.closed, 'the close');
   });
 
   it('bounds the subscriptions of a connection', async () => {
