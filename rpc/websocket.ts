@@ -214,6 +214,8 @@ class Connection {
   /** Each ping interval: a peer that did not answer the last ping is gone. */
   checkAlive(): void {
     if (this.closing) return; // (its close has a grace of its own)
+    // (not reading its socket, this node would not see the pong: the peer is not at fault)
+    if (this.ws.isPaused) return;
     if (!this.alive) return this.terminate();
     this.alive = false;
     this.ws.ping();

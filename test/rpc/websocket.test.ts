@@ -33,7 +33,7 @@ describe('rpc / JSON-RPC over WebSocket', () => {
     slow: async () => {
       running.now++;
       running.most = Math.max(running.most, running.now);
-      await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, 150));
       running.now--;
       return 'done';
     },
@@ -133,7 +133,7 @@ describe('rpc / JSON-RPC over WebSocket', () => {
     assert.equal(c.messages[1].params.subscription, c.messages[0][0].result);
   });
 
-  it('runs at most 32 requests of a connection at once, and answers them all', async () => {
+  it('runs at most 32 requests of a connection at once, and answers them all (the peer is not dropped meanwhile)', async () => {
     const c = await open();
     running.most = 0;
     for (let i = 0; i < 100; i++) c.ws.send(JSON.stringify({ jsonrpc: '2.0', id: i, method: 'slow', params: [] }));
@@ -153,8 +153,12 @@ describe('rpc / JSON-RPC over WebSocket', () => {
   it('closes its connections when the server closes', async () => {
     const other = new RpcServer(methods, { host: '127.0.0.1', port: await freePort() });
     const c = await WsClient.open((await other.listen()).replace('http', 'ws'));
-    await other.close();
-    await waitFor(() => c.closed, 'the close');
+    try {
+      await other.close();
+      await waitFor(() => c.closed, 'the close', 2_000);
+    } finally {
+      c.ws.terminate();
+    }
   });
 
   it('bounds the subscriptions of a connection', async () => {
