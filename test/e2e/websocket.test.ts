@@ -66,7 +66,7 @@ describe('e2e: JSON-RPC over WebSocket and subscriptions', function () {
   };
 
   it('ethers WebSocketProvider: block number, deploy and call a contract, block and contract event listeners', async () => {
-    const provider = new WebSocketProvider(`${wsUrl}/rpc/${tokens.alice}`, CHAIN_ID, { staticNetwork: true });
+    const provider = new WebSocketProvider(`${wsUrl}/rpc/${tokens.alice}`, CHAIN_ID, { staticNetwork: true, cacheTimeout: -1 });
     closers.push(() => provider.destroy());
     const signer = alice.connect(provider);
     const start = await provider.getBlockNumber();
@@ -106,7 +106,7 @@ describe('e2e: JSON-RPC over WebSocket and subscriptions', function () {
     const unwatchBlocks = client.watchBlocks({ onBlock: (b) => void blocks.push(b.number) });
     const unwatchEvents = client.watchContractEvent({ address: token as Address, abi: loadArtifact('Token').abi as unknown as Abi, eventName: 'Transfer', onLogs: (l) => logs.push(...(l as never[])) });
     try {
-      const sender = new WebSocketProvider(`${wsUrl}/rpc/${tokens.alice}`, CHAIN_ID, { staticNetwork: true });
+      const sender = new WebSocketProvider(`${wsUrl}/rpc/${tokens.alice}`, CHAIN_ID, { staticNetwork: true, cacheTimeout: -1 });
       closers.push(() => sender.destroy());
       const contract = new Contract(token, contractInterface('Token'), alice.connect(sender));
       // viem subscribes in the background: transfer until its watcher has heard one.
