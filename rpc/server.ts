@@ -9,12 +9,12 @@ import { createServer as createHttpsServer } from 'node:https';
 import jayson from 'jayson/promise/index.js';
 import { ANONYMOUS, type Caller } from '../evm-adapter/access/caller.js';
 import { EvmError } from '../evm-adapter/errors.js';
-import { INVALID_SESSION, INVALID_SESSION_MESSAGE } from './auth/errors.js';
-import { tokenInRequest } from './auth/token.js';
+import { callerOfRequest } from './auth/request-caller.js';
 import { JsonRpcError, type Transport } from './client.js';
 import { isConsoleRequest, serveConsole } from './console/route.js';
 import { UnavailableError } from './forwarder.js';
 import type { Method } from './methods/eth.js';
+import { WebSocketEndpoint, type WebSocketLimits } from './websocket.js';
 
 export interface RpcServerOptions {
   host: string;
@@ -25,6 +25,8 @@ export interface RpcServerOptions {
   maxBatchLength?: number;
   /** The caller a session token stands for now; undefined: none (the request gets 401). Without it, no token is accepted. */
   authenticate?: (token: string) => Caller | undefined;
+  /** JSON-RPC over WebSocket on the same port (websocket.ts); defaults for what is not given */
+  websocket?: Partial<WebSocketLimits>;
   log?: (message: string) => void;
   /** GET paths served besides JSON-RPC (/health, /metrics), without authentication */
   routes?: Record<string, Route>;
@@ -76,15 +78,20 @@ export class RpcServer {
   private readonly log: (m: string) => void;
   /** what a request's answer is told as (observeRequest), filled in as it is handled */
   private readonly records = new WeakMap<ServerResponse, Omit<RequestRecord, 'status' | 'durationMs'>>();
+  private readonly websocket: WebSocketEndpoint;
 
   constructor(private readonly methods: Record<string, Method>, private readonly options: RpcServerOptions) {
     this.log = options.log ?? (() => {});
-    const wrapped = Object.fromEntries(Object.entries(methods).map(([name, m]) => [name, guarded(name, m, this.log)]));
-    this.jayson = new jayson.Server(wrapped, { maxBatchLength: options.maxBatchLength ?? DEFAULT_MAX_BATCH, useContext: true });
     this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
+    this.websocket = new WebSocketEndpoint(methods, { maxMessageBytes: this.maxBodyBytes, authenticate: options.authenticate, log: this.log, ...(options.websocket ? { limits: options.websocket } : {}) });
+    const all = { ...methods, ...this.websocket.subscriptionMethods };
+    const wrapped = Object.fromEntries(Object.entries(all).map(([name, m]) => [name, guarded(name, m, this.log)]));
+    this.jayson = new jayson.Server(wrapped, { maxBatchLength: options.maxBatchLength ?? DEFAULT_MAX_BATCH, useContext: true });
+    this.websocket.dispatchWith((message, context) => new Promise((resolve) => this.jayson.call(message as never, context as never, (error: unknown, success: unknown) => resolve(error ?? success))));
     const handler = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);
     this.server = options.tls ? createHttpsServer({ key: options.tls.key, cert: options.tls.cert }, handler) : createHttpServer(handler);
     this.server.keepAliveTimeout = 65_000;
+    this.server.on('upgrade', (req, socket, head) => this.websocket.upgrade(req, socket, head));
   }
 
   get url(): string {
@@ -117,6 +124,7 @@ export class RpcServer {
   }
 
   close(): Promise<void> {
+    this.websocket.close();
     return new Promise((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
@@ -166,24 +174,9 @@ export class RpcServer {
     if (parsed) record.methods = this.methodNames(request);
     // (a single request's id goes back with a refusal, so that a client can match it)
     const id = parsed && typeof request === 'object' && request !== null && !Array.isArray(request) ? ((request as { id?: unknown }).id ?? null) : null;
-    const carried = tokenInRequest(req);
-    if ('refused' in carried) {
-      const { status, message } = carried.refused;
-      return this.reply(res, status, { jsonrpc: '2.0', id, error: { code: status === 401 ? INVALID_SESSION : INVALID_REQUEST, message } });
-    }
-    let caller = ANONYMOUS;
-    if (carried.token !== undefined) {
-      let session: Caller | undefined;
-      try {
-        session = this.options.authenticate?.(carried.token);
-      } catch (e) {
-        // (the node's state could not be read: stopping; never the token in the log)
-        this.log(`resolving a session token failed: ${(e as Error).message}`);
-        return this.reply(res, 500, { jsonrpc: '2.0', id, error: { code: INTERNAL_ERROR, message: 'internal error' } });
-      }
-      if (!session) return this.reply(res, 401, { jsonrpc: '2.0', id, error: { code: INVALID_SESSION, message: INVALID_SESSION_MESSAGE } });
-      caller = session;
-    }
+    const who = callerOfRequest(req, this.options.authenticate, this.log);
+    if ('refused' in who) return this.reply(res, who.refused.status, { jsonrpc: '2.0', id, error: { code: who.refused.code, message: who.refused.message } });
+    const caller = who.caller;
     if (!parsed) return this.reply(res, 200, { jsonrpc: '2.0', id: null, error: { code: PARSE_ERROR, message: 'parse error: body is not JSON' } });
     const response = await new Promise<unknown>((resolve) => {
       this.jayson.call(request as never, caller as never, (error: unknown, success: unknown) => resolve(error ?? success));
