@@ -5,7 +5,8 @@ import { JsonRpcClient, httpTransport } from '../rpc/client.js';
 import { fetchHealth, type Health } from '../rpc/health.js';
 import { ConfigError } from './config.js';
 
-interface NodeInfo {
+/** What ccevm_nodeInfo answers (rpc/methods/node.ts), less the service certificate. */
+export interface NodeInfo {
   nodeId: string;
   role: string;
   primaryRpc: string | null;

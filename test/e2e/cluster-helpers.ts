@@ -13,6 +13,7 @@ import { GovClient } from '../../cli/gov-client.js';
 import { SEALED_STATE_FILE } from '../../core/node/identity.js';
 import { signInNewAuditor } from '../support/dev-member.js';
 import { freePort } from '../support/node-process.js';
+import type { NodeInfo } from '../../cli/status.js';
 
 const CLI = new URL('../../cli/ccevm.js', import.meta.url).pathname;
 export const CHAIN_ID = 1337n;
@@ -54,14 +55,7 @@ export async function rpcCall(url: string, method: string, params: unknown[] = [
   return body.result;
 }
 
-export interface NodeInfo {
-  nodeId: string;
-  role: string;
-  primaryRpc: string | null;
-  view: number;
-  lastSigned: string;
-  lastCommitted: string;
-}
+export type { NodeInfo } from '../../cli/status.js';
 
 /** The seqno of a "view.seqno" transaction id. */
 export const seqnoOf = (txid: string) => Number(txid.split('.')[1]);
