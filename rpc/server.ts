@@ -123,12 +123,10 @@ export class RpcServer {
     });
   }
 
-  close(): Promise<void> {
-    this.websocket.close();
-    return new Promise((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeAllConnections();
+    await Promise.all([closed, this.websocket.close()]);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

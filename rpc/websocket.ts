@@ -130,11 +130,21 @@ export class WebSocketEndpoint {
     });
   }
 
-  close(): void {
+  /** Stops serving; resolves once nothing it started (a look at the head, a request, a delivery) still reads the node. */
+  async close(): Promise<void> {
     clearInterval(this.ping);
     clearInterval(this.poll);
-    for (const c of this.connections) c.terminate();
+    const connections = [...this.connections];
+    for (const c of connections) c.terminate();
     this.server.close();
+    await Promise.all([...this.running, ...connections.map((c) => c.settled())]);
+  }
+
+  private readonly running = new Set<Promise<void>>();
+
+  private track(work: Promise<void>): void {
+    this.running.add(work);
+    void work.finally(() => this.running.delete(work));
   }
 
   /** @internal for Connection */
@@ -156,7 +166,7 @@ export class WebSocketEndpoint {
   // tells no one of commits, and a look is one read of the committed HEAD record.
   private startPolling(): void {
     if (this.poll) return;
-    this.poll = setInterval(() => void this.lookAtHead(), this.limits.headPollMs).unref();
+    this.poll = setInterval(() => void this.track(this.lookAtHead()), this.limits.headPollMs).unref();
   }
 
   private async lookAtHead(): Promise<void> {
@@ -229,7 +239,19 @@ class Connection {
 
   newHead(head: number): void {
     this.head = head;
-    if (!this.delivering) void this.deliver();
+    if (!this.delivering) this.track(this.deliver());
+  }
+
+  private readonly running = new Set<Promise<void>>();
+
+  private track(work: Promise<void>): void {
+    this.running.add(work);
+    void work.finally(() => this.running.delete(work));
+  }
+
+  /** Resolves once its requests in flight and its delivery have ended. */
+  async settled(): Promise<void> {
+    while (this.running.size > 0) await Promise.all([...this.running]);
   }
 
   private async deliver(): Promise<void> {
@@ -258,7 +280,7 @@ class Connection {
       this.ws.pause();
       return;
     }
-    void this.answer(data);
+    this.track(this.answer(data));
   }
 
   private async answer(data: RawData): Promise<void> {
@@ -278,7 +300,7 @@ class Connection {
     } finally {
       this.inFlight--;
       const next = this.waiting.shift();
-      if (next) void this.answer(next);
+      if (next) this.track(this.answer(next));
       else if (this.ws.isPaused) this.ws.resume();
     }
   }
